@@ -1,0 +1,41 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Azalia",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "azalia", targets: ["azalia"]),
+        .library(name: "Azalia", targets: ["Azalia"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The vocabulary: formats, statuses, register map, link arithmetic. No state.
+        .target(name: "HDAudio", swiftSettings: strict),
+        // The virtual controller: register file, stream engines, guest memory, link clock.
+        .target(name: "HDAController", dependencies: ["HDAudio"], swiftSettings: strict),
+        // Virtual codecs on the link, sample sinks and sources.
+        .target(name: "HDACodec", dependencies: ["HDAudio"], swiftSettings: strict),
+        // The bus driver's DDI, written against a platform protocol (registers only).
+        .target(name: "HDAudioBus", dependencies: ["HDAudio"], swiftSettings: strict),
+        // Wiring: systems built from profiles; playback, capture, benchmarks.
+        .target(name: "Azalia", dependencies: ["HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
+        .executableTarget(
+            name: "azalia",
+            dependencies: ["Azalia", "HDAudio", "HDAController", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .testTarget(name: "HDAudioTests", dependencies: ["HDAudio"]),
+        .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio"]),
+        .testTarget(name: "HDACodecTests", dependencies: ["HDACodec", "HDAudio"]),
+        .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia"]),
+        .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Azalia: filled in by its issue.

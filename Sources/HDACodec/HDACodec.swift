@@ -1,0 +1,1 @@
+// HDACodec: filled in by its issue.

@@ -1,0 +1,1 @@
+// HDAController: filled in by its issue.

@@ -1,0 +1,1 @@
+// HDAudioBus: filled in by its issue.
