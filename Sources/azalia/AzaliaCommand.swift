@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+
+/// The `azalia` tool: the Intel High Definition Audio bus, run without hardware.
+@main
+struct AzaliaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "azalia",
+        abstract: "The Intel High Definition Audio bus in software: a virtual controller, the hdaudio.h DMA DDI and a codec.",
+        discussion: """
+            Start with `azalia profiles` to see the virtual controllers, and `azalia format` to encode
+            and decode HD Audio stream formats.
+            """,
+        subcommands: [FormatCommand.self, ProfilesCommand.self])
+}
+
+/// A failure the tool reports as one line on standard error with a non-zero exit.
+struct CLIFailure: Error, CustomStringConvertible {
+    /// The message, without the `azalia:` prefix.
+    var message: String
+    /// The exit code (1 unless said otherwise).
+    var code: Int32 = 1
+    init(_ message: String, code: Int32 = 1) {
+        self.message = message
+        self.code = code
+    }
+    var description: String { message }
+}
+
+/// Runs a command body; a CLIFailure becomes one line on standard error and its exit code.
+func reportingFailures(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let failure as CLIFailure {
+        FileHandle.standardError.write(Data("azalia: error: \(failure.message)\n".utf8))
+        throw ExitCode(failure.code)
+    }
+}
+
+/// Prints a value as pretty, key-sorted JSON on standard output.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    print(String(decoding: data, as: UTF8.self))
+}
+
+/// Four hex digits with a 0x prefix.
+func hex16(_ value: UInt16) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+}
+
+/// Eight hex digits with a 0x prefix.
+func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}
