@@ -1,0 +1,151 @@
+public import HDAudio
+
+/// How interleaved integer PCM samples sit in bytes: container size, valid bits,
+/// channels, and whether 8-bit containers are unsigned (WAV) or signed (HD Audio).
+///
+/// Conversions go through one canonical value per sample: a 32-bit signed integer with
+/// the sample left-justified and the bits below the valid bits zero. HD Audio memory
+/// keeps 8-bit samples in 8-bit signed containers, 16-bit in 16, and 20, 24 and 32-bit
+/// left-justified in 32-bit containers, little-endian; WAV keeps 8-bit samples unsigned
+/// (offset 0x80, so the conversion flips the top bit) and 24-bit ones packed in 3 bytes.
+/// A 24-bit WAV sample therefore becomes `sample << 8` in its 32-bit container.
+public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
+    /// Bytes of one sample container: 1, 2, 3 or 4.
+    public var containerBytes: Int
+    /// Signal bits of each sample, left-justified in the container (1 to containerBytes x 8).
+    public var validBits: Int
+    /// Channels per sample block.
+    public var channels: Int
+    /// True when 1-byte containers hold unsigned samples (WAV); false for signed (HD Audio).
+    public var unsignedBytes: Bool
+
+    /// A layout with every field given.
+    public init(containerBytes: Int, validBits: Int, channels: Int, unsignedBytes: Bool) {
+        precondition((1...4).contains(containerBytes) && (1...containerBytes * 8).contains(validBits) && channels >= 1,
+                     "PCMLayout invariant: container 1-4 bytes, valid bits within it, at least one channel")
+        self.containerBytes = containerBytes
+        self.validBits = validBits
+        self.channels = channels
+        self.unsignedBytes = unsignedBytes
+    }
+
+    /// The HD Audio memory layout of a stream format (signed, its own container size).
+    public static func memory(_ format: StreamFormat) -> PCMLayout {
+        PCMLayout(containerBytes: format.containerBytes, validBits: Int(format.validBitsPerSample),
+                  channels: Int(format.numberOfChannels), unsignedBytes: false)
+    }
+
+    /// The layout of a WAV file's data (8-bit unsigned).
+    public static func wav(_ format: WAVFormat) -> PCMLayout {
+        PCMLayout(containerBytes: format.bytesPerSample, validBits: Int(format.validBitsPerSample),
+                  channels: Int(format.channels), unsignedBytes: true)
+    }
+
+    /// Bytes of one sample block.
+    public var blockBytes: Int { containerBytes * channels }
+
+    /// The mask of the valid bits in a canonical (left-justified 32-bit) value.
+    @inlinable public var canonicalMask: UInt32 { UInt32.max << UInt32(32 - validBits) }
+
+    /// `24/32 x2 signed`.
+    public var description: String {
+        "\(validBits)/\(containerBytes * 8) x\(channels) \(unsignedBytes && containerBytes == 1 ? "unsigned" : "signed")"
+    }
+
+    /// Reads the sample at `p` as a canonical value (left-justified, masked to the valid bits).
+    @inlinable public func load(_ p: UnsafeRawPointer) -> UInt32 {
+        var v: UInt32
+        switch containerBytes {
+        case 1:
+            let b = p.load(as: UInt8.self)
+            v = UInt32(unsignedBytes ? b ^ 0x80 : b) << 24
+        case 2:
+            v = UInt32(p.load(as: UInt8.self)) << 16 | UInt32(p.load(fromByteOffset: 1, as: UInt8.self)) << 24
+        case 3:
+            v = UInt32(p.load(as: UInt8.self)) << 8 | UInt32(p.load(fromByteOffset: 1, as: UInt8.self)) << 16
+                | UInt32(p.load(fromByteOffset: 2, as: UInt8.self)) << 24
+        default:
+            v = UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))
+        }
+        return v & canonicalMask
+    }
+
+    /// Writes a canonical value at `p`, keeping only this layout's valid bits.
+    @inlinable public func store(_ canonical: UInt32, _ p: UnsafeMutableRawPointer) {
+        let v = canonical & canonicalMask
+        switch containerBytes {
+        case 1:
+            let b = UInt8(truncatingIfNeeded: v >> 24)
+            p.storeBytes(of: unsignedBytes ? b ^ 0x80 : b, as: UInt8.self)
+        case 2:
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 16), as: UInt8.self)
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 24), toByteOffset: 1, as: UInt8.self)
+        case 3:
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 8), as: UInt8.self)
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 16), toByteOffset: 1, as: UInt8.self)
+            p.storeBytes(of: UInt8(truncatingIfNeeded: v >> 24), toByteOffset: 2, as: UInt8.self)
+        default:
+            p.storeBytes(of: v.littleEndian, as: UInt32.self)
+        }
+    }
+
+    /// Fills `blocks` blocks at `dst` with silence in this layout (0, or 0x80 for unsigned bytes).
+    public func fillSilence(_ dst: UnsafeMutableRawBufferPointer, blocks: Int) {
+        let bytes = blocks * blockBytes
+        guard bytes > 0, let base = dst.baseAddress else { return }
+        precondition(bytes <= dst.count, "fillSilence: destination smaller than the blocks asked for")
+        base.initializeMemory(as: UInt8.self, repeating: unsignedBytes && containerBytes == 1 ? 0x80 : 0, count: bytes)
+    }
+
+    /// Converts `blocks` sample blocks from `src` (in layout `from`) into `dst` (in layout
+    /// `to`). Samples keep their left-justified value; bits below the destination's valid
+    /// bits are dropped. Destination channels that the source lacks are silent; source
+    /// channels beyond the destination's are dropped. Both buffers must hold the blocks.
+    public static func convert(_ src: UnsafeRawBufferPointer, from: PCMLayout,
+                               into dst: UnsafeMutableRawBufferPointer, to: PCMLayout, blocks: Int) {
+        guard blocks > 0 else { return }
+        precondition(src.count >= blocks * from.blockBytes && dst.count >= blocks * to.blockBytes,
+                     "PCMLayout.convert: buffers smaller than the blocks asked for")
+        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+        if from == to, from.validBits == from.containerBytes * 8 {
+            d.copyMemory(from: s, byteCount: blocks * from.blockBytes)
+            return
+        }
+        let shared = min(from.channels, to.channels)
+        let sb = from.containerBytes, db = to.containerBytes
+        for block in 0..<blocks {
+            let sp = s + block * from.blockBytes
+            let dp = d + block * to.blockBytes
+            for c in 0..<shared { to.store(from.load(sp + c * sb), dp + c * db) }
+            for c in shared..<to.channels { to.store(0, dp + c * db) }
+        }
+    }
+
+    /// Converts whole byte arrays; the result has as many blocks as `src` holds whole blocks.
+    public static func convert(_ src: [UInt8], from: PCMLayout, to: PCMLayout) -> [UInt8] {
+        let blocks = src.count / from.blockBytes
+        var out = [UInt8](repeating: 0, count: blocks * to.blockBytes)
+        src.withUnsafeBytes { s in out.withUnsafeMutableBytes { d in convert(s, from: from, into: d, to: to, blocks: blocks) } }
+        return out
+    }
+}
+
+/// Conversions between WAV data and HD Audio memory data of a stream format.
+public enum SampleConversion {
+    /// WAV data (any supported layout) to the memory layout of `stream`: bit-exact for
+    /// the WAV layout of the same stream (`WAVFormat(stream)`).
+    public static func memoryBytes(fromWAV data: [UInt8], format: WAVFormat, stream: StreamFormat) -> [UInt8] {
+        PCMLayout.convert(data, from: .wav(format), to: .memory(stream))
+    }
+
+    /// Memory data of `stream` to WAV data of `format` (by default `WAVFormat(stream)`).
+    /// Bits below the stream's valid bits are not carried.
+    public static func wavBytes(fromMemory data: [UInt8], stream: StreamFormat, format: WAVFormat? = nil) -> [UInt8] {
+        PCMLayout.convert(data, from: .memory(stream), to: .wav(format ?? WAVFormat(stream)))
+    }
+
+    /// A memory buffer of `stream` with the bits below the valid bits cleared, as the link carries it.
+    public static func linkMasked(_ data: [UInt8], stream: StreamFormat) -> [UInt8] {
+        PCMLayout.convert(data, from: .memory(stream), to: .memory(stream))
+    }
+}
