@@ -29,12 +29,16 @@ public struct WAVFormat: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The WAV layout that holds a stream format bit for bit: 8 -> 8, 16 -> 16,
-    /// 20 -> 20 valid in 24, 24 -> 24, 32 -> 32 (the memory container does not matter).
+    /// 20 and 24 -> 24, 32 -> 32 (the memory container does not matter).
+    ///
+    /// **Decision**: a 20-bit stream is written as plain 24-bit samples (its top 20 bits,
+    /// the low 4 bits zero) with valid bits 24, not as "20 valid in 24": common tools
+    /// (sox among them) refuse WAV files whose valid bits are fewer than the container.
+    /// The reader still takes such files.
     public init(_ stream: StreamFormat) {
         let bits = stream.validBitsPerSample
         let container: UInt16 = bits <= 8 ? 8 : bits <= 16 ? 16 : bits <= 24 ? 24 : 32
-        self.init(sampleRate: stream.sampleRate, channels: stream.numberOfChannels,
-                  bitsPerSample: container, validBitsPerSample: bits)
+        self.init(sampleRate: stream.sampleRate, channels: stream.numberOfChannels, bitsPerSample: container)
     }
 
     /// Bytes of one sample in the file.
