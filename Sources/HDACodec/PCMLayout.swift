@@ -107,9 +107,31 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
         precondition(src.count >= blocks * from.blockBytes && dst.count >= blocks * to.blockBytes,
                      "PCMLayout.convert: buffers smaller than the blocks asked for")
         guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-        if from == to, from.validBits == from.containerBytes * 8 {
-            d.copyMemory(from: s, byteCount: blocks * from.blockBytes)
-            return
+        if from == to {
+            let count = blocks * from.blockBytes
+            if from.validBits == from.containerBytes * 8 {
+                if s != UnsafeRawPointer(d) { d.copyMemory(from: s, byteCount: count) }
+                return
+            }
+            // Same layout, fewer valid bits: clear the bits below them, word by word.
+            switch from.containerBytes {
+            case 4:
+                let mask = from.canonicalMask
+                for i in stride(from: 0, to: count, by: 4) {
+                    let v = UInt32(littleEndian: s.loadUnaligned(fromByteOffset: i, as: UInt32.self)) & mask
+                    d.storeBytes(of: v.littleEndian, toByteOffset: i, as: UInt32.self)
+                }
+                return
+            case 2:
+                let mask = UInt16(truncatingIfNeeded: from.canonicalMask >> 16)
+                for i in stride(from: 0, to: count, by: 2) {
+                    let v = UInt16(littleEndian: s.loadUnaligned(fromByteOffset: i, as: UInt16.self)) & mask
+                    d.storeBytes(of: v.littleEndian, toByteOffset: i, as: UInt16.self)
+                }
+                return
+            default:
+                break
+            }
         }
         let shared = min(from.channels, to.channels)
         let sb = from.containerBytes, db = to.containerBytes

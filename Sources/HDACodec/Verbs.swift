@@ -1,3 +1,5 @@
+public import HDAudio
+
 /// Codec command verbs as they travel in a CORB entry.
 ///
 /// Bits 31:28 codec address, 27:20 node id, 19:0 the verb and its payload: a 12-bit verb
@@ -20,6 +22,26 @@ public struct CodecVerb: Hashable, Sendable, CustomStringConvertible {
     /// A verb with a 4-bit id and a 16-bit payload.
     public init(codec: UInt8, node: UInt8, shortVerb: UInt8, payload: UInt16) {
         rawValue = UInt32(codec & 0xF) << 28 | UInt32(node) << 20 | UInt32(shortVerb & 0xF) << 16 | UInt32(payload)
+    }
+
+    /// GET_PARAMETER `parameter` of `node`.
+    public static func getParameter(codec: UInt8, node: UInt8, _ parameter: CodecParameter) -> CodecVerb {
+        CodecVerb(codec: codec, node: node, verb: getParameter, payload: parameter.rawValue)
+    }
+
+    /// SET_CONVERTER_FORMAT (4-bit verb 0x2) of a converter node.
+    public static func setFormat(codec: UInt8, node: UInt8, _ format: ConverterFormat) -> CodecVerb {
+        CodecVerb(codec: codec, node: node, shortVerb: setConverterFormat, payload: format.rawValue)
+    }
+
+    /// SET_CONVERTER_STREAM_CHANNEL (0x706): stream tag in bits 7:4 (0 stops), lowest channel in 3:0.
+    public static func setStream(codec: UInt8, node: UInt8, tag: UInt8, channel: UInt8 = 0) -> CodecVerb {
+        CodecVerb(codec: codec, node: node, verb: setConverterStreamChannel, payload: (tag & 0xF) << 4 | (channel & 0xF))
+    }
+
+    /// SET_UNSOLICITED_ENABLE (0x708) with `tag` (bits 5:0) and the enable bit 7.
+    public static func enableUnsolicited(codec: UInt8, node: UInt8, tag: UInt8, enabled: Bool = true) -> CodecVerb {
+        CodecVerb(codec: codec, node: node, verb: setUnsolicitedEnable, payload: (enabled ? 0x80 : 0) | (tag & 0x3F))
     }
 
     /// Bits 31:28: the codec address.

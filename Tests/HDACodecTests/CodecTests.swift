@@ -193,6 +193,10 @@ struct CodecVerbTests {
         #expect(!short.hasLongPayload && short.verb == 0x706 && short.payload8 == 0x31 && short.node == 5)
         #expect(CodecVerb(codec: 1, node: 5, verb: 0x706, payload: 0x31) == short)
         #expect(CodecVerb(codec: 3, node: 0x12, shortVerb: 2, payload: 0x4011) == long)
+        #expect(CodecVerb.setFormat(codec: 3, node: 0x12, ConverterFormat(rawValue: 0x4011)) == long)
+        #expect(CodecVerb.setStream(codec: 1, node: 5, tag: 3, channel: 1) == short)
+        #expect(CodecVerb.getParameter(codec: 0, node: 1, .audioWidgetCapabilities).rawValue == 0x001F_0009)
+        #expect(CodecVerb.enableUnsolicited(codec: 2, node: 0x0A, tag: 0x15).rawValue == 0x20A7_0895)
     }
 }
 
