@@ -19,25 +19,41 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
     /// True when 1-byte containers hold unsigned samples (WAV); false for signed (HD Audio).
     public var unsignedBytes: Bool
 
-    /// A layout with every field given.
-    public init(containerBytes: Int, validBits: Int, channels: Int, unsignedBytes: Bool) {
-        precondition((1...4).contains(containerBytes) && (1...containerBytes * 8).contains(validBits) && channels >= 1,
-                     "PCMLayout invariant: container 1-4 bytes, valid bits within it, at least one channel")
+    /// A layout with every field given; nil unless the container is 1 to 4 bytes, the
+    /// valid bits fit it (at least 1) and there is at least one channel.
+    public init?(containerBytes: Int, validBits: Int, channels: Int, unsignedBytes: Bool) {
+        guard (1...4).contains(containerBytes), (1...containerBytes * 8).contains(validBits), channels >= 1 else { return nil }
+        self.init(unchecked: containerBytes, validBits: validBits, channels: channels, unsignedBytes: unsignedBytes)
+    }
+
+    /// A layout from fields already checked by the caller.
+    init(unchecked containerBytes: Int, validBits: Int, channels: Int, unsignedBytes: Bool) {
         self.containerBytes = containerBytes
         self.validBits = validBits
         self.channels = channels
         self.unsignedBytes = unsignedBytes
     }
 
-    /// The HD Audio memory layout of a stream format (signed, its own container size).
-    public static func memory(_ format: StreamFormat) -> PCMLayout {
-        PCMLayout(containerBytes: format.containerBytes, validBits: Int(format.validBitsPerSample),
+    /// The HD Audio memory layout of a stream format (signed, its own container size);
+    /// nil for an invalid format.
+    public static func memory(_ format: StreamFormat) -> PCMLayout? {
+        format.isValid ? PCMLayout(memoryOf: format) : nil
+    }
+
+    /// The layout of a WAV file's data (8-bit unsigned); nil for a format Azalia does not read.
+    public static func wav(_ format: WAVFormat) -> PCMLayout? {
+        (try? format.validate()) != nil ? PCMLayout(wavOf: format) : nil
+    }
+
+    /// The memory layout of a format the caller has validated.
+    init(memoryOf format: StreamFormat) {
+        self.init(unchecked: format.containerBytes, validBits: Int(format.validBitsPerSample),
                   channels: Int(format.numberOfChannels), unsignedBytes: false)
     }
 
-    /// The layout of a WAV file's data (8-bit unsigned).
-    public static func wav(_ format: WAVFormat) -> PCMLayout {
-        PCMLayout(containerBytes: format.bytesPerSample, validBits: Int(format.validBitsPerSample),
+    /// The WAV layout of a format the caller has validated.
+    init(wavOf format: WAVFormat) {
+        self.init(unchecked: format.bytesPerSample, validBits: Int(format.validBitsPerSample),
                   channels: Int(format.channels), unsignedBytes: true)
     }
 
@@ -89,29 +105,29 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Fills `blocks` blocks at `dst` with silence in this layout (0, or 0x80 for unsigned bytes).
+    /// Fills `blocks` blocks at `dst` with silence in this layout (0, or 0x80 for unsigned
+    /// bytes), no more than `dst` holds.
     public func fillSilence(_ dst: UnsafeMutableRawBufferPointer, blocks: Int) {
-        let bytes = blocks * blockBytes
+        let bytes = min(max(blocks, 0) * blockBytes, dst.count / blockBytes * blockBytes)
         guard bytes > 0, let base = dst.baseAddress else { return }
-        precondition(bytes <= dst.count, "fillSilence: destination smaller than the blocks asked for")
         base.initializeMemory(as: UInt8.self, repeating: unsignedBytes && containerBytes == 1 ? 0x80 : 0, count: bytes)
     }
 
     /// Converts `blocks` sample blocks from `src` (in layout `from`) into `dst` (in layout
     /// `to`). Samples keep their left-justified value; bits below the destination's valid
     /// bits are dropped. Destination channels that the source lacks are silent; source
-    /// channels beyond the destination's are dropped. Both buffers must hold the blocks.
+    /// channels beyond the destination's are dropped. Converts no more blocks than both
+    /// buffers hold, and returns how many it converted.
+    @discardableResult
     public static func convert(_ src: UnsafeRawBufferPointer, from: PCMLayout,
-                               into dst: UnsafeMutableRawBufferPointer, to: PCMLayout, blocks: Int) {
-        guard blocks > 0 else { return }
-        precondition(src.count >= blocks * from.blockBytes && dst.count >= blocks * to.blockBytes,
-                     "PCMLayout.convert: buffers smaller than the blocks asked for")
-        guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                               into dst: UnsafeMutableRawBufferPointer, to: PCMLayout, blocks wanted: Int) -> Int {
+        let blocks = min(max(wanted, 0), src.count / from.blockBytes, dst.count / to.blockBytes)
+        guard blocks > 0, let s = src.baseAddress, let d = dst.baseAddress else { return 0 }
         if from == to {
             let count = blocks * from.blockBytes
             if from.validBits == from.containerBytes * 8 {
                 if s != UnsafeRawPointer(d) { d.copyMemory(from: s, byteCount: count) }
-                return
+                return blocks
             }
             // Same layout, fewer valid bits: clear the bits below them, word by word.
             switch from.containerBytes {
@@ -121,14 +137,14 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
                     let v = UInt32(littleEndian: s.loadUnaligned(fromByteOffset: i, as: UInt32.self)) & mask
                     d.storeBytes(of: v.littleEndian, toByteOffset: i, as: UInt32.self)
                 }
-                return
+                return blocks
             case 2:
                 let mask = UInt16(truncatingIfNeeded: from.canonicalMask >> 16)
                 for i in stride(from: 0, to: count, by: 2) {
                     let v = UInt16(littleEndian: s.loadUnaligned(fromByteOffset: i, as: UInt16.self)) & mask
                     d.storeBytes(of: v.littleEndian, toByteOffset: i, as: UInt16.self)
                 }
-                return
+                return blocks
             default:
                 break
             }
@@ -141,33 +157,44 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
             for c in 0..<shared { to.store(from.load(sp + c * sb), dp + c * db) }
             for c in shared..<to.channels { to.store(0, dp + c * db) }
         }
+        return blocks
     }
 
     /// Converts whole byte arrays; the result has as many blocks as `src` holds whole blocks.
     public static func convert(_ src: [UInt8], from: PCMLayout, to: PCMLayout) -> [UInt8] {
         let blocks = src.count / from.blockBytes
         var out = [UInt8](repeating: 0, count: blocks * to.blockBytes)
-        src.withUnsafeBytes { s in out.withUnsafeMutableBytes { d in convert(s, from: from, into: d, to: to, blocks: blocks) } }
+        src.withUnsafeBytes { s in out.withUnsafeMutableBytes { d in _ = convert(s, from: from, into: d, to: to, blocks: blocks) } }
         return out
     }
 }
 
 /// Conversions between WAV data and HD Audio memory data of a stream format.
 public enum SampleConversion {
+    private static func layouts(_ wav: WAVFormat, _ stream: StreamFormat) throws(WAVError) -> (PCMLayout, PCMLayout) {
+        try wav.validate()
+        guard stream.isValid else { throw .invalidStreamFormat(stream.problem ?? "\(stream)") }
+        return (PCMLayout(wavOf: wav), PCMLayout(memoryOf: stream))
+    }
+
     /// WAV data (any supported layout) to the memory layout of `stream`: bit-exact for
-    /// the WAV layout of the same stream (`WAVFormat(stream)`).
-    public static func memoryBytes(fromWAV data: [UInt8], format: WAVFormat, stream: StreamFormat) -> [UInt8] {
-        PCMLayout.convert(data, from: .wav(format), to: .memory(stream))
+    /// the WAV layout of the same stream (`WAVFormat(stream)`). Whole blocks only.
+    public static func memoryBytes(fromWAV data: [UInt8], format: WAVFormat, stream: StreamFormat) throws(WAVError) -> [UInt8] {
+        let (wav, memory) = try layouts(format, stream)
+        return PCMLayout.convert(data, from: wav, to: memory)
     }
 
     /// Memory data of `stream` to WAV data of `format` (by default `WAVFormat(stream)`).
     /// Bits below the stream's valid bits are not carried.
-    public static func wavBytes(fromMemory data: [UInt8], stream: StreamFormat, format: WAVFormat? = nil) -> [UInt8] {
-        PCMLayout.convert(data, from: .memory(stream), to: .wav(format ?? WAVFormat(stream)))
+    public static func wavBytes(fromMemory data: [UInt8], stream: StreamFormat, format: WAVFormat? = nil) throws(WAVError) -> [UInt8] {
+        let (wav, memory) = try layouts(format ?? WAVFormat(stream), stream)
+        return PCMLayout.convert(data, from: memory, to: wav)
     }
 
     /// A memory buffer of `stream` with the bits below the valid bits cleared, as the link carries it.
-    public static func linkMasked(_ data: [UInt8], stream: StreamFormat) -> [UInt8] {
-        PCMLayout.convert(data, from: .memory(stream), to: .memory(stream))
+    public static func linkMasked(_ data: [UInt8], stream: StreamFormat) throws(WAVError) -> [UInt8] {
+        guard stream.isValid else { throw .invalidStreamFormat(stream.problem ?? "\(stream)") }
+        let memory = PCMLayout(memoryOf: stream)
+        return PCMLayout.convert(data, from: memory, to: memory)
     }
 }

@@ -4,14 +4,16 @@ import Foundation
 /// Where a DAC's output goes: receives sample blocks in the HD Audio memory layout of a
 /// stream format, with the bits below the valid bits already cleared (as the link carries them).
 public protocol SampleSink: AnyObject {
-    /// Takes `blocks` sample blocks of `format` from `data` (memory layout, `blocks x format.blockBytes` bytes).
+    /// Takes `blocks` sample blocks of `format` from `data` (memory layout, `blocks x format.blockBytes`
+    /// bytes). Implementations ignore an invalid format and take no more blocks than `data` holds.
     func consume(_ data: UnsafeRawBufferPointer, blocks: Int, format: StreamFormat)
 }
 
 /// Where an ADC's input comes from: supplies sample blocks in the memory layout of a stream format.
 public protocol SampleSource: AnyObject {
     /// Fills `data` with `blocks` sample blocks of `format` (memory layout) and returns how
-    /// many of them came from the source's signal; the rest are silence.
+    /// many of them came from the source's signal; the rest are silence. For an invalid format
+    /// implementations write nothing and return 0; they write no more blocks than `data` holds.
     func produce(into data: UnsafeMutableRawBufferPointer, blocks: Int, format: StreamFormat) -> Int
 }
 
@@ -31,7 +33,10 @@ public final class SampleBuffer: SampleSink, SampleSource {
     public init() { data = [] }
 
     /// A buffer holding `data` in the memory layout of `format`, ready to be played.
-    public init(format: StreamFormat, data: [UInt8]) {
+    /// Throws for an invalid format or data that is not whole blocks.
+    public init(format: StreamFormat, data: [UInt8]) throws(WAVError) {
+        guard format.isValid else { throw .invalidStreamFormat(format.problem ?? "\(format)") }
+        guard data.count % format.blockBytes == 0 else { throw .dataLengthMismatch }
         self.format = format
         self.data = data
     }
@@ -40,7 +45,9 @@ public final class SampleBuffer: SampleSink, SampleSource {
     public var blockCount: Int { format.map { data.count / $0.blockBytes } ?? 0 }
 
     /// Appends `blocks` blocks; samples of another format are converted to the buffer's format.
-    public func consume(_ src: UnsafeRawBufferPointer, blocks: Int, format incoming: StreamFormat) {
+    public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
+        guard incoming.isValid else { return }
+        let blocks = min(wanted, src.count / incoming.blockBytes)
         guard blocks > 0 else { return }
         let mine = format ?? incoming
         format = mine
@@ -51,20 +58,21 @@ public final class SampleBuffer: SampleSink, SampleSource {
             let start = data.count
             data.append(contentsOf: repeatElement(0, count: blocks * mine.blockBytes))
             data.withUnsafeMutableBytes { d in
-                PCMLayout.convert(src, from: .memory(incoming), into: UnsafeMutableRawBufferPointer(rebasing: d[start...]),
-                                  to: .memory(mine), blocks: blocks)
+                _ = PCMLayout.convert(src, from: PCMLayout(memoryOf: incoming), into: UnsafeMutableRawBufferPointer(rebasing: d[start...]),
+                                  to: PCMLayout(memoryOf: mine), blocks: blocks)
             }
         }
     }
 
     /// Hands out the next blocks from the read cursor, converted to `format`, then silence.
-    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks: Int, format wanted: StreamFormat) -> Int {
-        let out = PCMLayout.memory(wanted)
-        guard let mine = format else { out.fillSilence(dst, blocks: blocks); return 0 }
+    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format: StreamFormat) -> Int {
+        guard let out = PCMLayout.memory(format) else { return 0 }
+        let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
+        guard let mine = self.format else { out.fillSilence(dst, blocks: blocks); return 0 }
         let n = max(0, min(blocks, blockCount - readBlocks))
         data.withUnsafeBytes { s in
             let from = UnsafeRawBufferPointer(rebasing: s[(readBlocks * mine.blockBytes)...])
-            PCMLayout.convert(from, from: .memory(mine), into: dst, to: out, blocks: n)
+            _ = PCMLayout.convert(from, from: PCMLayout(memoryOf: mine), into: dst, to: out, blocks: n)
         }
         out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * out.blockBytes)...]), blocks: blocks - n)
         readBlocks += n
@@ -76,8 +84,8 @@ public final class SampleBuffer: SampleSink, SampleSource {
 
     /// The held samples as a WAV file of the layout that carries the format bit for bit.
     public func wavFile() -> WAVFile? {
-        guard let format else { return nil }
-        return WAVFile(format: WAVFormat(format), data: SampleConversion.wavBytes(fromMemory: data, stream: format))
+        guard let format, let wav = try? SampleConversion.wavBytes(fromMemory: data, stream: format) else { return nil }
+        return WAVFile(format: WAVFormat(format), data: wav)
     }
 }
 
@@ -102,7 +110,9 @@ public final class Loopback: SampleSink, SampleSource {
     public var queuedBlocks: Int { format.map { (queue.count - head) / $0.blockBytes } ?? 0 }
 
     /// Queues the blocks; a format change drops what was queued in the old format.
-    public func consume(_ src: UnsafeRawBufferPointer, blocks: Int, format incoming: StreamFormat) {
+    public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
+        guard incoming.isValid else { return }
+        let blocks = min(wanted, src.count / incoming.blockBytes)
         guard blocks > 0 else { return }
         if format != incoming { queue.removeAll(keepingCapacity: true); head = 0; format = incoming }
         if head > 0, head >= queue.count / 2 { queue.removeFirst(head); head = 0 }
@@ -111,13 +121,14 @@ public final class Loopback: SampleSink, SampleSource {
     }
 
     /// Takes queued blocks (converted to `format` if it differs), then silence.
-    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks: Int, format wanted: StreamFormat) -> Int {
-        let out = PCMLayout.memory(wanted)
+    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format: StreamFormat) -> Int {
+        guard let out = PCMLayout.memory(format) else { return 0 }
+        let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
         var n = 0
-        if let mine = format {
+        if let mine = self.format {
             n = min(blocks, queuedBlocks)
             queue.withUnsafeBytes { s in
-                PCMLayout.convert(UnsafeRawBufferPointer(rebasing: s[head...]), from: .memory(mine),
+                _ = PCMLayout.convert(UnsafeRawBufferPointer(rebasing: s[head...]), from: PCMLayout(memoryOf: mine),
                                   into: dst, to: out, blocks: n)
             }
             head += n * mine.blockBytes
@@ -160,11 +171,11 @@ public final class ToneGenerator: SampleSource {
         return UInt32(truncatingIfNeeded: v)
     }
 
-    /// Fills every block with the tone; always returns `blocks`.
-    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks: Int, format: StreamFormat) -> Int {
-        let layout = PCMLayout.memory(format)
+    /// Fills every block with the tone; returns the blocks written.
+    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format: StreamFormat) -> Int {
+        guard let layout = PCMLayout.memory(format) else { return 0 }
+        let blocks = min(wanted, dst.count / layout.blockBytes)
         guard blocks > 0, let base = dst.baseAddress else { return 0 }
-        precondition(dst.count >= blocks * layout.blockBytes, "ToneGenerator: destination smaller than the blocks asked for")
         for b in 0..<blocks {
             for c in 0..<layout.channels {
                 layout.store(sample(block: position + b, channel: c, format: format),
@@ -184,22 +195,28 @@ public final class WAVFileSource: SampleSource {
     /// Blocks played so far.
     public private(set) var position: Int = 0
 
-    /// Plays a WAV file held in memory.
-    public init(file: WAVFile) { self.file = file }
+    /// Plays a WAV file held in memory; throws for a format Azalia does not read or data
+    /// that is not whole blocks.
+    public init(file: WAVFile) throws(WAVError) {
+        try file.format.validate()
+        guard file.data.count % file.format.blockAlign == 0 else { throw .dataLengthMismatch }
+        self.file = file
+    }
 
     /// Reads and plays the WAV file at `path`.
-    public convenience init(path: String) throws(WAVError) { self.init(file: try WAVFile.read(path: path)) }
+    public convenience init(path: String) throws(WAVError) { try self.init(file: try WAVFile.read(path: path)) }
 
     /// True when every block of the file has been played.
     public var isFinished: Bool { position >= file.blockCount }
 
     /// The next blocks of the file, then silence; returns the blocks that came from the file.
-    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks: Int, format: StreamFormat) -> Int {
-        let out = PCMLayout.memory(format)
+    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format: StreamFormat) -> Int {
+        guard let out = PCMLayout.memory(format) else { return 0 }
+        let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
         let n = max(0, min(blocks, file.blockCount - position))
-        let from = PCMLayout.wav(file.format)
+        let from = PCMLayout(wavOf: file.format)
         file.data.withUnsafeBytes { s in
-            PCMLayout.convert(UnsafeRawBufferPointer(rebasing: s[(position * from.blockBytes)...]), from: from,
+            _ = PCMLayout.convert(UnsafeRawBufferPointer(rebasing: s[(position * from.blockBytes)...]), from: from,
                               into: dst, to: out, blocks: n)
         }
         out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * out.blockBytes)...]), blocks: blocks - n)
@@ -245,19 +262,21 @@ public final class WAVFileSink: SampleSink {
     }
 
     /// Converts the blocks to the file's layout and appends them.
-    public func consume(_ src: UnsafeRawBufferPointer, blocks: Int, format incoming: StreamFormat) {
-        guard blocks > 0, error == nil, !finished else { return }
+    public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
+        guard incoming.isValid, error == nil, !finished else { return }
+        let blocks = min(wanted, src.count / incoming.blockBytes)
+        guard blocks > 0 else { return }
         let wav = format ?? WAVFormat(incoming)
         do throws(WAVError) {
             if handle == nil { format = wav; try open(wav) }
             if let last = lastStream, last != incoming { formatChanges += 1 }
             lastStream = incoming
-            let to = PCMLayout.wav(wav)
+            let to = PCMLayout(wavOf: wav)
             let bytes = blocks * to.blockBytes
             guard dataBytes + bytes + 68 < Int(UInt32.max) else { throw .tooLarge }
             if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
             scratch.withUnsafeMutableBytes { d in
-                PCMLayout.convert(src, from: .memory(incoming), into: d, to: to, blocks: blocks)
+                _ = PCMLayout.convert(src, from: PCMLayout(memoryOf: incoming), into: d, to: to, blocks: blocks)
             }
             pending.append(contentsOf: scratch[0..<bytes])
             dataBytes += bytes

@@ -490,7 +490,7 @@ public final class VirtualCodec: LinkCodec {
             case .success(let memory):
                 blocksPlayed[i] += blocks
                 guard let sink = sinks[i] else { continue }
-                let layout = PCMLayout.memory(memory)
+                let layout = PCMLayout(memoryOf: memory)
                 if layout.validBits == layout.containerBytes * 8 {
                     sink.consume(data, blocks: blocks, format: memory)
                 } else {
@@ -518,7 +518,7 @@ public final class VirtualCodec: LinkCodec {
                                   converterFormat: ConverterFormat(rawValue: w.format), streamFormat: format, fault: fault))
             if let base = data.baseAddress { base.initializeMemory(as: UInt8.self, repeating: 0, count: data.count) }
         case .success(let memory):
-            let layout = PCMLayout.memory(memory)
+            let layout = PCMLayout(memoryOf: memory)
             if let source = sources[i] {
                 _ = source.produce(into: data, blocks: blocks, format: memory)
                 if layout.validBits != layout.containerBytes * 8 {

@@ -118,6 +118,8 @@ public enum WAVError: Error, Hashable, Sendable, CustomStringConvertible {
     case dataLengthMismatch
     /// The file could not be opened, read or written.
     case io(String)
+    /// A stream format that is not valid (see `StreamFormat.problem`).
+    case invalidStreamFormat(String)
 
     /// The reason in words.
     public var description: String {
@@ -141,6 +143,7 @@ public enum WAVError: Error, Hashable, Sendable, CustomStringConvertible {
         case .tooLarge: "data too large for a RIFF file"
         case .dataLengthMismatch: "sample data is not a whole number of blocks of the format"
         case .io(let what): "I/O error: \(what)"
+        case .invalidStreamFormat(let why): "invalid stream format: \(why)"
         }
     }
 }

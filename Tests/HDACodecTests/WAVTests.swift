@@ -221,7 +221,7 @@ struct SoxTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/sink.wav", raw = dir + "/sink.raw"
-        let memory = SampleConversion.linkMasked(randomBytes(format.blockBytes * 300, seed: UInt64(format.sampleRate)), stream: format)
+        let memory = try SampleConversion.linkMasked(randomBytes(format.blockBytes * 300, seed: UInt64(format.sampleRate)), stream: format)
         let sink = WAVFileSink(path: path)
         memory.withUnsafeBytes { m in
             // In three uneven pieces, as a DAC delivers them.
@@ -233,7 +233,7 @@ struct SoxTests {
         try sink.finish()
         #expect(try Tool.run("sox", ["--i", "-s", path]).output.trimmingCharacters(in: .whitespacesAndNewlines) == "300")
         try #require(Tool.run("sox", [path, "-t", "raw", raw]).status == 0)
-        let expected = SampleConversion.wavBytes(fromMemory: memory, stream: format)
+        let expected = try SampleConversion.wavBytes(fromMemory: memory, stream: format)
         #expect(try fileBytes(raw) == expected)
         #expect(try WAVFile.read(path: path).format == WAVFormat(format))
     }
@@ -252,8 +252,8 @@ struct SpeechTests {
         #expect(file.data == (try fileBytes(raw)))
         #expect(file.blockCount > 10_000)
         let stream = try #require(file.format.streamFormat)
-        let memory = SampleConversion.memoryBytes(fromWAV: file.data, format: file.format, stream: stream)
-        #expect(SampleConversion.wavBytes(fromMemory: memory, stream: stream, format: file.format) == file.data)
+        let memory = try SampleConversion.memoryBytes(fromWAV: file.data, format: file.format, stream: stream)
+        #expect(try SampleConversion.wavBytes(fromMemory: memory, stream: stream, format: file.format) == file.data)
         // Loud enough to be speech, not silence.
         var peak = 0
         file.data.withUnsafeBytes { b in
