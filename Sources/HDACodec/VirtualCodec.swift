@@ -109,7 +109,8 @@ public enum CodecTraceEvent: Sendable {
 ///   back but selects nothing.
 /// - An ADC whose tag matches sends its source's samples in the stream's format; with no
 ///   source, silence. An ADC whose format differs sends silence and records the mismatch.
-/// - Power states are stored and read back (actual = setting); they do not gate streaming.
+/// - Power states and pin widget controls are stored and read back (actual power state =
+///   setting); they do not gate streaming: a sink listens at its converter, not at a pin.
 /// - Verbs for another codec address get no answer; verbs for unknown nodes, and unknown
 ///   verbs, answer 0.
 public final class VirtualCodec: LinkCodec {
@@ -167,7 +168,8 @@ public final class VirtualCodec: LinkCodec {
     /// Called for every verb, refused packet and unsolicited response (for traces).
     public var trace: ((CodecTraceEvent) -> Void)?
 
-    /// A codec at `address` (0 to 14) with `configuration`.
+    /// A codec at `address` (0 to 14) with `configuration` (converter counts are capped at 60
+    /// each, so that every node id fits in 8 bits).
     public init(address: UInt8 = 0, configuration: CodecConfiguration = CodecConfiguration()) {
         let dacs = max(0, min(configuration.dacCount, 60))
         let adcs = max(0, min(configuration.adcCount, 60))

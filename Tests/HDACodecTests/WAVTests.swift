@@ -261,4 +261,41 @@ struct SpeechTests {
         }
         #expect(peak > 1000)
     }
+
+    @Test("Speech recorded by an ADC from a WAV file source and played by a DAC into a WAV sink comes out identical")
+    func speechThroughTheCodec() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = dir + "/in.wav", output = dir + "/out.wav"
+        try #require(Tool.run("espeak-ng", ["-w", input, "Loop back."]).status == 0)
+        let file = try WAVFile.read(path: input)
+        let stream = try #require(file.format.streamFormat)
+        let cf = try ConverterFormat(stream)
+        let codec = VirtualCodec(address: 1)
+        for v in [CodecVerb.setFormat(codec: 1, node: codec.adcNodes[0], cf), .setStream(codec: 1, node: codec.adcNodes[0], tag: 4),
+                  .setFormat(codec: 1, node: codec.dacNodes[2], cf), .setStream(codec: 1, node: codec.dacNodes[2], tag: 4)] {
+            #expect(codec.linkCommand(v.rawValue) == 0)
+        }
+        codec.setSource(try WAVFileSource(path: input), adc: 0)
+        let sink = WAVFileSink(path: output)
+        codec.setSink(sink, dac: 2)
+        // Move the file in packets of 1 to 3 blocks, as the link's cadence would.
+        var done = 0, frame: UInt64 = 0
+        var packet = [UInt8](repeating: 0, count: 3 * stream.blockBytes)
+        while done < file.blockCount {
+            let n = min(file.blockCount - done, Int(frame % 3) + 1)
+            packet.withUnsafeMutableBytes { p in
+                let slice = UnsafeMutableRawBufferPointer(rebasing: p[0..<(n * stream.blockBytes)])
+                #expect(codec.linkTransmit(tag: 4, format: cf, frame: frame, blocks: n, into: slice))
+                codec.linkReceive(tag: 4, format: cf, frame: frame, blocks: n, data: UnsafeRawBufferPointer(slice))
+            }
+            done += n
+            frame += 1
+        }
+        try sink.finish()
+        #expect(codec.formatMismatchCount == 0)
+        let back = try WAVFile.read(path: output)
+        #expect(back == file)
+        #expect(try Tool.run("sox", ["--i", "-s", output]).output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(file.blockCount)")
+    }
 }
