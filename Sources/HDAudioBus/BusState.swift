@@ -107,6 +107,7 @@ struct BusState: Sendable {
     var nextGeneration: UInt32 = 1
     var nextClient: UInt32 = 1
     var openClients: [UInt32: InterfaceKind] = [:]
+    var codecMask: UInt16
 
     /// Validates a handle for a client: STATUS_INVALID_HANDLE unless it names an engine
     /// this client holds now, under the generation it was issued with.

@@ -50,7 +50,8 @@ public final class HDAudioBus: Sendable {
         state = Mutex(BusState(
             engines: (0..<c.layout.count).map { EngineSlot(index: $0, kind: c.layout.kind(of: $0), allocation: nil) },
             sdoUsed: Array(repeating: 0, count: c.gcap.sdoLines),
-            sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines)))
+            sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines),
+            codecMask: c.codecMask))
         interruptTargets = Mutex([:])
         deferredSignals = Mutex([])
         platform.connectInterrupt(
@@ -74,6 +75,12 @@ public final class HDAudioBus: Sendable {
         p.stall(microseconds: (UInt64(LinkTiming.codecWakeFrames) * 1_000_000 + LinkTiming.framesPerSecond - 1) / LinkTiming.framesPerSecond)
         let statests = p.read16(HDARegister.statests) & 0x7FFF
         p.write16(HDARegister.statests, statests)
+        // SDI lines: WAKEEN has one writable bit per line; a controller whose WAKEEN
+        // cannot be probed is taken to have all 15.
+        p.write16(HDARegister.wakeen, 0x7FFF)
+        let wake = p.read16(HDARegister.wakeen) & 0x7FFF
+        p.write16(HDARegister.wakeen, 0)
+        let sdiLines = wake == 0 ? maxSDILines : (~wake).trailingZeroBitCount
         let gcap = GlobalCapabilities(rawValue: p.read16(HDARegister.gcap))
         let pci = p.pciIdentity
         // The DMA position buffer: one page, 128-byte aligned, enabled by DPLBASE bit 0.
@@ -86,7 +93,7 @@ public final class HDAudioBus: Sendable {
             versionMajor: p.read8(HDARegister.vmaj), versionMinor: p.read8(HDARegister.vmin),
             outpay: p.read16(HDARegister.outpay), inpay: p.read16(HDARegister.inpay),
             outstrmpay: p.read16(HDARegister.outstrmpay), instrmpay: p.read16(HDARegister.instrmpay),
-            codecMask: statests, pci: pci, ssyncOffset: BusConfiguration.ssyncOffset(for: pci),
+            codecMask: statests, sdiLines: sdiLines, pci: pci, ssyncOffset: BusConfiguration.ssyncOffset(for: pci),
             positionBuffer: page)
     }
 
@@ -101,6 +108,21 @@ public final class HDAudioBus: Sendable {
             waited += every
         }
     }
+
+    /// Reads STATESTS again (clearing it) and adds the codecs that appeared since start,
+    /// as a bus driver does on a codec's state-change interrupt. Returns the codec mask.
+    @discardableResult
+    public func rescanCodecs() -> UInt16 {
+        state.withLock { s in
+            let statests = platform.read16(HDARegister.statests) & 0x7FFF
+            platform.write16(HDARegister.statests, statests)
+            s.codecMask |= statests & UInt16((1 << configuration.sdiLines) - 1)
+            return s.codecMask
+        }
+    }
+
+    /// The codecs present: one bit per codec address.
+    public var codecMask: UInt16 { state.withLock { $0.codecMask } }
 
     // MARK: clients
 
@@ -460,6 +482,8 @@ public struct BusConfiguration: Hashable, Sendable {
     public var instrmpay: UInt16
     /// STATESTS at start: one bit per codec present.
     public var codecMask: UInt16
+    /// SDI lines (codec addresses 0 ..< sdiLines), probed through WAKEEN.
+    public var sdiLines: Int
     /// PCI identity.
     public var pci: PCIIdentity
     /// Where SSYNC is on this controller.
@@ -478,6 +502,6 @@ public struct BusConfiguration: Hashable, Sendable {
 
     /// Whether a codec answered at `address` at start.
     public func codecPresent(at address: Int) -> Bool {
-        (0..<HDAudioBus.maxSDILines).contains(address) && codecMask & (1 << UInt16(address)) != 0
+        (0..<sdiLines).contains(address) && codecMask & (1 << UInt16(address)) != 0
     }
 }

@@ -20,12 +20,13 @@ extension HDAudioBus {
         try require(.passive)
         let converter = try ConverterFormat(format)
         if direction == .capture {
-            guard configuration.codecPresent(at: codecAddress) else { throw .invalidParameter }
+            guard (0..<configuration.sdiLines).contains(codecAddress) else { throw .invalidParameter }
         }
         // Stripe asks for all SDO lines; a one-line controller allocates unstriped.
         let lines = direction == .render ? (stripe ? configuration.gcap.sdoLines : 1) : 0
         return try locked { (s: inout BusState) throws(NTStatus) -> DmaEngineAllocation in
             guard s.openClients[client] != nil else { throw .invalidDeviceRequest }
+            if direction == .capture, s.codecMask & (1 << UInt16(codecAddress)) == 0 { throw .invalidParameter }
             let c = try charge(for: format, direction: direction, stripeLines: lines, sdiLine: codecAddress, in: s)
             let own: EngineKind = direction == .render ? .output : .input
             let candidates = Array(configuration.layout.indices(of: own)) + Array(configuration.layout.indices(of: .bidirectional))
@@ -339,7 +340,7 @@ extension HDAudioBus {
             size: v2 ? DeviceInformation.v2Size : DeviceInformation.baseSize,
             deviceVersion: UInt16(c.versionMajor) << 8 | UInt16(c.versionMinor),
             driverVersion: HDAudioBus.driverVersion,
-            codecsDetected: UInt16(c.codecMask.nonzeroBitCount),
+            codecsDetected: UInt16(codecMask.nonzeroBitCount),
             isStripingSupported: c.gcap.sdoLines >= 2,
             ctrlRevision: v2 ? c.pci.revision : nil,
             ctrlVendorId: v2 ? c.pci.vendorId : nil,
