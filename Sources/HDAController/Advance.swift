@@ -1,0 +1,222 @@
+import HDAudio
+
+extension HDAController {
+    /// Moves link time forward by `frames` frames, in batches from event to event.
+    public func advance(frames: UInt64) {
+        _ = advance(frames: frames, stopAtInterrupt: false)
+    }
+
+    /// Moves link time forward by up to `frames` frames and returns the frames advanced.
+    ///
+    /// Time jumps from event to event: a BDL entry boundary (IOC, wrap), a pending CRST,
+    /// SRST or codec-wake latency, a FIFO error due, a CORB verb. Register writes (RUN,
+    /// SSYNC) happen between calls. Sample bytes move in bulk, straight between guest RAM
+    /// and the codecs; every result (bytes delivered, LPIB, position buffer, status bits,
+    /// interrupt timing) is identical, frame for frame, to advancing one frame at a time.
+    /// With `stopAtInterrupt`, returns right after the frame in which the interrupt line
+    /// went from deasserted to asserted, so a caller can deliver it outside any lock.
+    public func advance(frames: UInt64, stopAtInterrupt: Bool) -> UInt64 {
+        var done: UInt64 = 0
+        var line = interruptAsserted
+        while done < frames {
+            let (sum, overflow) = frame.addingReportingOverflow(frames - done)
+            var target = overflow ? UInt64.max : sum
+            if let t = crstExitAt { target = min(target, t) }
+            if let t = codecWakeAt { target = min(target, t) }
+            for e in engines {
+                if let t = e.srst.due { target = min(target, t) }
+                if e.active { target = min(target, e.nextEvent) }
+            }
+            if let t = nextCommandFrame() { target = min(target, t) }
+            guard target > frame else { break }   // only at the end of 64-bit time
+            let start = frame
+            runFrames(from: start, to: target)
+            frame = target
+            done += target - start
+            processDue()
+            updateInterrupts()
+            if stopAtInterrupt && !line && interruptAsserted { return done }
+            line = interruptAsserted
+        }
+        return done
+    }
+
+    /// Latencies that complete at the current frame.
+    func processDue() {
+        if let t = crstExitAt, t <= frame { leaveReset() }
+        if let t = codecWakeAt, t <= frame { wakeCodecs() }
+        for e in engines {
+            switch e.srst {
+            case .latchPending(let t) where t <= frame:
+                latchStreamReset(e.index)
+            case .clearPending(let t) where t <= frame:
+                e.srst = .idle
+                setSD(e.index, .ctl, resetValues[table.sd(e.index, .ctl)])
+            default:
+                break
+            }
+        }
+    }
+
+    /// Runs frames [from, to): no event falls strictly inside.
+    func runFrames(from start: UInt64, to end: UInt64) {
+        let count = end - start
+        if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
+        for e in engines where e.active {
+            let r0 = start - e.runStart, r1 = end - e.runStart
+            let blocks = e.cadence.blocks(before: r1) - e.cadence.blocks(before: r0)
+            if blocks > 0 { move(e, blocks: blocks, relativeStart: r0) }
+            if e.fifoErrorPending {
+                e.fifoErrorPending = false
+                e.stats.fifoErrors += 1
+                setSD(e.index, .sts, sdValue(e.index, .sts) | UInt32(StreamStatus.fifoError.rawValue))
+            }
+            setSD(e.index, .lpib, UInt32(truncatingIfNeeded: e.lpib))
+            if end >= e.nextEvent { e.computeNextEvent(now: end) }
+        }
+        runCommandRings(from: start, to: end)
+        writePositionBuffer()
+    }
+
+    /// DPLBASE bit 0: each descriptor's position (its LPIB) at DPLBASE + index x 8, once
+    /// per frame; in a batch only the last frame's value can be seen, so it is written once.
+    /// A buffer that is not RAM is not written (DMA reaches RAM only) and is counted.
+    func writePositionBuffer() {
+        let dpl = values[table.dplbase]
+        guard dpl & 1 != 0, !engines.isEmpty else { return }
+        let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & ~0x7F))
+        guard let host = memory.hostPointer(base, length: UInt64(engines.count * 8)) else {
+            positionBufferErrors += 1
+            return
+        }
+        for n in engines.indices {
+            (host + n * 8).storeBytes(of: sdValue(n, .lpib).littleEndian, as: UInt32.self)
+        }
+    }
+
+    /// Moves `blocks` sample blocks of an active engine through its cyclic buffer, entry by
+    /// entry: BCIS at the end of every IOC entry, LPIB back to 0 at CBL.
+    func move(_ e: StreamEngine, blocks: UInt64, relativeStart r0: UInt64) {
+        let blockBytes = UInt64(e.blockBytes)
+        var remaining = blocks * blockBytes
+        let firstBlock = e.cadence.blocks(before: r0)
+        while remaining > 0 {
+            let chunk = min(remaining, e.entryLength[e.entry] - e.entryOffset, e.cbl - e.lpib)
+            let pointer = e.entryHost[e.entry]! + Int(e.entryOffset)
+            if e.output {
+                sendOutput(e, pointer, Int(chunk), r0: r0, firstBlock: firstBlock)
+            } else {
+                receiveInput(e, pointer, Int(chunk), r0: r0, firstBlock: firstBlock)
+            }
+            e.entryOffset += chunk
+            e.lpib += chunk
+            remaining -= chunk
+            if e.entryOffset == e.entryLength[e.entry] {
+                if e.entryIOC[e.entry] {
+                    e.stats.completions += 1
+                    setSD(e.index, .sts, sdValue(e.index, .sts) | UInt32(StreamStatus.bufferCompletion.rawValue))
+                }
+                e.entry += 1
+                e.entryOffset = 0
+                if e.entry == e.entryCount { e.entry = 0 }
+            }
+            if e.lpib == e.cbl {
+                e.lpib = 0
+                e.entry = 0
+                e.entryOffset = 0
+            }
+        }
+        e.stats.bytesMoved += blocks * blockBytes
+        e.stats.blocksMoved += blocks
+        if e.output {
+            // Striping: bits go round-robin over the lines, MSB on SDO0. A block's bits are
+            // channels x (8, 16, 20, 24 or 32), a multiple of 4, so each line gets exactly
+            // bits / lines in every frame.
+            let bits = blocks * UInt64(e.bitsPerBlock)
+            let share = bits / UInt64(e.stripeLines)
+            for line in 0..<e.stripeLines { sdoBitsCarried[line] += share }
+        }
+    }
+
+    /// The absolute frame that carries the engine's block `block` (counted from runStart).
+    @inline(__always)
+    func frameOf(_ e: StreamEngine, block: UInt64, r0: UInt64, firstBlock: UInt64) -> UInt64 {
+        e.runStart + e.cadence.frame(after: r0, carrying: block + 1 - firstBlock) - 1
+    }
+
+    func sendOutput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64, firstBlock: UInt64) {
+        var p = start, c = count
+        let bb = e.blockBytes
+        if e.gathered > 0 {
+            let take = min(bb - e.gathered, c)
+            (e.scratch + e.gathered).copyMemory(from: p, byteCount: take)
+            e.gathered += take
+            p += take
+            c -= take
+            if e.gathered == bb {
+                deliverOutput(e, e.scratch, blocks: 1, r0: r0, firstBlock: firstBlock)
+                e.gathered = 0
+            }
+        }
+        let whole = c / bb
+        if whole > 0 {
+            deliverOutput(e, p, blocks: whole, r0: r0, firstBlock: firstBlock)
+            p += whole * bb
+            c -= whole * bb
+        }
+        if c > 0 {
+            e.scratch.copyMemory(from: p, byteCount: c)
+            e.gathered = c
+        }
+    }
+
+    func deliverOutput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64, firstBlock: UInt64) {
+        let at = frameOf(e, block: e.blocksDone, r0: r0, firstBlock: firstBlock)
+        let buffer = UnsafeRawBufferPointer(start: data, count: blocks * e.blockBytes)
+        for codec in codecs {
+            codec?.linkReceive(tag: e.tag, format: e.format, frame: at, blocks: blocks, data: buffer)
+        }
+        e.blocksDone += UInt64(blocks)
+    }
+
+    func receiveInput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64, firstBlock: UInt64) {
+        var p = start, c = count
+        let bb = e.blockBytes
+        if e.scatterLeft > 0 {
+            let take = min(e.scatterLeft, c)
+            p.copyMemory(from: e.scratch + (bb - e.scatterLeft), byteCount: take)
+            e.scatterLeft -= take
+            p += take
+            c -= take
+        }
+        let whole = c / bb
+        if whole > 0 {
+            fetchInput(e, p, blocks: whole, r0: r0, firstBlock: firstBlock)
+            p += whole * bb
+            c -= whole * bb
+        }
+        if c > 0 {
+            fetchInput(e, e.scratch, blocks: 1, r0: r0, firstBlock: firstBlock)
+            p.copyMemory(from: e.scratch, byteCount: c)
+            e.scatterLeft = bb - c
+        }
+    }
+
+    /// Input: the first attached codec (by address) that sends the engine's tag fills the
+    /// blocks; when none does, the engine records silence (zeros).
+    func fetchInput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64, firstBlock: UInt64) {
+        let at = frameOf(e, block: e.blocksDone, r0: r0, firstBlock: firstBlock)
+        let byteCount = blocks * e.blockBytes
+        let buffer = UnsafeMutableRawBufferPointer(start: data, count: byteCount)
+        e.blocksDone += UInt64(blocks)
+        for address in codecs.indices {
+            if let codec = codecs[address],
+               codec.linkTransmit(tag: e.tag, format: e.format, frame: at, blocks: blocks, into: buffer) {
+                sdiBitsCarried[address] += UInt64(blocks * e.bitsPerBlock)
+                return
+            }
+        }
+        data.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        e.stats.silentBlocks += UInt64(blocks)
+    }
+}

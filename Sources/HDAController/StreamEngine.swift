@@ -1,0 +1,152 @@
+import HDAudio
+
+/// The SRST handshake of one descriptor.
+enum SRSTPhase: Equatable {
+    /// Not in reset; SRST reads 0.
+    case idle
+    /// SRST written 1; reads 1 (and resets the descriptor) at the given frame.
+    case latchPending(UInt64)
+    /// SRST written 1 under the never-latches fault: stays 0 forever.
+    case latchNever
+    /// In reset; SRST reads 1.
+    case latched
+    /// SRST written 0; reads 0 at the given frame.
+    case clearPending(UInt64)
+    /// SRST written 0 under the never-clears fault: stays 1 forever.
+    case clearNever
+
+    /// SRST reads 1 and the descriptor is held in reset.
+    var inReset: Bool {
+        switch self {
+        case .latched, .clearPending, .clearNever: true
+        default: false
+        }
+    }
+
+    /// The frame at which a pending phase completes.
+    var due: UInt64? {
+        switch self {
+        case .latchPending(let f), .clearPending(let f): f
+        default: nil
+        }
+    }
+}
+
+/// Counters of one stream engine, for tests and the CLI.
+public struct EngineStatistics: Sendable, Hashable {
+    /// Sample bytes moved between guest memory and the link.
+    public var bytesMoved: UInt64 = 0
+    /// Sample blocks moved.
+    public var blocksMoved: UInt64 = 0
+    /// BDL entries with IOC that completed (each set BCIS).
+    public var completions: UInt64 = 0
+    /// Descriptor errors (DESE) raised.
+    public var descriptorErrors: UInt64 = 0
+    /// FIFO errors (FIFOE) raised.
+    public var fifoErrors: UInt64 = 0
+    /// Times RUN was accepted (the BDL validated).
+    public var runs: UInt64 = 0
+    /// Input blocks for which no codec sent the tag, so silence was written.
+    public var silentBlocks: UInt64 = 0
+}
+
+/// One stream engine's DMA state. Everything is preallocated when the controller is
+/// built: running moves no heap memory.
+final class StreamEngine {
+    let index: Int
+    let kind: EngineKind
+
+    var srst: SRSTPhase = .idle
+    /// RUN was accepted (BDL valid).
+    var running = false
+    /// Moving samples: running, SSYNC clear.
+    var active = false
+    /// The direction latched at RUN.
+    var output: Bool
+    /// The frame at which the current active period began (cadence origin).
+    var runStart: UInt64 = 0
+    /// Blocks moved since `runStart`.
+    var blocksDone: UInt64 = 0
+    /// The absolute frame at which the next batch must end for this engine.
+    var nextEvent: UInt64 = .max
+    /// FIFOE to raise in the first frame of this run.
+    var fifoErrorPending = false
+
+    // Format, latched at RUN.
+    var cadence = LinkCadence(RateEncoding(base: .hz48000, multiplier: 1, divisor: 1))
+    var format = ConverterFormat(rawValue: 0)
+    var blockBytes = 1
+    var bitsPerBlock = 8
+    var tag: UInt8 = 0
+    var stripeLines = 1
+
+    // The BDL, fetched at RUN: at most 256 entries, never more than LVI + 1.
+    var entryCount = 0
+    var entryLength = [UInt64](repeating: 0, count: BDLEntry.maxEntries)
+    var entryIOC = [Bool](repeating: false, count: BDLEntry.maxEntries)
+    var entryHost = [UnsafeMutableRawPointer?](repeating: nil, count: BDLEntry.maxEntries)
+    var cbl: UInt64 = 0
+
+    // Position.
+    var entry = 0
+    var entryOffset: UInt64 = 0
+    var lpib: UInt64 = 0
+
+    /// One sample block (at most 16 channels x 4 bytes) for blocks that straddle entries.
+    let scratch: UnsafeMutableRawPointer
+    /// Output: bytes of a straddling block gathered so far.
+    var gathered = 0
+    /// Input: bytes of a straddling block still to scatter from `scratch`.
+    var scatterLeft = 0
+
+    var stats = EngineStatistics()
+
+    init(index: Int, kind: EngineKind) {
+        self.index = index
+        self.kind = kind
+        output = kind == .output
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+    }
+
+    deinit { scratch.deallocate() }
+
+    /// Back to the power-on state (controller reset or SRST), keeping the counters.
+    func resetState() {
+        srst = .idle
+        running = false
+        active = false
+        output = kind == .output
+        nextEvent = .max
+        fifoErrorPending = false
+        entryCount = 0
+        entry = 0
+        entryOffset = 0
+        lpib = 0
+        cbl = 0
+        gathered = 0
+        scatterLeft = 0
+    }
+
+    /// Sets `entry` and `entryOffset` from `lpib` (bounded by the fetched entries).
+    func locatePosition() {
+        var remaining = lpib
+        entry = 0
+        while entry < entryCount - 1 && remaining >= entryLength[entry] {
+            remaining -= entryLength[entry]
+            entry += 1
+        }
+        entryOffset = remaining
+    }
+
+    /// Computes `nextEvent` from the current frame: the end of the frame in which the
+    /// current entry (or the cyclic buffer) ends, or the first frame when a FIFO error is due.
+    func computeNextEvent(now: UInt64) {
+        guard active else { nextEvent = .max; return }
+        if fifoErrorPending { nextEvent = now + 1; return }
+        let remaining = min(entryLength[entry] - entryOffset, cbl - lpib)
+        let blocks = (remaining + UInt64(blockBytes) - 1) / UInt64(blockBytes)
+        let relative = now - runStart
+        nextEvent = runStart + cadence.frame(after: relative, carrying: blocks)
+    }
+}
