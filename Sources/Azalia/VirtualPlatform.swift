@@ -1,5 +1,5 @@
 public import HDAController
-public import HDAudio
+import HDAudio
 public import HDAudioBus
 import Synchronization
 
@@ -78,12 +78,18 @@ public final class VirtualPlatform: HDAPlatform {
 
     /// Reads guest memory; false when the range is not RAM.
     public func readMemory(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        machine.withLock { m in (try? m.controller.memory.read(GuestAddress(address), into: buffer)) != nil }
+        // Copied through an array: the caller's buffer must not join the controller's region.
+        let count = buffer.count
+        guard let bytes = machine.withLock({ m in try? m.controller.memory.read(GuestAddress(address), count: count) })
+        else { return false }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return true
     }
 
     /// Writes guest memory; false when the range is not RAM.
     public func writeMemory(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
-        machine.withLock { m in (try? m.controller.memory.write(GuestAddress(address), from: buffer)) != nil }
+        let bytes = [UInt8](buffer)
+        return machine.withLock { m in (try? m.controller.memory.write(GuestAddress(address), bytes: bytes)) != nil }
     }
 
     /// Guest pages allocated now.

@@ -136,6 +136,12 @@ public struct BudgetUse: Hashable, Sendable {
     public var used: Int
     /// The budget.
     public var budget: Int
+
+    /// A use against a budget.
+    public init(used: Int, budget: Int) {
+        self.used = used
+        self.budget = budget
+    }
 }
 
 /// A snapshot of the bus's resources, for tools and invariant checks.
