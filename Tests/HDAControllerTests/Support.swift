@@ -74,3 +74,81 @@ extension HDAController {
 /// Test profiles by name, for parameterised tests.
 let profileNames = ControllerProfile.all.map(\.name)
 func profile(_ name: String) -> ControllerProfile { ControllerProfile.named(name)! }
+
+/// One stream programmed into a descriptor: its BDL and buffers in guest memory.
+struct ProgrammedStream {
+    var descriptor: Int
+    var format: StreamFormat
+    var converter: ConverterFormat
+    var entries: [(address: GuestAddress, length: UInt32, ioc: Bool)]
+    var cbl: UInt32
+    var tag: UInt8
+    var bdl: GuestAddress
+
+    /// Bytes of one sample block in memory.
+    var blockBytes: Int { format.blockBytes }
+
+    /// The cyclic buffer's bytes in order (entries concatenated, cut at CBL).
+    func logicalBuffer(_ memory: GuestMemory) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        for e in entries { bytes += try memory.read(e.address, count: Int(e.length)) }
+        return Array(bytes.prefix(Int(cbl)))
+    }
+
+    /// Guest address of logical buffer offset `offset`.
+    func address(ofOffset offset: Int) -> GuestAddress {
+        var remaining = offset
+        for e in entries {
+            if remaining < Int(e.length) { return e.address.adding(UInt64(remaining))! }
+            remaining -= Int(e.length)
+        }
+        fatalError("offset beyond the BDL")
+    }
+}
+
+/// Programs descriptor `n` with a BDL of entries of the given lengths (each buffer in its
+/// own pages, filled with a pattern) and CBL; CTL gets the tag and `control` bits (no RUN).
+func programStream(_ c: HDAController, descriptor n: Int, format: StreamFormat, lengths: [UInt32], iocs: [Bool]? = nil,
+                   cbl: UInt32? = nil, tag: UInt8, control: UInt32 = 0, pattern: UInt8 = 0) throws -> ProgrammedStream {
+    let memory = c.memory
+    let bdlPage = try memory.allocate(pages: 1, contiguous: true)[0]
+    var entries: [(address: GuestAddress, length: UInt32, ioc: Bool)] = []
+    for (i, length) in lengths.enumerated() {
+        let pages = (Int(length) + 4095) / 4096
+        let address = try memory.allocate(pages: pages, contiguous: true)[0]
+        var fill = [UInt8](repeating: 0, count: Int(length))
+        for j in fill.indices { fill[j] = UInt8(truncatingIfNeeded: j &* 7 &+ i &* 13 &+ Int(pattern) &* 101 &+ 1) }
+        try memory.write(address, bytes: fill)
+        let ioc = iocs?[i] ?? false
+        entries.append((address, length, ioc))
+        try memory.write(bdlPage.adding(UInt64(16 * i))!,
+                         bytes: BDLEntry(address: address.rawValue, length: length, interruptOnCompletion: ioc).bytes)
+    }
+    let converter = try ConverterFormat(format)
+    let total = lengths.reduce(0, +)
+    let length = cbl ?? (total - total % UInt32(format.blockBytes))
+    c.write32(c.sd(n, HDARegister.SD.cbl), length)
+    c.write16(c.sd(n, HDARegister.SD.lvi), UInt16(lengths.count - 1))
+    c.write16(c.sd(n, HDARegister.SD.fmt), converter.rawValue)
+    c.write32(c.sd(n, HDARegister.SD.bdpl), bdlPage.low32)
+    c.write32(c.sd(n, HDARegister.SD.bdpu), bdlPage.high32)
+    c.write32(c.sd(n, 0), UInt32(tag) << 20 | control)
+    return ProgrammedStream(descriptor: n, format: format, converter: converter, entries: entries, cbl: length,
+                            tag: tag, bdl: bdlPage)
+}
+
+extension HDAController {
+    /// Sets RUN on descriptor `n`, keeping its other CTL bits.
+    func run(_ n: Int) { write32(sd(n, 0), read32(sd(n, 0)) & 0xFF_FFFF | StreamControl.run) }
+    /// Clears RUN.
+    func stop(_ n: Int) { write32(sd(n, 0), read32(sd(n, 0)) & 0xFF_FFFF & ~StreamControl.run) }
+    /// SDnSTS.
+    func status(_ n: Int) -> StreamStatus { StreamStatus(rawValue: read8(sd(n, 3))) }
+    /// SDnLPIB.
+    func lpib(_ n: Int) -> UInt32 { read32(sd(n, 4)) }
+}
+
+/// Blocks a stream of `format` carries in its first `frames` frames (from the vocabulary's cadence).
+func blocks(_ format: StreamFormat, frames: UInt64) -> UInt64 {
+    try! LinkCadence(format).blocks(before: frames)
+}

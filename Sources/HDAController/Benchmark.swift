@@ -1,0 +1,139 @@
+public import HDAudio
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Measures how fast the controller simulates link time and moves sample bytes, against a
+/// plain memcpy of the same bytes in the same run. The `azalia bench` command calls it.
+public enum ControllerBenchmark {
+    /// The figures of one run.
+    public struct Result: Sendable, Hashable, Codable {
+        /// The profile run.
+        public var profile: String
+        /// The format every engine carried (compact form).
+        public var format: String
+        /// Engines run (every engine of the profile).
+        public var engines: Int
+        /// Link time simulated, in seconds.
+        public var linkSeconds: Double
+        /// Wall time the simulation took, in seconds.
+        public var wallSeconds: Double
+        /// Simulated seconds per wall second.
+        public var simulatedSecondsPerWallSecond: Double
+        /// Sample bytes moved between guest memory and the link.
+        public var bytesMoved: UInt64
+        /// Sample bytes moved per wall second.
+        public var sampleBytesPerSecond: Double
+        /// Bytes per second of a plain memcpy of the same bytes (same chunk size), measured in the same run.
+        public var memcpyBytesPerSecond: Double
+        /// sampleBytesPerSecond / memcpyBytesPerSecond (goal: at least 0.5).
+        public var ratioToMemcpy: Double
+    }
+
+    /// A demanding legal format for every engine: 192 kHz, 16-bit, 6 channels (48 bytes
+    /// per frame, the most an ICH6-style input FIFO payload of 24 words allows).
+    public static let defaultFormat = StreamFormat(rate: 192_000, bits: 16, channels: 6)
+
+    /// Bytes of one BDL entry in the benchmark's buffers.
+    static let entryBytes = 16 * 1024
+    /// Entries per buffer.
+    static let entries = 4
+
+    /// A codec that listens to nothing and sends nothing (input engines record silence).
+    final class NullCodec: LinkCodec {
+        func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {}
+        func linkTransmit(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int,
+                          into data: UnsafeMutableRawBufferPointer) -> Bool { false }
+        func linkCommand(_ verb: UInt32) -> UInt32? { nil }
+    }
+
+    /// Runs every engine of `profile` at `format` for `linkSeconds` of link time with a
+    /// null codec, then copies the same number of bytes with memcpy, and reports both.
+    /// Throws STATUS_INVALID_PARAMETER for an invalid format or one that does not fit the
+    /// profile's stream payloads (STATUS_BUFFER_TOO_SMALL).
+    public static func run(profile: ControllerProfile = .skylakePCH, format: StreamFormat = defaultFormat,
+                           linkSeconds: Double = 60) throws(NTStatus) -> Result {
+        let converter = try ConverterFormat(format)
+        let words = try LinkBudget.fifoWords(format)
+        guard words <= Int(min(profile.outstrmpay, profile.instrmpay)) else { throw .bufferTooSmall }
+        guard linkSeconds > 0, linkSeconds < 1e6 else { throw .invalidParameter }
+        let engines = profile.gcap.totalEngines
+        let pagesPerEntry = entryBytes / GuestMemory.pageSize
+        let memory = GuestMemory(pages: engines * (entries * pagesPerEntry + 1) + 1)
+        let c = HDAController(profile: profile, memory: memory)
+        c.attach(NullCodec(), at: 0)
+        c.write32(HDARegister.gctl, GlobalControl.crst)
+        c.advance(frames: profile.crstExitFrames + UInt64(LinkTiming.codecWakeFrames))
+        var buffers: [UnsafeMutableRawPointer] = []
+        do {
+            let dpl = try memory.allocate(pages: 1, contiguous: true)[0]
+            c.write32(HDARegister.dplbase, dpl.low32 | 1)
+            c.write32(HDARegister.dpubase, dpl.high32)
+            for n in 0..<engines {
+                let bdl = try memory.allocate(pages: 1, contiguous: true)[0]
+                for i in 0..<entries {
+                    let buffer = try memory.allocate(pages: pagesPerEntry, contiguous: true)[0]
+                    buffers.append(memory.hostPointer(buffer, length: UInt64(entryBytes))!)
+                    try memory.write(bdl.adding(UInt64(16 * i))!, bytes: BDLEntry(
+                        address: buffer.rawValue, length: UInt32(entryBytes), interruptOnCompletion: i % 2 == 1).bytes)
+                }
+                let total = entries * entryBytes
+                let base = HDARegister.streamDescriptor(n)
+                c.write32(base + HDARegister.SD.cbl, UInt32(total - total % format.blockBytes))
+                c.write16(base + HDARegister.SD.lvi, UInt16(entries - 1))
+                c.write16(base + HDARegister.SD.fmt, converter.rawValue)
+                c.write32(base + HDARegister.SD.bdpl, bdl.low32)
+                c.write32(base + HDARegister.SD.bdpu, bdl.high32)
+                let tag = UInt32(n % 15 + 1)
+                c.write32(base, tag << 20 | StreamControl.ioce | StreamControl.dir)
+            }
+        } catch {
+            throw .insufficientResources
+        }
+        for n in 0..<engines { c.write32(HDARegister.streamDescriptor(n), c.read32(HDARegister.streamDescriptor(n)) | StreamControl.run) }
+        let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
+        let clock = ContinuousClock()
+        let startBytes = c.totalBytesMoved
+        let simulated = clock.measure { c.advance(frames: frames) }
+        let bytes = c.totalBytesMoved - startBytes
+        let memcpyTime = measureMemcpy(bytes: bytes, sources: buffers, clock: clock)
+        let wall = seconds(simulated)
+        let copyWall = max(seconds(memcpyTime), 1e-9)
+        let simulatedSeconds = Double(frames) / Double(LinkTiming.framesPerSecond)
+        let bytesPerSecond = Double(bytes) / max(wall, 1e-9)
+        let memcpyPerSecond = Double(bytes) / copyWall
+        return Result(profile: profile.name, format: format.compact, engines: engines, linkSeconds: simulatedSeconds,
+                      wallSeconds: wall, simulatedSecondsPerWallSecond: simulatedSeconds / max(wall, 1e-9),
+                      bytesMoved: bytes, sampleBytesPerSecond: bytesPerSecond, memcpyBytesPerSecond: memcpyPerSecond,
+                      ratioToMemcpy: bytesPerSecond / memcpyPerSecond)
+    }
+
+    /// Copies `bytes` bytes with memcpy, an entry (16 KiB) at a time, from the very guest
+    /// buffers the engines used into a host buffer of the same total size, round robin.
+    static func measureMemcpy(bytes: UInt64, sources: [UnsafeMutableRawPointer], clock: ContinuousClock) -> Duration {
+        let count = max(sources.count, 1)
+        let destination = UnsafeMutableRawPointer.allocate(byteCount: count * entryBytes, alignment: 4096)
+        defer { destination.deallocate() }
+        destination.initializeMemory(as: UInt8.self, repeating: 0, count: count * entryBytes)
+        var sink: UInt8 = 0
+        let time = clock.measure {
+            var left = bytes
+            var i = 0
+            while left > 0 && !sources.isEmpty {
+                let n = Int(min(UInt64(entryBytes), left))
+                memcpy(destination + i * entryBytes, sources[i], n)
+                i = (i + 1) % count
+                left -= UInt64(n)
+            }
+            sink = destination.load(fromByteOffset: Int(bytes % UInt64(entryBytes)), as: UInt8.self)
+        }
+        _ = sink
+        return time
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}
