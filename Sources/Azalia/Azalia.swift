@@ -1,1 +1,0 @@
-// Azalia: filled in by its issue.

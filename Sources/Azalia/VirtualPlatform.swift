@@ -1,0 +1,167 @@
+public import HDAController
+import HDAudio
+public import HDAudioBus
+import Synchronization
+
+/// The bus driver's platform over one virtual controller: `HDAPlatform` for `HDAController`.
+///
+/// The controller (not Sendable) lives inside a `Mutex`; every register access, memory
+/// access and time step locks it briefly. Time moves through `advance(frames:)` and
+/// through stalls: a stall of N us advances the link by N x 24 BCLK, the remainder below
+/// one frame (500 BCLK) carried over, so 100 stalls of 3 us move exactly 300 us of link
+/// time. Interrupts are delivered to the frame: time moves with
+/// `advance(frames:stopAtInterrupt:)`, and each time the line asserts the ISR runs, outside
+/// the controller lock, at DIRQL (one ISR at a time), then its DPC at DISPATCH_LEVEL.
+/// IRQL is per thread (a task-local value): raised while an ISR or DPC runs.
+public final class VirtualPlatform: HDAPlatform {
+    struct Machine: ~Copyable {
+        let controller: HDAController
+        var bclkRemainder: UInt64 = 0
+    }
+
+    private struct Connection: Sendable {
+        let isr: @Sendable () -> Bool
+        let deferred: @Sendable () -> Void
+    }
+
+    private let machine: Mutex<Machine>
+    private let connection = Mutex<Connection?>(nil)
+    /// Serialises ISR calls, like an interrupt spin lock.
+    private let interruptLock = Mutex<Int>(0)
+    /// The PCI identity, from the profile.
+    public let pciIdentity: PCIIdentity
+    /// The controller's profile.
+    public let profile: ControllerProfile
+
+    @TaskLocal static var threadIRQL: IRQL = .passive
+
+    /// A platform that owns `controller` (and, through it, its guest memory).
+    public init(controller: sending HDAController) {
+        let profile = controller.profile
+        self.profile = profile
+        pciIdentity = PCIIdentity(vendorId: profile.pciVendor, deviceId: profile.pciDevice, revision: profile.revision)
+        machine = Mutex(Machine(controller: controller))
+    }
+
+    // MARK: registers
+
+    /// Reads an 8-bit register.
+    public func read8(_ offset: UInt32) -> UInt8 { machine.withLock { $0.controller.read8(offset) } }
+    /// Reads a 16-bit register.
+    public func read16(_ offset: UInt32) -> UInt16 { machine.withLock { $0.controller.read16(offset) } }
+    /// Reads a 32-bit register.
+    public func read32(_ offset: UInt32) -> UInt32 { machine.withLock { $0.controller.read32(offset) } }
+    /// Writes an 8-bit register.
+    public func write8(_ offset: UInt32, _ value: UInt8) { machine.withLock { $0.controller.write8(offset, value) } }
+    /// Writes a 16-bit register.
+    public func write16(_ offset: UInt32, _ value: UInt16) { machine.withLock { $0.controller.write16(offset, value) } }
+    /// Writes a 32-bit register.
+    public func write32(_ offset: UInt32, _ value: UInt32) { machine.withLock { $0.controller.write32(offset, value) } }
+
+    // MARK: memory
+
+    /// 4096.
+    public var pageSize: Int { GuestMemory.pageSize }
+
+    /// Allocates guest pages; nil when guest memory runs out (nothing left allocated).
+    public func allocatePages(count: Int, contiguous: Bool) -> [UInt64]? {
+        machine.withLock { m in
+            guard count > 0, let pages = try? m.controller.memory.allocate(pages: count, contiguous: contiguous) else { return nil }
+            return pages.map(\.rawValue)
+        }
+    }
+
+    /// Frees guest pages.
+    public func freePages(_ pages: [UInt64]) {
+        machine.withLock { $0.controller.memory.free(pages.map { GuestAddress($0) }) }
+    }
+
+    /// Reads guest memory; false when the range is not RAM.
+    public func readMemory(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        // Copied through an array: the caller's buffer must not join the controller's region.
+        let count = buffer.count
+        guard let bytes = machine.withLock({ m in try? m.controller.memory.read(GuestAddress(address), count: count) })
+        else { return false }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        return true
+    }
+
+    /// Writes guest memory; false when the range is not RAM.
+    public func writeMemory(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
+        let bytes = [UInt8](buffer)
+        return machine.withLock { m in (try? m.controller.memory.write(GuestAddress(address), bytes: bytes)) != nil }
+    }
+
+    /// Guest pages allocated now.
+    public var allocatedPages: Int { machine.withLock { $0.controller.memory.allocatedPages } }
+    /// Guest pages free now.
+    public var freePageCount: Int { machine.withLock { $0.controller.memory.freePages } }
+
+    // MARK: time and interrupts
+
+    /// Advances link time by `microseconds` (24 BCLK each, sub-frame remainder carried),
+    /// delivering interrupts on the way.
+    public func stall(microseconds: UInt64) {
+        let frames = machine.withLock { m in
+            let (bclk, overflow) = microseconds.multipliedReportingOverflow(by: LinkTiming.bitClockHz / 1_000_000)
+            let total = overflow ? UInt64.max : bclk &+ m.bclkRemainder
+            m.bclkRemainder = total % LinkTiming.bitClocksPerFrame
+            return total / LinkTiming.bitClocksPerFrame
+        }
+        advance(frames: frames)
+    }
+
+    /// Advances link time by `frames`, stopping after every frame in which the interrupt
+    /// line asserts to run the ISR (and its DPC) outside the controller lock.
+    public func advance(frames: UInt64) {
+        var remaining = frames
+        while remaining > 0 {
+            let (done, asserted) = machine.withLock { m in
+                let done = m.controller.advance(frames: remaining, stopAtInterrupt: true)
+                return (done, m.controller.interruptAsserted)
+            }
+            remaining -= min(done, remaining)
+            if asserted { deliverInterrupt() }
+            if done == 0 { break }   // the end of 64-bit link time
+        }
+    }
+
+    /// Runs the ISR at DIRQL if the interrupt line is asserted, then its DPC at DISPATCH.
+    public func deliverInterrupt() {
+        guard let c = connection.withLock({ $0 }) else { return }
+        guard machine.withLock({ $0.controller.interruptAsserted }) else { return }
+        let claimed = interruptLock.withLock { depth in
+            withIRQL(.dirql) { c.isr() }
+        }
+        if claimed { withIRQL(.dispatch) { c.deferred() } }
+    }
+
+    /// Connects the ISR and its DPC.
+    public func connectInterrupt(_ isr: @escaping @Sendable () -> Bool, deferred: @escaping @Sendable () -> Void) {
+        connection.withLock { $0 = Connection(isr: isr, deferred: deferred) }
+    }
+
+    /// The calling thread's (task's) IRQL.
+    public var currentIRQL: IRQL { VirtualPlatform.threadIRQL }
+
+    /// Runs `body` at `level` or the current IRQL, whichever is higher.
+    public func withIRQL<R, E: Error>(_ level: IRQL, _ body: () throws(E) -> R) throws(E) -> R {
+        let target = max(level, VirtualPlatform.threadIRQL)
+        var result: Result<R, E>? = nil
+        VirtualPlatform.$threadIRQL.withValue(target) {
+            result = Result { () throws(E) -> R in try body() }
+        }
+        return try result!.get()
+    }
+
+    // MARK: the controller
+
+    /// The current link frame.
+    public var frame: UInt64 { machine.withLock { $0.controller.frame } }
+
+    /// Runs `body` with the controller, under the lock (for tests and tools: fault
+    /// injection, statistics). `body` must not call back into the platform.
+    public func withController<R, E: Error>(_ body: (HDAController) throws(E) -> sending R) throws(E) -> sending R {
+        try machine.withLock { (m: inout Machine) throws(E) -> sending R in try body(m.controller) }
+    }
+}

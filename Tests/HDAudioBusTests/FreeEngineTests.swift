@@ -1,0 +1,65 @@
+import Azalia
+import HDAController
+import HDAudio
+import HDAudioBus
+import Testing
+
+@Suite("FreeDmaEngine")
+struct FreeEngineTests {
+    @Test("FreeDmaEngine returns the engine, its tag and its bandwidth")
+    func freeReturnsEverything() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let empty = system.bus.resources()
+        let r = try client.allocateRenderDmaEngine(format: F.cd, stripe: false)
+        let c = try client.allocateCaptureDmaEngine(codecAddress: 1, format: F.cd)
+        try client.freeDmaEngine(r.handle)
+        try client.freeDmaEngine(c.handle)
+        #expect(system.bus.resources() == empty)
+        let index = ControllerProfile.ich6.layout.indices(of: .output).lowerBound
+        #expect(system.control(index).streamTag == 0)
+    }
+
+    @Test("FreeDmaEngine with a buffer attached is STATUS_INVALID_DEVICE_REQUEST (every kind of buffer)")
+    func freeWithBuffer() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let c = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let plain = try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        let notified = try v2.allocateDmaBufferWithNotification(b.handle, notificationCount: 1, requestedBufferSize: 4096)
+        _ = try bdl.allocateContiguousDmaBuffer(c.handle, requestedBufferSize: 4096)
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaEngine(a.handle) }
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaEngine(b.handle) }
+        expectStatus(.invalidDeviceRequest) { try bdl.freeDmaEngine(c.handle) }
+        #expect(system.bus.resources().engines.count == 3)
+        try v2.freeDmaBuffer(a.handle)
+        try v2.freeDmaBufferWithNotification(b.handle, bufferMdl: notified.mdl, bufferSize: notified.allocatedBufferSize)
+        try bdl.freeContiguousDmaBuffer(c.handle)
+        try v2.freeDmaEngine(a.handle)
+        try v2.freeDmaEngine(b.handle)
+        try bdl.freeDmaEngine(c.handle)
+        _ = plain
+        #expect(system.allocatedPages == 1)
+    }
+
+    @Test("FreeDmaEngine of an engine that is not in reset is STATUS_INVALID_DEVICE_REQUEST", arguments: [StreamState.stop, .run])
+    func freeOutOfReset(state: StreamState) throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        if state == .run { try client.setDmaEngineState(.run, handles: [a.handle]) }
+        expectStatus(.invalidDeviceRequest) { try client.freeDmaEngine(a.handle) }
+        // Neither may the buffer go while the engine is out of reset.
+        expectStatus(.invalidDeviceRequest) { try client.freeDmaBuffer(a.handle) }
+        if state == .run { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+        try client.setDmaEngineState(.reset, handles: [a.handle])
+        try client.freeDmaBuffer(a.handle)
+        try client.freeDmaEngine(a.handle)
+        #expect(system.bus.resources().engines.isEmpty)
+    }
+}

@@ -1,0 +1,233 @@
+import Azalia
+import Dispatch
+import HDAController
+import HDAudio
+import HDAudioBus
+import Synchronization
+import Testing
+
+/// A type that pretends to offer AllocateDmaBuffer over any connection: only possible by
+/// conforming a foreign type, and refused at run time for a BDL connection.
+struct Impostor: DmaBufferRoutines {
+    let connection: BusConnection
+}
+
+@Suite("Handles, versions, IRQL, closing")
+struct HandleTests {
+    @Test("FreeDmaEngine of a freed (stale) handle is STATUS_INVALID_HANDLE, even after the engine is reallocated")
+    func staleHandle() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.small, stripe: false)
+        try client.freeDmaEngine(a.handle)
+        expectStatus(.invalidHandle) { try client.freeDmaEngine(a.handle) }
+        let b = try client.allocateRenderDmaEngine(format: F.small, stripe: false)   // same engine, new generation
+        #expect(b.handle != a.handle)
+        expectStatus(.invalidHandle) { try client.freeDmaEngine(a.handle) }
+        expectStatus(.invalidHandle) { try client.changeBandwidthAllocation(a.handle, format: F.cd) }
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+        expectStatus(.invalidHandle) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try client.getLinkPositionRegister(a.handle) }
+        #expect(system.bus.resources().engines.count == 1)
+        try client.freeDmaEngine(b.handle)
+    }
+
+    @Test("Forged handles (never issued) are STATUS_INVALID_HANDLE for every routine that takes one",
+          arguments: [UInt(0), 1, 0x1_0000_0100, 0x1_0000_0105, UInt.max, 0xDEAD_BEEF])
+    func forgedHandle(raw: UInt) throws {
+        let system = try makeSystem(.bidirectional4SDO)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let real = try v2.allocateRenderDmaEngine(format: F.small, stripe: false)
+        let forged = DmaEngineHandle(rawValue: raw)
+        #expect(forged != real.handle)
+        let event = NotificationEvent()
+        expectStatus(.invalidHandle) { try v2.freeDmaEngine(forged) }
+        expectStatus(.invalidHandle) { try v2.changeBandwidthAllocation(forged, format: F.cd) }
+        expectStatus(.invalidHandle) { try v2.allocateDmaBuffer(forged, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try v2.freeDmaBuffer(forged) }
+        expectStatus(.invalidHandle) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 1, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) {
+            try v2.freeDmaBufferWithNotification(forged, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
+        }
+        expectStatus(.invalidHandle) { try v2.registerNotificationEvent(forged, event: event) }
+        expectStatus(.invalidHandle) { try v2.unregisterNotificationEvent(forged, event: event) }
+        expectStatus(.invalidHandle) { try v2.setDmaEngineState(.stop, handles: [forged]) }
+        expectStatus(.invalidHandle) { try v2.getLinkPositionRegister(forged) }
+        expectStatus(.invalidHandle) { try bdl.allocateContiguousDmaBuffer(forged, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try bdl.setupDmaEngineWithBdl(forged, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
+        expectStatus(.invalidHandle) { try bdl.freeContiguousDmaBuffer(forged) }
+        // The real engine is untouched.
+        #expect(system.bus.resources().engines.count == 1)
+        try v2.freeDmaEngine(real.handle)
+    }
+
+    @Test("Another client's handle is STATUS_INVALID_HANDLE and never reaches its engine")
+    func foreignHandle() throws {
+        let system = try makeSystem(.ich6)
+        let alice = try system.openInterface(codecAddress: 0, version: .base)
+        let bob = try system.openInterface(codecAddress: 1, version: .base)
+        let a = try alice.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try alice.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        expectStatus(.invalidHandle) { try bob.freeDmaBuffer(a.handle) }
+        expectStatus(.invalidHandle) { try bob.setDmaEngineState(.stop, handles: [a.handle]) }
+        expectStatus(.invalidHandle) { try bob.freeDmaEngine(a.handle) }
+        expectStatus(.invalidHandle) { try bob.changeBandwidthAllocation(a.handle, format: F.small) }
+        expectStatus(.invalidHandle) { try bob.getLinkPositionRegister(a.handle) }
+        // A handle rebuilt with Bob's client id and Alice's slot is no better.
+        let b = try bob.allocateRenderDmaEngine(format: F.small, stripe: false)
+        let mixed = DmaEngineHandle(rawValue: (b.handle.rawValue & ~0xFF) | (a.handle.rawValue & 0xFF))
+        expectStatus(.invalidHandle) { try bob.freeDmaBuffer(mixed) }
+        #expect(system.bus.resources().engines.first { $0.tag == 1 }?.hasBuffer == true)
+        try alice.freeDmaBuffer(a.handle)
+        try alice.freeDmaEngine(a.handle)
+    }
+
+    @Test("Closing an interface stops and frees everything its client held; its handles become invalid")
+    func closeFreesEverything() throws {
+        let system = try makeSystem(.bidirectional4SDO)
+        let baseline = system.allocatedPages
+        let other = try system.openInterface(codecAddress: 2, version: .base)
+        let kept = try other.allocateRenderDmaEngine(format: F.small, stripe: false)
+        let keptResources = system.bus.resources()
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl = try system.openInterface(codecAddress: 1, version: .bdl)
+        let r = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: true)
+        let c = try v2.allocateCaptureDmaEngine(codecAddress: 1, format: F.stereo48)
+        _ = try v2.allocateDmaBufferWithNotification(r.handle, notificationCount: 2, requestedBufferSize: 65536)
+        _ = try v2.allocateDmaBuffer(c.handle, requestedBufferSize: 8192)
+        try v2.registerNotificationEvent(r.handle, event: NotificationEvent())
+        try v2.setDmaEngineState(.stop, handles: [r.handle, c.handle])
+        try v2.setDmaEngineState(.run, handles: [r.handle, c.handle])
+        let e = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try bdl.allocateContiguousDmaBuffer(e.handle, requestedBufferSize: 8192)
+        system.advance(frames: 100)
+        #expect(system.allocatedPages > baseline)
+        v2.close()
+        bdl.close()
+        bdl.close()   // idempotent
+        #expect(system.allocatedPages == baseline)
+        #expect(system.bus.resources() == keptResources)
+        #expect(system.bus.checkInvariants().isEmpty)
+        for i in 0..<ControllerProfile.bidirectional4SDO.engineCount {
+            #expect(!system.platform.withController { $0.isMoving(descriptor: i) })
+        }
+        expectStatus(.invalidHandle) { try v2.freeDmaEngine(r.handle) }
+        expectStatus(.invalidDeviceRequest) { try v2.allocateRenderDmaEngine(format: F.small, stripe: false) }
+        try other.freeDmaEngine(kept.handle)
+    }
+
+    @Test("Dropping the last copy of an interface closes it")
+    func dropCloses() throws {
+        let system = try makeSystem(.ich6)
+        do {
+            let client = try system.openInterface(codecAddress: 0, version: .base)
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 16384)
+            #expect(system.bus.resources().engines.count == 1)
+        }
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.allocatedPages == 1)
+    }
+
+    @Test("Each version offers exactly its routines (BDL lacks AllocateDmaBuffer; BASE lacks notifications)")
+    func versionsOfferTheirRoutines() throws {
+        let system = try makeSystem(.ich6)
+        let base: any HDAudioBusInterface = try system.openInterface(codecAddress: 0, version: .base)
+        let v2: any HDAudioBusInterface = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl: any HDAudioBusInterface = try system.openInterface(codecAddress: 0, version: .bdl)
+        #expect(base is any DmaBufferRoutines && !(base is any NotificationRoutines) && !(base is any BdlRoutines))
+        #expect(v2 is any DmaBufferRoutines && v2 is any NotificationRoutines && !(v2 is any BdlRoutines))
+        #expect(!(bdl is any DmaBufferRoutines) && !(bdl is any NotificationRoutines) && bdl is any BdlRoutines)
+        #expect(base.connection.kind == .base && v2.connection.kind == .v2 && bdl.connection.kind == .bdl)
+    }
+
+    @Test("A routine reached through a foreign conformance on a version that lacks it is STATUS_INVALID_DEVICE_REQUEST")
+    func foreignConformance() throws {
+        let system = try makeSystem(.ich6)
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let e = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let impostor = Impostor(connection: bdl.connection)
+        expectStatus(.invalidDeviceRequest) { try impostor.allocateDmaBuffer(e.handle, requestedBufferSize: 4096) }
+        expectStatus(.invalidDeviceRequest) { try impostor.freeDmaBuffer(e.handle) }
+        #expect(system.allocatedPages == 1)
+    }
+
+    @Test("An interface for a codec address outside 0 to 14 is STATUS_INVALID_PARAMETER", arguments: [-1, 15, 99])
+    func badInterfaceAddress(address: Int) throws {
+        let system = try makeSystem(.ich6)
+        expectStatus(.invalidParameter) { try system.openInterface(codecAddress: address, version: .base) }
+    }
+
+    @Test("PASSIVE_LEVEL routines return STATUS_UNSUCCESSFUL at DISPATCH_LEVEL and change nothing")
+    func passiveRoutinesAtDispatch() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let before = system.bus.resources()
+        let pages = system.allocatedPages
+        try system.atIRQL(.dispatch) {
+            #expect(system.platform.currentIRQL == .dispatch)
+            expectStatus(.unsuccessful) { try v2.allocateRenderDmaEngine(format: F.small, stripe: false) }
+            expectStatus(.unsuccessful) { try v2.allocateCaptureDmaEngine(codecAddress: 0, format: F.small) }
+            expectStatus(.unsuccessful) { try v2.changeBandwidthAllocation(a.handle, format: F.small) }
+            expectStatus(.unsuccessful) { try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) { try v2.freeDmaBuffer(a.handle) }
+            expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) {
+                try v2.freeDmaBufferWithNotification(a.handle, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
+            }
+            expectStatus(.unsuccessful) { try v2.registerNotificationEvent(a.handle, event: NotificationEvent()) }
+            expectStatus(.unsuccessful) { try v2.unregisterNotificationEvent(a.handle, event: NotificationEvent()) }
+            expectStatus(.unsuccessful) { try v2.getDeviceInformation(size: DeviceInformation.v2Size) }
+            expectStatus(.unsuccessful) { try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) { try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
+            expectStatus(.unsuccessful) { try bdl.freeContiguousDmaBuffer(b.handle) }
+            // Routines allowed up to DISPATCH_LEVEL still work.
+            _ = try v2.getWallClockRegister()
+            _ = try v2.getLinkPositionRegister(a.handle)
+            expectStatus(.invalidDeviceRequest) { try v2.setDmaEngineState(.stop, handles: [a.handle]) }
+        }
+        #expect(system.platform.currentIRQL == .passive)
+        #expect(system.bus.resources() == before)
+        #expect(system.allocatedPages == pages)
+        try v2.freeDmaEngine(a.handle)   // FreeDmaEngine at DISPATCH is allowed too
+    }
+
+    @Test("DISPATCH_LEVEL routines return STATUS_UNSUCCESSFUL at DIRQL")
+    func dispatchRoutinesAtDirql() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try system.atIRQL(.dirql) {
+            expectStatus(.unsuccessful) { try client.freeDmaEngine(a.handle) }
+            expectStatus(.unsuccessful) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+            expectStatus(.unsuccessful) { try client.getWallClockRegister() }
+            expectStatus(.unsuccessful) { try client.getLinkPositionRegister(a.handle) }
+        }
+        try system.atIRQL(.dispatch) { try client.freeDmaEngine(a.handle) }
+        #expect(system.bus.resources().engines.isEmpty)
+    }
+
+    @Test("IRQL is per thread: another thread stays at PASSIVE_LEVEL while this one is at DISPATCH")
+    func irqlPerThread() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let allocated = Atomic<Bool>(false)
+        let platform = system.platform
+        system.platform.withIRQL(.dispatch) {
+            let done = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                if platform.currentIRQL == .passive, (try? client.allocateRenderDmaEngine(format: F.small, stripe: false)) != nil {
+                    allocated.store(true, ordering: .releasing)
+                }
+                done.signal()
+            }
+            done.wait()
+        }
+        let ok = allocated.load(ordering: .acquiring)
+        #expect(ok)
+    }
+}

@@ -1,0 +1,82 @@
+import Azalia
+import HDAController
+import HDAudio
+import HDAudioBus
+import Testing
+
+/// A codec that is present on the link and does nothing: it answers no verbs, keeps no
+/// samples and sends none (the controller then records silence).
+final class QuietCodec: LinkCodec {
+    func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {}
+    func linkTransmit(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, into data: UnsafeMutableRawBufferPointer) -> Bool { false }
+    func linkCommand(_ verb: UInt32) -> UInt32? { nil }
+}
+
+/// A system of `profile` with quiet codecs at `codecs`.
+func makeSystem(_ profile: ControllerProfile = .ich6, codecs: [Int] = [0, 1, 2], memoryPages: Int = 2048,
+                faults: FaultInjection = .init()) throws -> AzaliaSystem {
+    var attached: [Int: any LinkCodec] = [:]
+    for a in codecs { attached[a] = QuietCodec() }
+    return try AzaliaSystem(profile: profile, memoryPages: memoryPages, faults: faults, codecs: attached)
+}
+
+/// Expects `body` to fail with `expected`.
+func expectStatus<R>(_ expected: NTStatus, sourceLocation: SourceLocation = #_sourceLocation,
+                     _ body: () throws -> R) {
+    do {
+        _ = try body()
+        Issue.record("expected \(expected), got STATUS_SUCCESS", sourceLocation: sourceLocation)
+    } catch let status as NTStatus {
+        #expect(status == expected, "expected \(expected), got \(status)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected \(expected), got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Formats used throughout.
+enum F {
+    static let small = StreamFormat(rate: 8000, bits: 8, channels: 1)        // 8 bits per frame
+    static let cd = StreamFormat(rate: 44100, bits: 16, channels: 2)
+    static let stereo48 = StreamFormat(rate: 48000, bits: 16, channels: 2)   // 4-byte blocks, 1 per frame
+    static let invalid: [StreamFormat] = [
+        StreamFormat(sampleRate: 384_000, validBitsPerSample: 16, containerSize: 16, numberOfChannels: 2),
+        StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 16, numberOfChannels: 0),
+        StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 16, numberOfChannels: 17),
+        StreamFormat(sampleRate: 48000, validBitsPerSample: 24, containerSize: 24, numberOfChannels: 2),
+        StreamFormat(sampleRate: 48000, validBitsPerSample: 32, containerSize: 16, numberOfChannels: 2),
+        StreamFormat(sampleRate: 48000, validBitsPerSample: 12, containerSize: 16, numberOfChannels: 2),
+        StreamFormat(sampleRate: 0, validBitsPerSample: 16, containerSize: 16, numberOfChannels: 2),
+    ]
+}
+
+extension AzaliaSystem {
+    /// SDnCTL (24 bits) of descriptor `index`.
+    func control(_ index: Int) -> StreamControl {
+        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)) & 0xFF_FFFF)
+    }
+    /// A descriptor register.
+    func sd32(_ index: Int, _ reg: UInt32) -> UInt32 { platform.read32(HDARegister.streamDescriptor(index) + reg) }
+    /// A 16-bit descriptor register.
+    func sd16(_ index: Int, _ reg: UInt32) -> UInt16 { platform.read16(HDARegister.streamDescriptor(index) + reg) }
+    /// The descriptor index of the only engine with tag `tag` in `direction`.
+    func engineIndex(tag: UInt8, _ direction: StreamDirection) -> Int? {
+        bus.resources().engines.first { $0.tag == tag && $0.direction == direction }?.index
+    }
+    /// Runs `body` at DISPATCH_LEVEL or DIRQL on this thread.
+    func atIRQL<R>(_ level: IRQL, _ body: () throws -> R) throws -> R {
+        try platform.withIRQL(level, body)
+    }
+}
+
+/// A deterministic generator (SplitMix64) for seeded random tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
