@@ -1,0 +1,113 @@
+public import HDACodec
+public import HDAudio
+import Synchronization
+
+/// A DAC sink that keeps the first `limit` sample blocks it receives (the stream's real
+/// samples) and only counts the rest (the silence a client pads the stream's end with),
+/// so the output is trimmed to the input's length.
+///
+/// Sendable: its state lives in a `Mutex`, so the caller can read what the codec (inside
+/// the controller) delivered.
+public final class RecordingSink: SampleSink, Sendable {
+    private struct State {
+        var format: StreamFormat?
+        var data: [UInt8] = []
+        var blocks = 0
+        var extraBlocks = 0
+        var formatChanges = 0
+    }
+
+    private let state = Mutex(State())
+    /// Blocks kept at most.
+    public let limit: Int
+
+    /// A sink keeping at most `limit` blocks.
+    public init(limit: Int) { self.limit = max(0, limit) }
+
+    /// Keeps blocks up to the limit (in the first format seen); counts the rest.
+    public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format: StreamFormat) {
+        guard format.isValid else { return }
+        let blocks = min(wanted, src.count / format.blockBytes)
+        guard blocks > 0 else { return }
+        state.withLock { s in
+            if s.format == nil { s.format = format }
+            guard s.format == format else { s.formatChanges += 1; return }
+            let keep = min(blocks, limit - s.blocks)
+            if keep > 0 {
+                s.data.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[0..<keep * format.blockBytes]))
+                s.blocks += keep
+            }
+            s.extraBlocks += blocks - keep
+        }
+    }
+
+    /// The kept samples, in the memory layout of `format`.
+    public var data: [UInt8] { state.withLock { $0.data } }
+    /// The format of the kept samples.
+    public var format: StreamFormat? { state.withLock { $0.format } }
+    /// Blocks received past the limit.
+    public var extraBlocks: Int { state.withLock { $0.extraBlocks } }
+    /// Calls whose format differed from the first (their samples were dropped).
+    public var formatChanges: Int { state.withLock { $0.formatChanges } }
+}
+
+/// A DAC-to-ADC loopback with a fixed latency: a FIFO that starts with `delayBlocks`
+/// blocks of silence, so the ADC records the DAC's output `delayBlocks` blocks late.
+///
+/// Why not HDACodec's `Loopback`: the controller moves each batch of frames engine by
+/// engine, input engines first, so within one batch the ADC is asked for samples the DAC
+/// has not played yet. An empty FIFO then inserts silence in the middle of the stream,
+/// by an amount that depends on how time was batched. A latency of at least the largest
+/// batch keeps the FIFO from running dry, and the captured stream is then exactly the
+/// rendered one, `delayBlocks` later, however time is batched.
+public final class DelayLine: SampleSink, SampleSource {
+    /// The format the loopback carries.
+    public let format: StreamFormat
+    /// The latency in blocks.
+    public let delayBlocks: Int
+    private var queue: [UInt8]
+    private var head = 0
+    /// Blocks of silence handed out because the FIFO ran dry (0 when the latency suffices).
+    public private(set) var underrunBlocks = 0
+    /// Packets dropped or silenced because their format was not `format`.
+    public private(set) var formatMismatches = 0
+
+    /// A loopback of `format` with `delayBlocks` blocks of latency.
+    public init(format: StreamFormat, delayBlocks: Int) {
+        self.format = format
+        self.delayBlocks = max(0, delayBlocks)
+        queue = [UInt8](repeating: 0, count: self.delayBlocks * format.blockBytes)
+        if let layout = PCMLayout.memory(format) {
+            queue.withUnsafeMutableBytes { layout.fillSilence($0, blocks: self.delayBlocks) }
+        }
+    }
+
+    /// Queues what the DAC plays.
+    public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
+        guard incoming == format else { formatMismatches += 1; return }
+        let blocks = min(wanted, src.count / format.blockBytes)
+        guard blocks > 0 else { return }
+        if head > 0, head >= queue.count / 2 { queue.removeFirst(head); head = 0 }
+        queue.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[0..<blocks * format.blockBytes]))
+    }
+
+    /// Hands the oldest queued blocks to the ADC, then silence if the FIFO runs dry.
+    public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format asked: StreamFormat) -> Int {
+        guard let out = PCMLayout.memory(asked) else { return 0 }
+        let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
+        guard asked == format else {
+            formatMismatches += 1
+            out.fillSilence(dst, blocks: blocks)
+            return 0
+        }
+        let bb = format.blockBytes
+        let n = min(blocks, (queue.count - head) / bb)
+        queue.withUnsafeBytes { q in
+            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: q[head..<(head + n * bb)]))
+        }
+        head += n * bb
+        out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * bb)...]), blocks: blocks - n)
+        underrunBlocks += blocks - n
+        return n
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Testing
+@testable import Azalia
+import HDACodec
+import HDAController
+import HDAudio
+import HDAudioBus
+
+/// One end-to-end case: a format, a profile, an interface, striping.
+struct PathCase: CustomTestStringConvertible, Sendable {
+    var format: StreamFormat
+    var profile: ControllerProfile = .ich6
+    var interface: DDIInterface = .v2
+    var stripe = false
+    /// Whether a capture stream of the format fits the profile's input FIFO and SDI budgets.
+    var captureFits: Bool {
+        guard let words = try? LinkBudget.fifoWords(format), let bits = try? LinkBudget.inputCost(format) else { return false }
+        return words <= Int(profile.instrmpay) && bits <= LinkBudget.sdiLineBudget(inpay: profile.inpay)
+    }
+    var testDescription: String {
+        "\(format.compact) \(profile.name) \(interface.rawValue)\(stripe ? " striped" : "")"
+    }
+}
+
+/// A deterministic, non-trivial WAV: every byte of every sample from a seeded generator,
+/// so a single misplaced bit, block or channel shows.
+func noiseWAV(_ format: WAVFormat, blocks: Int, seed: UInt64) -> WAVFile {
+    var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+    var data = [UInt8](repeating: 0, count: blocks * format.blockAlign)
+    for i in data.indices {
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        data[i] = UInt8(truncatingIfNeeded: state)
+    }
+    return WAVFile(format: format, data: data)
+}
+
+/// Blocks of `seconds` of link time at `rate`.
+func blocks(_ seconds: Double, rate: UInt32) -> Int { Int(seconds * Double(rate)) }
+
+let pathCases: [PathCase] = [
+    PathCase(format: StreamFormat(rate: 44100, bits: 16, channels: 2)),
+    PathCase(format: StreamFormat(rate: 48000, bits: 16, channels: 2), interface: .base),
+    PathCase(format: StreamFormat(rate: 48000, bits: 24, channels: 2), interface: .bdl),
+    PathCase(format: StreamFormat(rate: 96000, bits: 32, channels: 2)),
+    PathCase(format: StreamFormat(rate: 22050, bits: 8, channels: 1), interface: .base),
+    PathCase(format: StreamFormat(rate: 8000, bits: 16, channels: 1), interface: .bdl),
+    PathCase(format: StreamFormat(rate: 11025, bits: 8, channels: 3)),
+    PathCase(format: StreamFormat(rate: 16000, bits: 32, channels: 6), interface: .bdl),
+    PathCase(format: StreamFormat(rate: 48000, bits: 16, channels: 16), interface: .base),
+    PathCase(format: StreamFormat(rate: 192000, bits: 16, channels: 2)),
+    PathCase(format: StreamFormat(rate: 176400, bits: 24, channels: 2), profile: .bidirectional4SDO, stripe: true),
+    PathCase(format: StreamFormat(rate: 96000, bits: 32, channels: 8), profile: .bidirectional4SDO, interface: .bdl, stripe: true),
+    PathCase(format: StreamFormat(rate: 48000, bits: 16, channels: 16), profile: .bidirectional4SDO, interface: .base, stripe: true),
+    PathCase(format: StreamFormat(rate: 88200, bits: 8, channels: 4), profile: .skylakePCH),
+    PathCase(format: StreamFormat(rate: 32000, bits: 24, channels: 5), profile: .ich9, interface: .base),
+]
+
+@Suite("End to end: WAV through DMA, controller, link and codec")
+struct EndToEndTests {
+    @Test("Render: the DAC's sink receives the WAV sample for sample", arguments: pathCases)
+    func renderIsBitExact(_ c: PathCase) throws {
+        let wav = noiseWAV(WAVFormat(c.format), blocks: blocks(0.05, rate: c.format.sampleRate) + 7, seed: UInt64(c.format.sampleRate))
+        var options = AudioPathOptions()
+        options.interface = c.interface
+        options.stripe = c.stripe
+        let result = try AudioPath.play(wav, profile: c.profile, options: options)
+        #expect(result.output.format == wav.format)
+        #expect(result.output.data.count == wav.data.count)
+        #expect(result.output.data == wav.data)
+        #expect(result.report.bitExact)
+        #expect(result.report.codecFormatMismatches == 0)
+        let engine = try #require(result.report.streams.first?.engine)
+        #expect(engine.direction == "render")
+        if c.stripe { #expect(engine.lines == "SDO0-SDO\(c.profile.sdoLines - 1)") } else { #expect(engine.lines == "SDO0") }
+    }
+
+    @Test("Capture: the client records the ADC's source WAV sample for sample", arguments: pathCases.filter(\.captureFits))
+    func captureIsBitExact(_ c: PathCase) throws {
+        let wav = noiseWAV(WAVFormat(c.format), blocks: blocks(0.05, rate: c.format.sampleRate) + 3, seed: UInt64(c.format.numberOfChannels))
+        var options = AudioPathOptions()
+        options.interface = c.interface
+        let result = try AudioPath.record(from: wav, profile: c.profile, options: options)
+        #expect(result.output.data.count == wav.data.count)
+        #expect(result.output.data == wav.data)
+        #expect(result.report.bitExact)
+        #expect(result.report.streams.first?.engine.direction == "capture")
+    }
+
+    @Test("Loopback: captured audio equals rendered audio after the loopback's latency", arguments: pathCases.filter(\.captureFits))
+    func loopbackIsBitExact(_ c: PathCase) throws {
+        let signal = AudioPath.testSignal(format: c.format, blocks: blocks(0.04, rate: c.format.sampleRate) + 5)
+        var options = AudioPathOptions()
+        options.interface = c.interface
+        options.stripe = c.stripe
+        let result = try AudioPath.loopback(signal: signal, format: c.format, profile: c.profile, options: options)
+        #expect(result.report.bitExact)
+        #expect(result.report.firstDifferentBlock == nil)
+        #expect(result.report.streams.map(\.engine.direction) == ["render", "capture"])
+        let masked = try SampleConversion.linkMasked(signal, stream: c.format)
+        let expectedWAV = try SampleConversion.wavBytes(fromMemory: masked, stream: c.format)
+        #expect(result.output.data == expectedWAV)
+    }
+
+    @Test("20-bit samples in 32-bit containers travel bit-exact through a loopback")
+    func twentyBitLoopback() throws {
+        let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 20, containerSize: 32, numberOfChannels: 2)
+        let signal = AudioPath.testSignal(format: format, blocks: 2000)
+        let result = try AudioPath.loopback(signal: signal, format: format)
+        #expect(result.report.bitExact)
+    }
+
+    @Test("V2 notifications: two per pass over the buffer are counted; BDL ISR calls likewise")
+    func notificationsAreCounted() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let wav = noiseWAV(WAVFormat(format), blocks: 48000 / 5, seed: 9)   // 0.2 s
+        var options = AudioPathOptions()
+        options.requestedBufferBytes = 4096
+        let v2 = try AudioPath.play(wav, options: options).report.streams[0]
+        // 38400 bytes through a 4096-byte buffer: at least 9 midpoints and ends passed.
+        #expect(v2.buffer.bytes == 4096)
+        #expect(v2.notifications >= 2 * (38400 / 4096))
+        #expect(v2.interrupts == 0)
+        options.interface = .bdl
+        let bdl = try AudioPath.play(wav, options: options).report.streams[0]
+        #expect(bdl.interrupts >= 2 * (38400 / 4096))
+        #expect(bdl.notifications == 0)
+        options.interface = .base
+        let base = try AudioPath.play(wav, options: options).report.streams[0]
+        #expect(base.notifications == 0 && base.interrupts == 0)
+    }
+
+    @Test("Every engine, buffer and page is returned after a path: the next run gets the same engine")
+    func nothingLeaks() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let signal = AudioPath.testSignal(format: format, blocks: 480)
+        let a = try AudioPath.loopback(signal: signal, format: format)
+        let b = try AudioPath.loopback(signal: signal, format: format)
+        #expect(a.report.streams.map(\.engine.index) == b.report.streams.map(\.engine.index))
+        #expect(a.report.streams.map(\.engine.tag) == [1, 1])
+    }
+
+    @Test("An ADC programmed with the wrong converter format breaks the loopback, and the comparison says so")
+    func adcFormatFaultIsDetected() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let signal = AudioPath.testSignal(format: format, blocks: 2400)
+        var options = AudioPathOptions()
+        options.fault = .adcFormat
+        let result = try AudioPath.loopback(signal: signal, format: format, options: options)
+        #expect(!result.report.bitExact)
+        #expect(result.report.firstDifferentBlock != nil)
+        #expect(result.report.codecFormatMismatches > 0)
+    }
+
+    @Test("A DAC programmed with the wrong converter format plays nothing: the mismatch is detected")
+    func dacFormatFaultIsDetected() throws {
+        let format = StreamFormat(rate: 44100, bits: 16, channels: 2)
+        let wav = noiseWAV(WAVFormat(format), blocks: 2000, seed: 4)
+        var options = AudioPathOptions()
+        options.fault = .dacFormat
+        let result = try AudioPath.play(wav, options: options)
+        #expect(!result.report.bitExact)
+        #expect(result.report.codecFormatMismatches > 0)
+        #expect(result.output.data.isEmpty)
+    }
+
+    @Test("A format beyond the link budget is refused by the DDI with its status")
+    func overBudgetIsRefused() throws {
+        // 192 kHz x 32-bit x 16 channels needs 2048 bits per frame: more than one SDO line.
+        let format = StreamFormat(rate: 192000, bits: 32, channels: 16)
+        let signal = AudioPath.testSignal(format: format, blocks: 10)
+        #expect(throws: AudioPathError.driver(.ddi(routine: "AllocateRenderDmaEngine", status: .bufferTooSmall))) {
+            try AudioPath.loopback(signal: signal, format: format)
+        }
+    }
+
+    @Test("A capture format beyond the input FIFO is BUFFER_TOO_SMALL while the same render format plays")
+    func captureOverFIFO() throws {
+        let c = PathCase(format: StreamFormat(rate: 96000, bits: 32, channels: 8), profile: .bidirectional4SDO)
+        #expect(!c.captureFits)
+        let wav = noiseWAV(WAVFormat(c.format), blocks: 100, seed: 5)
+        #expect(throws: AudioPathError.driver(.ddi(routine: "AllocateCaptureDmaEngine", status: .bufferTooSmall))) {
+            try AudioPath.record(from: wav, profile: c.profile)
+        }
+        #expect(try AudioPath.play(wav, profile: c.profile).report.bitExact)
+    }
+
+    @Test("A WAV whose rate HD Audio cannot carry is refused before any DDI call")
+    func unencodableRate() throws {
+        let wav = noiseWAV(WAVFormat(sampleRate: 44000, channels: 2, bitsPerSample: 16), blocks: 10, seed: 1)
+        #expect(throws: AudioPathError.self) { try AudioPath.play(wav) }
+    }
+
+    @Test("An empty WAV plays and records as an empty WAV")
+    func emptyWAV() throws {
+        let wav = WAVFile(format: WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16), data: [])
+        #expect(try AudioPath.play(wav).output.data.isEmpty)
+        #expect(try AudioPath.record(from: wav).output.data.isEmpty)
+    }
+
+    @Test("Progress is reported, increasing, up to the total")
+    func progressIsReported() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let wav = noiseWAV(WAVFormat(format), blocks: 4800, seed: 2)
+        let seen = Mutex<[AudioProgress]>([])
+        _ = try AudioPath.play(wav) { p in seen.withLock { $0.append(p) } }
+        let all = seen.withLock { $0 }
+        #expect(all.count > 2)
+        #expect(zip(all, all.dropFirst()).allSatisfy { $0.done <= $1.done && $0.frame < $1.frame })
+        #expect(all.last?.done == all.last?.total)
+        #expect(all.last?.total == wav.data.count)
+    }
+
+    @Test("The trace holds DDI calls with statuses, state changes, notifications and positions")
+    func traceHoldsEvents() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let recorder = TraceRecorder()
+        var options = AudioPathOptions()
+        options.trace = recorder
+        options.requestedBufferBytes = 4096
+        _ = try AudioPath.loopback(signal: AudioPath.testSignal(format: format, blocks: 4800), format: format, options: options)
+        let events = recorder.recorded
+        let ddi = events.filter { $0.cat == "ddi" }.map(\.name)
+        for routine in ["AllocateRenderDmaEngine", "AllocateCaptureDmaEngine", "AllocateDmaBufferWithNotification",
+                        "SetDmaEngineState", "FreeDmaBufferWithNotification", "FreeDmaEngine"] {
+            #expect(ddi.contains(routine), "\(routine) missing")
+        }
+        #expect(events.filter { $0.cat == "ddi" }.allSatisfy { $0.args?["status"] == "STATUS_SUCCESS" })
+        #expect(events.contains { $0.cat == "notification" })
+        #expect(events.contains { $0.cat == "state" && $0.name == "RunState" })
+        #expect(events.contains { $0.ph == "C" })
+        let json = try JSONSerialization.jsonObject(with: recorder.jsonData()) as? [String: Any]
+        #expect((json?["traceEvents"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test("Speech from espeak-ng renders and records bit-exact")
+    func speechIsBitExact() throws {
+        guard let espeak = ["/usr/bin/espeak-ng", "/usr/local/bin/espeak-ng", "/opt/homebrew/bin/espeak-ng"]
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("espeak-ng is not installed: skipping the speech test")
+            return
+        }
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("speech.wav").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: espeak)
+        process.arguments = ["-w", path, "Azalia plays this bit for bit."]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0)
+        let wav = try WAVFile.read(path: path)
+        #expect(wav.blockCount > 1000)
+        let played = try AudioPath.play(wav)
+        #expect(played.output.data == Array(wav.data.prefix(wav.blockCount * wav.format.blockAlign)))
+        let recorded = try AudioPath.record(from: wav)
+        #expect(recorded.output.data == played.output.data)
+    }
+}
+
+import Synchronization
