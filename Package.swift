@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Azalia", dependencies: ["HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
         .executableTarget(
             name: "azalia",
-            dependencies: ["Azalia", "HDAudio", "HDAController", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .testTarget(name: "HDAudioTests", dependencies: ["HDAudio"]),
         .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio"]),

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Azalia
+import Foundation
+import HDACodec
+import HDAController
+import HDAudio
+
+/// Options shared by demo, play and record: where the path runs and what it records.
+struct PathOptions: ParsableArguments {
+    @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")
+    var profile: String = ControllerProfile.default.name
+
+    @Option(help: "DDI version the function driver opens: base, v2 or bdl.")
+    var interface: String = DDIInterface.v2.rawValue
+
+    @Flag(help: "Ask for the render stream to be striped over every SDO line (profiles with 2 or 4 lines).")
+    var stripe = false
+
+    @Option(help: "DMA buffer size to ask the bus for, in bytes.")
+    var bufferBytes: Int = 16 * 1024
+
+    @Option(help: "Write a Chrome trace event file (open in Perfetto or chrome://tracing).")
+    var trace: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard DDIInterface(rawValue: interface) != nil else {
+            throw ValidationError("--interface must be one of: \(DDIInterface.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard bufferBytes > 0, bufferBytes <= 1 << 20 else { throw ValidationError("--buffer-bytes must be 1 to 1048576") }
+    }
+
+    /// The profile, or the error naming the known ones.
+    func controllerProfile() throws -> ControllerProfile {
+        guard let p = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
+        return p
+    }
+
+    /// The library's options, with a trace recorder when --trace was given.
+    func pathOptions() -> AudioPathOptions {
+        var o = AudioPathOptions()
+        o.interface = DDIInterface(rawValue: interface) ?? .v2
+        o.stripe = stripe
+        o.requestedBufferBytes = bufferBytes
+        if trace != nil { o.trace = TraceRecorder() }
+        return o
+    }
+}
+
+/// Reads a WAV file; a missing or malformed file is one clear line.
+func readWAV(_ path: String) throws -> WAVFile {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no such file") }
+    do {
+        return try WAVFile.read(path: path)
+    } catch {
+        throw CLIFailure("\(path): not a WAV file Azalia can read: \(error)")
+    }
+}
+
+/// Writes a WAV file, or fails with one line.
+func writeWAV(_ file: WAVFile, to path: String) throws {
+    do { try file.write(path: path) } catch { throw CLIFailure("\(path): \(error)") }
+}
+
+/// Writes the trace, if one was recorded.
+func writeTrace(_ recorder: TraceRecorder?, to path: String?) throws {
+    guard let recorder, let path else { return }
+    do { try recorder.write(to: URL(fileURLWithPath: path)) } catch {
+        throw CLIFailure("\(path): cannot write the trace: \(error.localizedDescription)")
+    }
+}
+
+/// Runs a path, turning its errors into one-line failures.
+func runPath(_ body: () throws(AudioPathError) -> AudioPathResult) throws -> AudioPathResult {
+    do {
+        return try body()
+    } catch {
+        switch error {
+        case .driver(.ddi(let routine, let status)):
+            throw CLIFailure("the bus refused: \(routine) returned \(status)")
+        default:
+            throw CLIFailure("\(error)")
+        }
+    }
+}
+
+/// A progress reporter fed by the library's progress closure.
+func progressClosure(_ reporter: ProgressReporter) -> (AudioProgress) -> Void {
+    { p in reporter.update(done: UInt64(p.done), total: UInt64(p.total)) }
+}
+
+/// The human-readable report of a path: engines, buffers, notifications, positions, speed.
+func printPath(_ r: AudioPathReport) {
+    print("Engines:")
+    for s in r.streams {
+        let e = s.engine
+        print("  \(pad(e.direction, 8)) \(e.kind) engine \(e.index), tag \(e.tag), \(e.format), converter format \(e.converterFormat), "
+              + "FIFO \(e.fifoSize) bytes, \(e.bitsPerLine) bits/frame on \(e.lines)")
+    }
+    print("Buffers:")
+    for s in r.streams {
+        let b = s.buffer
+        print("  \(pad(s.engine.direction, 8)) \(b.bytes) bytes (asked \(b.requestedBytes)), \(b.pages) page\(b.pages == 1 ? "" : "s"), "
+              + "\(b.bdlEntries) BDL entries, \(b.notificationsPerBuffer) IOC per pass")
+    }
+    print("Events:")
+    for s in r.streams {
+        let what = r.interface == .bdl ? "\(s.interrupts) ISR calls" : r.interface == .v2 ? "\(s.notifications) notifications" : "none (BASE polls the position)"
+        print("  \(pad(s.engine.direction, 8)) \(what)")
+    }
+    print("Final positions:")
+    for s in r.streams {
+        print("  \(pad(s.engine.direction, 8)) \(s.finalPosition) of \(s.buffer.bytes) bytes (\(s.bytesMoved) bytes moved in all)")
+    }
+    print("Codec: \(r.verbs) verbs sent, \(r.codecFormatMismatches) packets refused for a format mismatch")
+}
+
+/// The speed line.
+func speedLine(_ r: AudioPathReport) -> String {
+    "Speed: \(decimal(r.linkSeconds)) s of link time (\(r.frames) frames) in \(decimal(r.wallSeconds)) s: \(decimal(r.speed))x real time"
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+func decimal(_ v: Double) -> String {
+    v >= 100 ? String(Int(v.rounded())) : String(format: "%.3g", v)
+}

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Azalia
+import Foundation
+import HDACodec
+import HDAController
+import HDAudio
+import HDAudioBus
+
+/// `azalia plan`: allocate streams through the real DDI and show what fits on the link.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Allocate the listed streams in order through the real DDI and show what each got and what is left of the link.",
+        discussion: """
+            Each --render and --capture asks for one engine, in the order given on the command line,
+            through AllocateRenderDmaEngine / AllocateCaptureDmaEngine on a freshly started bus. For
+            each the status (name and value) is printed, and for those that succeeded the engine taken
+            (kind, index, tag, converter format) and the bandwidth charged. Then every SDO and SDI line
+            and each engine's FIFO use against its budget (OUTPAY / INPAY x 16 bits per line,
+            OUTSTRMPAY / INSTRMPAY words per engine). A refusal is an answer, not an error: the exit
+            status is 0 when every request could be put to the DDI.
+
+            --render FORMAT or FORMAT:stripe (striped over every SDO line).
+            --capture ADDRESS:FORMAT or FORMAT (codec address 0). A virtual codec sits at every
+            address named (and at 0).
+            FORMAT is RATE/BITS/CHANNELS (or RATE/BITSinCONTAINER/CHANNELS).
+            Profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).
+
+            Examples:
+              azalia plan --render 48000/16/2 --capture 0:48000/16/2
+              azalia plan --profile ich6 --render 192000/32/8 --render 96000/24/2 --capture 0:48000/16/2
+              azalia plan --profile azalia-bidi --render 192000/32/8:stripe --capture 1:96000/24/4 --json
+            """)
+
+    @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")
+    var profile: String = ControllerProfile.default.name
+
+    @Option(help: "A render stream: FORMAT or FORMAT:stripe. Repeatable.")
+    var render: [String] = []
+
+    @Option(help: "A capture stream: ADDRESS:FORMAT or FORMAT. Repeatable.")
+    var capture: [String] = []
+
+    @Option(help: "Write a Chrome trace event file of the DDI calls.")
+    var trace: String?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard !render.isEmpty || !capture.isEmpty else {
+            throw ValidationError("give at least one --render or --capture stream")
+        }
+    }
+
+    /// One request.
+    struct Request {
+        var direction: StreamDirection
+        var text: String
+        var format: StreamFormat
+        var stripe: Bool
+        var address: Int
+    }
+
+    /// One request's outcome, as JSON shows it.
+    struct Outcome: Encodable {
+        var request: String
+        var direction: String
+        var format: String
+        var stripe: Bool
+        var codecAddress: Int?
+        var status: String
+        var statusValue: String
+        var engine: Engine?
+    }
+
+    /// The engine a request got.
+    struct Engine: Encodable {
+        var index: Int
+        var kind: String
+        var tag: Int
+        var converterFormat: String
+        var lines: String
+        var bitsPerLine: Int
+        var fifoWords: Int
+        var fifoBudget: Int
+    }
+
+    /// A line's use.
+    struct Line: Encodable {
+        var line: String
+        var used: Int
+        var budget: Int
+    }
+
+    /// The JSON report.
+    struct Report: Encodable {
+        var profile: String
+        var streams: [Outcome]
+        var sdo: [Line]
+        var sdi: [Line]
+    }
+
+    func run() throws {
+        try reportingFailures {
+            guard let controller = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
+            let requests = try orderedRequests()
+            let addresses = Set([0] + requests.filter { $0.direction == .capture }.map(\.address))
+                .filter { (0..<controller.sdiLines).contains($0) }
+            var codecs: [Int: any LinkCodec] = [:]
+            for a in addresses { codecs[a] = VirtualCodec(address: UInt8(a)) }
+            let system: AzaliaSystem
+            do { system = try AzaliaSystem(profile: controller, codecs: codecs) } catch {
+                throw CLIFailure("\(error)")
+            }
+            let recorder = trace == nil ? nil : TraceRecorder()
+            recorder?.nameThread(TraceRecorder.ddiThread, "DDI (plan)")
+            let iface: HDAudioV2Interface
+            do { iface = try system.openInterface(codecAddress: 0, version: .v2) } catch {
+                throw CLIFailure("the bus refused: OpenInterface returned \(error)")
+            }
+            defer { iface.close() }
+            var outcomes: [Outcome] = []
+            for r in requests {
+                let start = system.frame
+                let before = Set(system.bus.resources().engines.map(\.index))
+                let routine = r.direction == .render ? "AllocateRenderDmaEngine" : "AllocateCaptureDmaEngine"
+                var status = NTStatus.success
+                var allocation: DmaEngineAllocation?
+                do throws(NTStatus) {
+                    allocation = r.direction == .render
+                        ? try iface.allocateRenderDmaEngine(format: r.format, stripe: r.stripe)
+                        : try iface.allocateCaptureDmaEngine(codecAddress: r.address, format: r.format)
+                } catch {
+                    status = error
+                }
+                var engine: Engine?
+                if let allocation, let e = system.bus.resources().engines.first(where: { !before.contains($0.index) }) {
+                    let fifoBudget = Int(r.direction == .render ? controller.outstrmpay : controller.instrmpay)
+                    engine = Engine(index: e.index, kind: e.kind.rawValue, tag: Int(e.tag),
+                                    converterFormat: hex16(allocation.converterFormat.rawValue),
+                                    lines: r.direction == .capture ? "SDI\(e.sdiLine ?? r.address)"
+                                        : e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0",
+                                    bitsPerLine: e.bitsPerLine,
+                                    fifoWords: (try? LinkBudget.fifoWords(r.format)) ?? 0, fifoBudget: fifoBudget)
+                    recorder?.nameThread(TraceRecorder.engineThread(e.index), "engine \(e.index) (\(e.kind.rawValue), \(r.direction.rawValue), tag \(e.tag))")
+                    recorder?.instant("allocated", category: "state", frame: system.frame, tid: TraceRecorder.engineThread(e.index),
+                                      args: ["format": .string(r.format.compact), "state": "ResetState"])
+                }
+                recorder?.span(routine, category: "ddi", from: start, to: system.frame, tid: TraceRecorder.ddiThread,
+                               args: ["format": .string(r.text), "status": .string(status.name ?? "NTSTATUS"), "value": .string(status.hexString)])
+                outcomes.append(Outcome(request: r.text, direction: r.direction.rawValue, format: r.format.compact, stripe: r.stripe,
+                                        codecAddress: r.direction == .capture ? r.address : nil,
+                                        status: status.name ?? "NTSTATUS", statusValue: status.hexString, engine: engine))
+            }
+            let resources = system.bus.resources()
+            let sdo = resources.sdo.enumerated().map { Line(line: "SDO\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
+            let sdi = resources.sdi.enumerated().filter { $0.offset < controller.sdiLines }
+                .map { Line(line: "SDI\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
+            if let recorder, let trace {
+                do { try recorder.write(to: URL(fileURLWithPath: trace)) } catch {
+                    throw CLIFailure("\(trace): cannot write the trace: \(error.localizedDescription)")
+                }
+            }
+            if json {
+                try printJSON(Report(profile: controller.name, streams: outcomes, sdo: sdo, sdi: sdi))
+                return
+            }
+            print("Plan on \(controller.name) (\(controller.summary)):")
+            for (i, o) in outcomes.enumerated() {
+                let what = o.direction == "render" ? "render \(o.request)" : "capture \(o.request)"
+                var line = "  \(i + 1). \(pad(what, 28)) \(o.status) (\(o.statusValue))"
+                if let e = o.engine {
+                    line += " -> \(e.kind) engine \(e.index), tag \(e.tag), converter \(e.converterFormat), \(e.bitsPerLine) bits/frame on \(e.lines)"
+                }
+                print(line)
+            }
+            print("Link lines (bits per frame):")
+            for l in sdo + sdi where l.line.hasPrefix("SDO") || l.used > 0 || addresses.contains(Int(l.line.dropFirst(3)) ?? -1) {
+                print("  \(pad(l.line, 5)) \(l.used) / \(l.budget)  \(bar(l.used, l.budget))")
+            }
+            print("FIFO (16-bit words per frame, per engine):")
+            let taken = outcomes.compactMap(\.engine)
+            if taken.isEmpty { print("  no engine allocated") }
+            for e in taken {
+                print("  engine \(pad(String(e.index), 3)) \(e.fifoWords) / \(e.fifoBudget)  \(bar(e.fifoWords, e.fifoBudget))")
+            }
+        }
+    }
+
+    private func bar(_ used: Int, _ budget: Int) -> String {
+        guard budget > 0 else { return "" }
+        let width = 20
+        let filled = min(width, Int((Double(used) / Double(budget) * Double(width)).rounded()))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(used * 100 / budget)%"
+    }
+
+    /// The requests in command-line order (read back from the arguments), parsed.
+    func orderedRequests() throws -> [Request] {
+        var order: [(StreamDirection, String)] = []
+        let args = Array(CommandLine.arguments.dropFirst())
+        var i = 0
+        while i < args.count {
+            let a = args[i]
+            for (flag, direction) in [("--render", StreamDirection.render), ("--capture", .capture)] {
+                if a == flag, i + 1 < args.count { order.append((direction, args[i + 1])); i += 1 }
+                else if a.hasPrefix(flag + "=") { order.append((direction, String(a.dropFirst(flag.count + 1)))) }
+            }
+            i += 1
+        }
+        let parsed = order.filter { $0.0 == .render }.map(\.1) == render && order.filter { $0.0 == .capture }.map(\.1) == capture
+        if !parsed { order = render.map { (.render, $0) } + capture.map { (.capture, $0) } }
+        return try order.map { direction, text in try parse(direction, text) }
+    }
+
+    private func parse(_ direction: StreamDirection, _ text: String) throws -> Request {
+        var formatText = text, stripe = false, address = 0
+        if direction == .render {
+            if text.hasSuffix(":stripe") { formatText = String(text.dropLast(7)); stripe = true }
+        } else if let colon = text.firstIndex(of: ":") {
+            guard let a = Int(text[..<colon]), (0...14).contains(a) else {
+                throw CLIFailure("--capture \(text): the codec address must be 0 to 14")
+            }
+            address = a
+            formatText = String(text[text.index(after: colon)...])
+        }
+        guard let format = StreamFormat(compact: formatText) else {
+            throw CLIFailure("--\(direction.rawValue) \(text): '\(formatText)' is not RATE/BITS/CHANNELS (for example 48000/16/2)")
+        }
+        return Request(direction: direction, text: text, format: format, stripe: stripe, address: address)
+    }
+}
