@@ -241,7 +241,8 @@ public final class HDAController {
 
     // MARK: Interrupts
 
-    /// Recomputes INTSTS and the interrupt line. SIS n = BCIS & IOCE | FIFOE & FEIE |
+    /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
+    /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
     /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
     func updateInterrupts() {
         var sis: UInt32 = 0
@@ -363,6 +364,10 @@ public final class HDAController {
     /// number of sample blocks, or larger than the BDL's total length. Azalia also treats a
     /// format with a reserved MULT or BITS value as a descriptor error (there is no block
     /// size to move). BDPL's bits 6:0 are read-only 0, so the BDL is always aligned.
+    ///
+    /// **Decision** (reference section 1): DMA reaches guest RAM only, never the
+    /// controller's own registers (every buffer and the BDL must lie wholly in RAM), and
+    /// every BDL walk is bounded by LVI + 1 entries. Entries are fetched once, here.
     func startRun(_ n: Int) {
         let e = engines[n]
         let lvi = Int(sdValue(n, .lvi) & 0xFF)
