@@ -28,7 +28,7 @@ struct DemoCommand: ParsableCommand {
 
             Examples:
               azalia demo
-              azalia demo --profile azalia-bidi --format 192000/24/8 --stripe --seconds 1
+              azalia demo --profile azalia-bidi --format 192000/16/4 --stripe --seconds 1
               azalia demo --format 44100/16/2 --out loop.wav --trace demo.json
               azalia demo --interface bdl --json
             """)

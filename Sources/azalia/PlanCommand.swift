@@ -22,14 +22,15 @@ struct PlanCommand: ParsableCommand {
 
             --render FORMAT or FORMAT:stripe (striped over every SDO line).
             --capture ADDRESS:FORMAT or FORMAT (codec address 0). A virtual codec sits at every
-            address named (and at 0).
+            address named (and at 0), or at the addresses --codecs lists (a capture at an address
+            with no codec is refused by the DDI with STATUS_INVALID_PARAMETER).
             FORMAT is RATE/BITS/CHANNELS (or RATE/BITSinCONTAINER/CHANNELS).
             Profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).
 
             Examples:
               azalia plan --render 48000/16/2 --capture 0:48000/16/2
               azalia plan --profile ich6 --render 192000/32/8 --render 96000/24/2 --capture 0:48000/16/2
-              azalia plan --profile azalia-bidi --render 192000/32/8:stripe --capture 1:96000/24/4 --json
+              azalia plan --profile azalia-bidi --render 192000/16/8:stripe --capture 1:96000/24/4 --json
             """)
 
     @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")
@@ -40,6 +41,9 @@ struct PlanCommand: ParsableCommand {
 
     @Option(help: "A capture stream: ADDRESS:FORMAT or FORMAT. Repeatable.")
     var capture: [String] = []
+
+    @Option(help: "Codec addresses with a codec, comma-separated (default: 0 and every capture address named).")
+    var codecs: String?
 
     @Option(help: "Write a Chrome trace event file of the DDI calls.")
     var trace: String?
@@ -105,8 +109,15 @@ struct PlanCommand: ParsableCommand {
         try reportingFailures {
             guard let controller = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
             let requests = try orderedRequests()
-            let addresses = Set([0] + requests.filter { $0.direction == .capture }.map(\.address))
-                .filter { (0..<controller.sdiLines).contains($0) }
+            var addresses = Set([0] + requests.filter { $0.direction == .capture }.map(\.address))
+            if let codecs {
+                let list = codecs.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard !list.isEmpty, list.allSatisfy({ $0.map { (0...14).contains($0) } ?? false }) else {
+                    throw CLIFailure("--codecs \(codecs): give codec addresses 0 to 14, comma-separated")
+                }
+                addresses = Set(list.compactMap { $0 })
+            }
+            addresses = addresses.filter { (0..<controller.sdiLines).contains($0) }
             var codecs: [Int: any LinkCodec] = [:]
             for a in addresses { codecs[a] = VirtualCodec(address: UInt8(a)) }
             let system: AzaliaSystem
