@@ -1,6 +1,6 @@
 public import HDACodec
 public import HDAudio
-public import HDAudioBus
+
 
 /// Sends codec verbs and returns their responses: the one seam between a function
 /// driver and the path its verbs take to the codec.

@@ -1,8 +1,8 @@
-public import Foundation
+import Foundation
 public import HDACodec
 public import HDAController
 public import HDAudio
-public import HDAudioBus
+import HDAudioBus
 import Synchronization
 
 /// The DDI version a function driver opens.
@@ -484,7 +484,6 @@ final class PathRunner {
         // Prefill render buffers: the whole buffer ahead of the engine.
         for s in streams where s.direction == .render { try fill(s, upTo: s.size) }
 
-        let handles = streams.map(\.allocation.handle)
         try setState(.stop, streams, iface)
         try setState(.run, streams, iface)
         let runStart = system.frame
@@ -509,7 +508,6 @@ final class PathRunner {
         for s in streams where s.direction == .capture { readPosition(s); try copyOut(s) }
         for s in streams { try codec { () throws(FunctionDriverError) in try programmer.stopConverter(s.node, pin: s.pin) } }
         try setState(.reset, streams, iface)
-        _ = handles
         for s in streams { try freeBuffer(s, iface: iface) }
         for s in streams {
             try ddi("FreeDmaEngine", engineArgs(s)) { () throws(NTStatus) in try iface.common.freeDmaEngine(s.allocation.handle) }
@@ -739,7 +737,6 @@ final class PathRunner {
 
     /// Writes the render data (then silence) into the cyclic buffer up to stream byte `end`.
     private func fill(_ s: StreamRun, upTo end: Int) throws(AudioPathError) {
-        let bb = s.format.blockBytes
         let platform = system.platform
         while s.client < end {
             let offset = s.client % s.size
@@ -760,7 +757,6 @@ final class PathRunner {
                 at += piece.count
             }
             s.client += n
-            _ = bb
         }
     }
 
