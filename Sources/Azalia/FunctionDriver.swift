@@ -1,7 +1,6 @@
 public import HDACodec
 public import HDAudio
 
-
 /// Sends codec verbs and returns their responses: the one seam between a function
 /// driver and the path its verbs take to the codec.
 ///

@@ -101,6 +101,19 @@ struct EndToEndTests {
         #expect(result.output.data == expectedWAV)
     }
 
+    @Test("Tiny and large buffers: the client keeps ahead of the engine in every interface",
+          arguments: DDIInterface.allCases, [256, 1000, 65536])
+    func bufferSizes(_ interface: DDIInterface, _ bytes: Int) throws {
+        let format = StreamFormat(rate: 192000, bits: 16, channels: 4)
+        let signal = AudioPath.testSignal(format: format, blocks: 5000)
+        var options = AudioPathOptions()
+        options.interface = interface
+        options.requestedBufferBytes = bytes
+        let result = try AudioPath.loopback(signal: signal, format: format, options: options)
+        #expect(result.report.bitExact)
+        #expect(result.report.streams.allSatisfy { $0.buffer.bytes > 0 && $0.buffer.bytes % format.blockBytes == 0 })
+    }
+
     @Test("20-bit samples in 32-bit containers travel bit-exact through a loopback")
     func twentyBitLoopback() throws {
         let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 20, containerSize: 32, numberOfChannels: 2)
