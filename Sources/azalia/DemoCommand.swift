@@ -12,14 +12,14 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Loop a test signal from a render engine through the codec back into a capture engine, and show every step.",
         discussion: """
-            On the built-in default (the ich6 profile, a virtual codec at address 0, a 440 Hz tone per
-            channel), a function driver opens a V2 interface, allocates a render and a capture engine,
-            a buffer with two notifications for each, programs the codec's DAC and ADC with the stream
-            id and converter format the bus returned, and runs both engines together for --seconds of
-            link time, with the DAC looped back into the ADC. It prints the engines (type, index, tag,
-            format, converter format, FIFO size, bandwidth charged per line), the buffers (size, pages,
-            BDL entries), notifications, final positions, whether the captured audio equals the
-            rendered audio bit for bit (compared sample by sample after the loopback's latency), and
+            On the built-in default (the ich6 profile, a virtual codec at address 0, a 440 Hz tone per \
+            channel), a function driver opens a V2 interface, allocates a render and a capture engine, \
+            a buffer with two notifications for each, programs the codec's DAC and ADC with the stream \
+            id and converter format the bus returned, and runs both engines together for --seconds of \
+            link time, with the DAC looped back into the ADC. It prints the engines (type, index, tag, \
+            format, converter format, FIFO size, bandwidth charged per line), the buffers (size, pages, \
+            BDL entries), notifications, final positions, whether the captured audio equals the \
+            rendered audio bit for bit (compared sample by sample after the loopback's latency), and \
             how fast the simulation ran. A mismatch is an error (exit status 1).
 
             Profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).

@@ -12,25 +12,25 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "Allocate the listed streams in order through the real DDI and show what each got and what is left of the link.",
         discussion: """
-            Each --render and --capture asks for one engine, in the order given on the command line,
-            through AllocateRenderDmaEngine / AllocateCaptureDmaEngine on a freshly started bus. For
-            each the status (name and value) is printed, and for those that succeeded the engine taken
-            (kind, index, tag, converter format) and the bandwidth charged. Then every SDO and SDI line
-            and each engine's FIFO use against its budget (OUTPAY / INPAY x 16 bits per line,
-            OUTSTRMPAY / INSTRMPAY words per engine). A refusal is an answer, not an error: the exit
+            Each --render and --capture asks for one engine, in the order given on the command line, \
+            through AllocateRenderDmaEngine / AllocateCaptureDmaEngine on a freshly started bus. For \
+            each the status (name and value) is printed, and for those that succeeded the engine taken \
+            (kind, index, tag, converter format) and the bandwidth charged. Then every SDO and SDI line \
+            and each engine's FIFO use against its budget (OUTPAY / INPAY x 16 bits per line, \
+            OUTSTRMPAY / INSTRMPAY words per engine). A refusal is an answer, not an error: the exit \
             status is 0 when every request could be put to the DDI.
 
             --render FORMAT or FORMAT:stripe (striped over every SDO line).
-            --capture ADDRESS:FORMAT or FORMAT (codec address 0). A virtual codec sits at every
-            address named (and at 0), or at the addresses --codecs lists (a capture at an address
+            --capture ADDRESS:FORMAT or FORMAT (codec address 0). A virtual codec sits at every \
+            address named (and at 0), or at the addresses --codecs lists (a capture at an address \
             with no codec is refused by the DDI with STATUS_INVALID_PARAMETER).
             FORMAT is RATE/BITS/CHANNELS (or RATE/BITSinCONTAINER/CHANNELS).
             Profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).
 
             Examples:
               azalia plan --render 48000/16/2 --capture 0:48000/16/2
-              azalia plan --profile ich6 --render 192000/32/8 --render 96000/24/2 --capture 0:48000/16/2
-              azalia plan --profile azalia-bidi --render 192000/16/8:stripe --capture 1:96000/24/4 --json
+              azalia plan --render 192000/32/8 --render 96000/24/2 --capture 0:48000/16/2
+              azalia plan --profile azalia-bidi --render 192000/16/8:stripe --json
             """)
 
     @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")

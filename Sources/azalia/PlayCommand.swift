@@ -11,11 +11,11 @@ struct PlayCommand: ParsableCommand {
         commandName: "play",
         abstract: "Render a WAV file through the DDI, the controller's DMA and the link into the codec's DAC.",
         discussion: """
-            A function driver opens the interface, allocates a render engine with the file's format,
-            programs the DAC with the stream id and converter format the bus returned, writes the
-            samples into the DMA buffer ahead of the engine (refilling on notifications with v2, in
-            its ISR's wake with bdl, from the position register with base), pads the end with
-            silence and stops once every sample has played. The DAC's sink must receive the file
+            A function driver opens the interface, allocates a render engine with the file's format, \
+            programs the DAC with the stream id and converter format the bus returned, writes the \
+            samples into the DMA buffer ahead of the engine (refilling on notifications with v2, in \
+            its ISR's wake with bdl, from the position register with base), pads the end with \
+            silence and stops once every sample has played. The DAC's sink must receive the file \
             sample for sample (checked; a difference is an error); --out writes what it received.
 
             WAV: integer PCM, 8, 16, 24 or 32-bit, 1 to 16 channels, a rate HD Audio can encode.

@@ -11,10 +11,10 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Capture through the codec's ADC (playing --from), the link, the controller's DMA and the DDI into --out.",
         discussion: """
-            The codec's ADC takes its samples from --from; a function driver allocates a capture engine
-            with that file's format, programs the ADC with the stream id and converter format the bus
-            returned, runs the engine and copies the samples out of the DMA buffer behind the position
-            until every sample is in, then writes --out trimmed to the input's length. The recording
+            The codec's ADC takes its samples from --from; a function driver allocates a capture engine \
+            with that file's format, programs the ADC with the stream id and converter format the bus \
+            returned, runs the engine and copies the samples out of the DMA buffer behind the position \
+            until every sample is in, then writes --out trimmed to the input's length. The recording \
             must equal --from sample for sample (checked; a difference is an error).
 
             WAV: integer PCM, 8, 16, 24 or 32-bit, 1 to 16 channels, a rate HD Audio can encode.
@@ -23,7 +23,7 @@ struct RecordCommand: ParsableCommand {
             Examples:
               azalia record --from speech.wav --out recorded.wav
               azalia record --from speech.wav --out recorded.wav --interface base --json
-              azalia record --from in.wav --out out.wav --profile skylake-pch --trace record.json
+              azalia record --from in.wav --out out.wav --trace record.json
             """)
 
     @Option(help: "The WAV file the codec's ADC records from.")
