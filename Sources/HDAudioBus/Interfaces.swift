@@ -144,7 +144,7 @@ extension DmaBufferRoutines {
     /// request, builds its BDL (no IOC) and programs the engine.
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
         try connection.requireKind([.base, .v2])
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize)
+        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
 
@@ -165,11 +165,7 @@ extension NotificationRoutines {
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
         try connection.requireKind([.v2])
-        guard notificationCount == 1 || notificationCount == 2 else {
-            _ = try connection.bus.linkPosition(client: connection.client, handle: handle)   // INVALID_HANDLE first
-            throw .invalidParameter
-        }
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize)
+        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
 

@@ -47,6 +47,7 @@ struct HandleTests {
         expectStatus(.invalidHandle) { try v2.allocateDmaBuffer(forged, requestedBufferSize: 4096) }
         expectStatus(.invalidHandle) { try v2.freeDmaBuffer(forged) }
         expectStatus(.invalidHandle) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 1, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 7, requestedBufferSize: 0) }
         expectStatus(.invalidHandle) {
             try v2.freeDmaBufferWithNotification(forged, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
         }
@@ -176,6 +177,7 @@ struct HandleTests {
             expectStatus(.unsuccessful) { try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096) }
             expectStatus(.unsuccessful) { try v2.freeDmaBuffer(a.handle) }
             expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 7, requestedBufferSize: 4096) }
             expectStatus(.unsuccessful) {
                 try v2.freeDmaBufferWithNotification(a.handle, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
             }
