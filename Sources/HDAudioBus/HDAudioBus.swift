@@ -196,7 +196,6 @@ public final class HDAudioBus: Sendable {
         let intsts = platform.read32(HDARegister.intsts)
         let streams = intsts & InterruptBits.streamMask
         guard streams != 0 else { return false }
-        var queued = false
         for i in 0..<configuration.layout.count where streams & (1 << UInt32(i)) != 0 {
             let sts = HDARegister.streamDescriptor(i) + HDARegister.SD.sts
             let causes = platform.read8(sts) & StreamStatus.interruptCauses.rawValue
@@ -207,13 +206,11 @@ public final class HDAudioBus: Sendable {
             case .notify(let events)?:
                 if causes & StreamStatus.bufferCompletion.rawValue != 0, !events.isEmpty {
                     deferredSignals.withLock { $0.append(events) }
-                    queued = true
                 }
             case nil:
                 break
             }
         }
-        _ = queued
         return true
     }
 
@@ -309,6 +306,9 @@ public final class HDAudioBus: Sendable {
 
     /// Synchronised start (SSYNC): hold the engines, set RUN, wait for every FIFORDY,
     /// then release all of them in one SSYNC write so that they start on the same frame.
+    /// An engine that raises DESE instead (its BDL was bad when RUN fetched it: a guest
+    /// mistake of a BDL-interface client) counts as started: the hardware reports the
+    /// error through the ISR, as it would on a real controller.
     func startTogether(_ indices: [Int]) -> Bool {
         guard !indices.isEmpty else { return true }
         let ssync = configuration.ssyncOffset
@@ -319,7 +319,9 @@ public final class HDAudioBus: Sendable {
             platform.write8(ctl, platform.read8(ctl) | UInt8(StreamControl.run))
         }
         let ready = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            indices.allSatisfy { platform.read8(sd($0, HDARegister.SD.sts)) & StreamStatus.fifoReady.rawValue != 0 }
+            indices.allSatisfy {
+                platform.read8(sd($0, HDARegister.SD.sts)) & (StreamStatus.fifoReady.rawValue | StreamStatus.descriptorError.rawValue) != 0
+            }
         }
         if !ready {
             for i in indices {
