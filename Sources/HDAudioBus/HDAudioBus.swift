@@ -20,6 +20,7 @@ public final class HDAudioBus: Sendable {
     let state: Mutex<BusState>
     let interruptTargets: Mutex<[Int: InterruptTarget]>
     let deferredSignals: Mutex<[[NotificationEvent]]>
+    let pendingCloses = Mutex<[UInt32]>([])
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
@@ -141,9 +142,14 @@ public final class HDAudioBus: Sendable {
     }
 
     /// Closes a client: stops and resets its engines, frees its buffers, engines and events.
+    /// Called with the bus lock held by this thread (a connection released inside a bus
+    /// routine), the close is deferred until the lock is released.
     func closeClient(_ client: UInt32) {
-        defer { runDeferredSignals() }
-        state.withLock { s in
+        if BusLockContext.held {
+            pendingCloses.withLock { $0.append(client) }
+            return
+        }
+        _ = try? locked { (s: inout BusState) throws(NTStatus) in
             guard s.openClients.removeValue(forKey: client) != nil else { return }
             let owned = s.engines.indices.filter { s.engines[$0].allocation?.client == client }
             let running = owned.filter { s.engines[$0].allocation?.state == .run }
@@ -158,10 +164,25 @@ public final class HDAudioBus: Sendable {
 
     // MARK: the lock and deferred work
 
-    /// Runs `body` under the bus lock, then runs DISPATCH-level work queued meanwhile.
+    /// Runs `body` under the bus lock, then runs what was deferred meanwhile: closes of
+    /// connections whose last reference went away under the lock (a client's callback or
+    /// event released by the bus), and DISPATCH-level signals queued by the ISR.
     func locked<R: Sendable>(_ body: (inout BusState) throws(NTStatus) -> R) throws(NTStatus) -> R {
-        defer { runDeferredSignals() }
-        return try state.withLock { (s: inout BusState) throws(NTStatus) -> R in try body(&s) }
+        var result: Result<R, NTStatus>? = nil
+        BusLockContext.$held.withValue(true) {
+            result = state.withLock { (s: inout BusState) -> Result<R, NTStatus> in
+                Result { () throws(NTStatus) -> R in try body(&s) }
+            }
+        }
+        runPendingCloses()
+        runDeferredSignals()
+        return try result!.get()
+    }
+
+    /// Closes connections whose close was deferred because the bus lock was held.
+    func runPendingCloses() {
+        guard !BusLockContext.held else { return }
+        while let client = pendingCloses.withLock({ $0.popLast() }) { closeClient(client) }
     }
 
     /// The IRQL rule: STATUS_UNSUCCESSFUL above `level`.
@@ -462,6 +483,11 @@ public final class HDAudioBus: Sendable {
             return problems
         }
     }
+}
+
+/// Whether the current thread (task) holds the bus lock.
+enum BusLockContext {
+    @TaskLocal static var held = false
 }
 
 /// What the bus read from the controller at start (and the PCI quirk it applied).

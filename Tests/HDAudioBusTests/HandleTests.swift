@@ -131,6 +131,26 @@ struct HandleTests {
         #expect(system.allocatedPages == 1)
     }
 
+    /// An event whose callback holds the only reference to an interface with an engine.
+    static func eventHoldingInterface(_ system: AzaliaSystem) throws -> NotificationEvent {
+        let captured = try system.openInterface(codecAddress: 1, version: .base)
+        _ = try captured.allocateRenderDmaEngine(format: F.small, stripe: false)
+        return NotificationEvent { _ in _ = captured.codecAddress }
+    }
+
+    @Test("An interface whose last reference the bus drops under its lock is closed afterwards, without deadlock")
+    func releasedUnderLock() throws {
+        let system = try makeSystem(.ich6)
+        let owner = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try owner.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try owner.registerNotificationEvent(a.handle, event: try HandleTests.eventHoldingInterface(system))
+        #expect(system.bus.resources().engines.count == 2)
+        // Freeing the engine drops the event, its callback and the last copy of the interface.
+        try owner.freeDmaEngine(a.handle)
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
+
     @Test("Each version offers exactly its routines (BDL lacks AllocateDmaBuffer; BASE lacks notifications)")
     func versionsOfferTheirRoutines() throws {
         let system = try makeSystem(.ich6)
