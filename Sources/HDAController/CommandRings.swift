@@ -1,19 +1,169 @@
 import HDAudio
 
 /// The CORB/RIRB command path's internal state.
+///
+/// Timing (Azalia's model of the link): the SDO command field carries one verb per frame,
+/// so at most one verb per codec per frame leaves the CORB; the codec answers on its SDI
+/// line in the next frame, and the response lands in the RIRB at the end of that frame.
+/// Each codec's SDI response slot carries one response per frame: a solicited response
+/// takes it before an unsolicited one.
 struct CommandRings {
+    /// A verb sent, whose response arrives in frame `due`.
+    var inFlight: (address: Int, response: UInt32, due: UInt64)?
+    /// Responses written since RINTFL was last raised.
+    var responseCount = 0
+    /// Unsolicited responses polled from each codec, waiting for its SDI slot.
+    var unsolicited: [UInt32?] = Array(repeating: nil, count: 15)
+}
+
+/// RIRBCTL / RIRBSTS / CORBCTL / CORBSTS bits.
+enum RingBits {
+    static let corbRun: UInt32 = 1 << 1
+    static let corbMemoryErrorEnable: UInt32 = 1 << 0
+    static let corbMemoryError: UInt32 = 1 << 0
+    static let corbReadPointerReset: UInt32 = 1 << 15
+    static let rirbWritePointerReset: UInt32 = 1 << 15
+    static let responseInterruptControl: UInt32 = 1 << 0
+    static let rirbDMAEnable: UInt32 = 1 << 1
+    static let overrunInterruptControl: UInt32 = 1 << 2
+    static let responseInterrupt: UInt32 = 1 << 0
+    static let overrun: UInt32 = 1 << 2
 }
 
 extension HDAController {
-    /// CIS: a RIRB response interrupt, RIRB overrun or CORB memory error is pending and enabled.
-    func controllerInterruptStatus() -> Bool { false }
+    /// Ring entries for a CORBSIZE / RIRBSIZE value (00 = 2, 01 = 16, 10 = 256; 11 reads as 256).
+    func ringEntries(_ sizeRegister: Int) -> Int { [2, 16, 256, 256][Int(values[sizeRegister] & 0x3)] }
 
-    /// The next frame at which the command path has work, if any.
-    func nextCommandFrame() -> UInt64? { nil }
+    /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, or CMEI with CMEIE.
+    func controllerInterruptStatus() -> Bool {
+        let rirbsts = values[table.rirbsts], rirbctl = values[table.rirbctl]
+        let corbsts = values[table.corbsts], corbctl = values[table.corbctl]
+        return (rirbsts & RingBits.responseInterrupt != 0 && rirbctl & RingBits.responseInterruptControl != 0)
+            || (rirbsts & RingBits.overrun != 0 && rirbctl & RingBits.overrunInterruptControl != 0)
+            || (corbsts & RingBits.corbMemoryError != 0 && corbctl & RingBits.corbMemoryErrorEnable != 0)
+    }
 
-    /// Runs the command path over frames [start, end).
-    func runCommandRings(from start: UInt64, to end: UInt64) {}
+    /// True when the CORB has a verb to send.
+    var corbHasWork: Bool {
+        guard values[table.corbctl] & RingBits.corbRun != 0 else { return false }
+        let entries = UInt32(ringEntries(table.corbsize))
+        return (values[table.corbrp] & 0xFF) % entries != (values[table.corbwp] & 0xFF) % entries
+    }
 
-    /// Side effects of a CORB/RIRB register write.
-    func writeCommandRing(_ role: RegisterRole, register: Int, old: UInt32, value: UInt32, lanes: UInt32) {}
+    /// The next frame at which the command path has work, if any: while verbs, responses
+    /// or unsolicited responses are under way, time moves one frame at a time. Unsolicited
+    /// responses are polled here, at every batch boundary, when GCTL.UNSOL is set.
+    func nextCommandFrame() -> UInt64? {
+        guard !inReset else { return nil }
+        var busy = corb.inFlight != nil || corb.responseCount > 0 || corbHasWork
+        if values[table.gctl] & GlobalControl.unsol != 0 {
+            for address in codecs.indices where corb.unsolicited[address] == nil {
+                if let codec = codecs[address], let response = codec.linkPollUnsolicited() {
+                    corb.unsolicited[address] = response
+                }
+            }
+            if corb.unsolicited.contains(where: { $0 != nil }) { busy = true }
+        }
+        return busy ? frame + 1 : nil
+    }
+
+    /// Runs the command path over frames [start, end); it only has work when
+    /// `nextCommandFrame` made the batch one frame long.
+    func runCommandRings(from start: UInt64, to end: UInt64) {
+        guard !inReset, end == start + 1 else { return }
+        var wrote = false
+        var busyAddress = -1
+        // Responses arriving in this frame: the solicited one first.
+        if let flight = corb.inFlight, flight.due <= start {
+            corb.inFlight = nil
+            busyAddress = flight.address
+            writeResponse(flight.response, address: flight.address, unsolicited: false)
+            wrote = true
+        }
+        for address in corb.unsolicited.indices where address != busyAddress {
+            if let response = corb.unsolicited[address] {
+                corb.unsolicited[address] = nil
+                if values[table.gctl] & GlobalControl.unsol != 0 {
+                    writeResponse(response, address: address, unsolicited: true)
+                    wrote = true
+                }
+            }
+        }
+        // One verb leaves the CORB in this frame.
+        if corbHasWork {
+            let entries = UInt32(ringEntries(table.corbsize))
+            let rp = ((values[table.corbrp] & 0xFF) + 1) % entries
+            let base = UInt64(values[table.corbubase]) << 32 | UInt64(values[table.corblbase])
+            if let verb = try? memory.readUInt32(GuestAddress(base &+ UInt64(rp) * 4)),
+               memory.isRAM(GuestAddress(base), length: UInt64(entries) * 4) {
+                values[table.corbrp] = values[table.corbrp] & ~0xFF | rp
+                let address = Int(verb >> 28)
+                if codecs.indices.contains(address), let codec = codecs[address], let response = codec.linkCommand(verb) {
+                    corb.inFlight = (address, response, start + 1)
+                }
+            } else {
+                // The CORB is not RAM: memory error, the CORB DMA stops.
+                values[table.corbsts] |= RingBits.corbMemoryError
+                values[table.corbctl] &= ~RingBits.corbRun
+            }
+        }
+        // An empty response slot after responses raises RINTFL (the specification's
+        // "N responses or an empty response slot, whichever comes first").
+        if !wrote && corb.responseCount > 0 {
+            corb.responseCount = 0
+            values[table.rirbsts] |= RingBits.responseInterrupt
+        }
+    }
+
+    /// Writes one response into the RIRB: the 32-bit response, then bits 3:0 codec address
+    /// and bit 4 unsolicited. RINTFL after RINTCNT responses (0 means 256). A response that
+    /// cannot be written (RIRB DMA off, or the RIRB is not RAM) is dropped and sets RIRBOIS.
+    func writeResponse(_ response: UInt32, address: Int, unsolicited: Bool) {
+        let entries = UInt32(ringEntries(table.rirbsize))
+        let base = GuestAddress(UInt64(values[table.rirbubase]) << 32 | UInt64(values[table.rirblbase]))
+        guard values[table.rirbctl] & RingBits.rirbDMAEnable != 0,
+              memory.isRAM(base, length: UInt64(entries) * 8) else {
+            values[table.rirbsts] |= RingBits.overrun
+            return
+        }
+        let wp = ((values[table.rirbwp] & 0xFF) + 1) % entries
+        let at = base.rawValue + UInt64(wp) * 8
+        try? memory.writeUInt32(GuestAddress(at), response)
+        try? memory.writeUInt32(GuestAddress(at + 4), UInt32(address) | (unsolicited ? 0x10 : 0))
+        values[table.rirbwp] = wp
+        corb.responseCount += 1
+        let threshold = values[table.rintcnt] & 0xFF
+        if corb.responseCount >= (threshold == 0 ? 256 : Int(threshold)) {
+            corb.responseCount = 0
+            values[table.rirbsts] |= RingBits.responseInterrupt
+        }
+    }
+
+    /// Side effects of a CORB/RIRB register write: the pointer reset bits (CORBRP bit 15
+    /// zeroes the read pointer and reads back 1 until cleared; RIRBWP bit 15 zeroes the
+    /// write pointer and reads 0), sizes fixed while the ring runs, interrupts updated.
+    func writeCommandRing(_ role: RegisterRole, register r: Int, old: UInt32, value: UInt32, lanes: UInt32) {
+        switch role {
+        case .corbrp:
+            if values[r] & RingBits.corbReadPointerReset != 0 { values[r] = RingBits.corbReadPointerReset }
+        case .rirbwp:
+            if value & lanes & RingBits.rirbWritePointerReset != 0 {
+                values[r] = 0
+                corb.responseCount = 0
+            } else {
+                values[r] = old
+            }
+        case .corbsize:
+            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+        case .rirbsize:
+            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+        case .corbBase:
+            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+        case .rirbBase:
+            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+        default:
+            break
+        }
+        updateInterrupts()
+    }
 }

@@ -105,23 +105,26 @@ public final class HDAController {
     }
 
     func write(_ offset: UInt32, _ value: UInt32, width: Int) {
-        // Group the bytes by register, then apply the groups from the highest offset down.
-        var groups: [(register: Int, value: UInt32, lanes: UInt32)] = []
-        for i in 0..<width {
+        // Group the bytes by register, applying the groups from the highest offset down
+        // (no allocation: one pending group at a time).
+        var pending = -1
+        var groupValue: UInt32 = 0, groupLanes: UInt32 = 0
+        for i in stride(from: width - 1, through: 0, by: -1) {
             let (o, overflow) = offset.addingReportingOverflow(UInt32(i))
             guard !overflow, Int(o) < table.map.count else { continue }
             let r = Int(table.map[Int(o)])
             guard r >= 0 else { continue }
-            let shift = 8 * (o - table.specs[r].offset)
-            let byte = (value >> (8 * UInt32(i))) & 0xFF
-            if let last = groups.last, last.register == r {
-                groups[groups.count - 1].value |= byte << shift
-                groups[groups.count - 1].lanes |= 0xFF << shift
-            } else {
-                groups.append((r, byte << shift, 0xFF << shift))
+            if r != pending {
+                if pending >= 0 { writeRegister(pending, groupValue, lanes: groupLanes) }
+                pending = r
+                groupValue = 0
+                groupLanes = 0
             }
+            let shift = 8 * (o - table.specs[r].offset)
+            groupValue |= ((value >> (8 * UInt32(i))) & 0xFF) << shift
+            groupLanes |= 0xFF << shift
         }
-        for group in groups.reversed() { writeRegister(group.register, group.value, lanes: group.lanes) }
+        if pending >= 0 { writeRegister(pending, groupValue, lanes: groupLanes) }
     }
 
     /// The one write path: mask, write-1-to-clear, then the role's side effect.
@@ -241,7 +244,8 @@ public final class HDAController {
 
     // MARK: Interrupts
 
-    /// Recomputes INTSTS and the interrupt line. SIS n = BCIS & IOCE | FIFOE & FEIE |
+    /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
+    /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
     /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
     func updateInterrupts() {
         var sis: UInt32 = 0
@@ -363,6 +367,10 @@ public final class HDAController {
     /// number of sample blocks, or larger than the BDL's total length. Azalia also treats a
     /// format with a reserved MULT or BITS value as a descriptor error (there is no block
     /// size to move). BDPL's bits 6:0 are read-only 0, so the BDL is always aligned.
+    ///
+    /// **Decision** (reference section 1): DMA reaches guest RAM only, never the
+    /// controller's own registers (every buffer and the BDL must lie wholly in RAM), and
+    /// every BDL walk is bounded by LVI + 1 entries. Entries are fetched once, here.
     func startRun(_ n: Int) {
         let e = engines[n]
         let lvi = Int(sdValue(n, .lvi) & 0xFF)

@@ -32,12 +32,20 @@ struct DMATests {
         c.run(n)
         #expect(c.status(n).contains(.fifoReady))
         var frames: UInt64 = 0
-        for chunk: UInt64 in [1, 2, 157, 1000, 1840, 20000] {
+        // A few uneven chunks, then on until the buffer has wrapped at least twice.
+        var chunks: [UInt64] = [1, 2, 157, 1000]
+        while chunks.count < 5
+                || blocks(format, frames: chunks.reduce(0, +)) * UInt64(format.blockBytes) <= 2 * UInt64(s.cbl) {
+            chunks.append(1840)
+        }
+        for chunk in chunks {
             c.advance(frames: chunk)
             frames += chunk
             let bytes = Int(blocks(format, frames: frames)) * format.blockBytes
-            let expected = (0..<bytes).map { logical[$0 % logical.count] }
-            let same = codec.received[3, default: []] == expected, heard = other.received[3, default: []] == expected
+            func matches(_ data: [UInt8]) -> Bool {
+                data.count == bytes && data.indices.allSatisfy { data[$0] == logical[$0 % logical.count] }
+            }
+            let same = matches(codec.received[3, default: []]), heard = matches(other.received[3, default: []])
             #expect(same, "\(text) bytes after \(frames) frames")
             #expect(heard, "every codec hears the stream")
             #expect(c.lpib(n) == UInt32(bytes % Int(s.cbl)), "\(text) LPIB after \(frames) frames")

@@ -43,7 +43,18 @@ final class TestCodec: LinkCodec {
         return true
     }
 
-    func linkCommand(_ verb: UInt32) -> UInt32? { verb ^ 0xABCD_0000 }
+    /// Verbs received, in order.
+    var verbs: [UInt32] = []
+    /// Unsolicited responses waiting to be sent.
+    var unsolicited: [UInt32] = []
+    /// Answer verbs (false: stay silent).
+    var answers = true
+
+    func linkCommand(_ verb: UInt32) -> UInt32? {
+        verbs.append(verb)
+        return answers ? verb ^ 0xABCD_0000 : nil
+    }
+    func linkPollUnsolicited() -> UInt32? { unsolicited.isEmpty ? nil : unsolicited.removeFirst() }
     func linkReset() { resets += 1 }
 }
 
