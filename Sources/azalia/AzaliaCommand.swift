@@ -11,7 +11,7 @@ struct AzaliaCommand: ParsableCommand {
             Start with `azalia profiles` to see the virtual controllers, and `azalia format` to encode
             and decode HD Audio stream formats.
             """,
-        subcommands: [FormatCommand.self, ProfilesCommand.self])
+        subcommands: [FormatCommand.self, ProfilesCommand.self, BenchCommand.self])
 }
 
 /// A failure the tool reports as one line on standard error with a non-zero exit.

@@ -1,1 +1,0 @@
-// HDACodec: filled in by its issue.

@@ -1,0 +1,307 @@
+public import HDAudio
+import Foundation
+
+/// The PCM layout of a WAV file: rate, channels, container bits and valid bits.
+///
+/// Containers are 8 (unsigned), 16, 24 (packed in 3 bytes) or 32-bit (signed,
+/// little-endian) integers; 1 to 16 channels; any non-zero rate.
+public struct WAVFormat: Hashable, Sendable, CustomStringConvertible {
+    /// Sample blocks per second.
+    public var sampleRate: UInt32
+    /// Channels per sample block, 1 to 16.
+    public var channels: UInt16
+    /// Bits each sample occupies in the file: 8, 16, 24 or 32.
+    public var bitsPerSample: UInt16
+    /// Bits of each sample that carry signal (left-justified), 1 to `bitsPerSample`.
+    public var validBitsPerSample: UInt16
+
+    /// The container sizes Azalia reads and writes.
+    public static let supportedBits: [UInt16] = [8, 16, 24, 32]
+    /// The channel counts Azalia reads and writes.
+    public static let supportedChannels: ClosedRange<UInt16> = 1...16
+
+    /// A format whose valid bits fill the container unless given.
+    public init(sampleRate: UInt32, channels: UInt16, bitsPerSample: UInt16, validBitsPerSample: UInt16? = nil) {
+        self.sampleRate = sampleRate
+        self.channels = channels
+        self.bitsPerSample = bitsPerSample
+        self.validBitsPerSample = validBitsPerSample ?? bitsPerSample
+    }
+
+    /// The WAV layout that holds a stream format bit for bit: 8 -> 8, 16 -> 16,
+    /// 20 and 24 -> 24, 32 -> 32 (the memory container does not matter).
+    ///
+    /// **Decision**: a 20-bit stream is written as plain 24-bit samples (its top 20 bits,
+    /// the low 4 bits zero) with valid bits 24, not as "20 valid in 24": common tools
+    /// (sox among them) refuse WAV files whose valid bits are fewer than the container.
+    /// The reader still takes such files.
+    public init(_ stream: StreamFormat) {
+        let bits = stream.validBitsPerSample
+        let container: UInt16 = bits <= 8 ? 8 : bits <= 16 ? 16 : bits <= 24 ? 24 : 32
+        self.init(sampleRate: stream.sampleRate, channels: stream.numberOfChannels, bitsPerSample: container)
+    }
+
+    /// Bytes of one sample in the file.
+    public var bytesPerSample: Int { Int(bitsPerSample) / 8 }
+    /// Bytes of one sample block (nBlockAlign).
+    public var blockAlign: Int { Int(channels) * bytesPerSample }
+    /// Bytes per second (nAvgBytesPerSec).
+    public var byteRate: UInt64 { UInt64(sampleRate) * UInt64(blockAlign) }
+
+    /// True when the file must use WAVE_FORMAT_EXTENSIBLE: more than 2 channels, more
+    /// than 16 bits, or valid bits that do not fill the container.
+    public var needsExtensible: Bool {
+        channels > 2 || bitsPerSample > 16 || validBitsPerSample != bitsPerSample
+    }
+
+    /// The HD Audio stream format that carries this layout: valid bits rounded up to a
+    /// legal sample size (8, 16, 20, 24, 32), in the smallest container for it. Nil when
+    /// the rate cannot travel on the link.
+    public var streamFormat: StreamFormat? {
+        let bits = StreamFormat.legalSampleBits.first { $0 >= validBitsPerSample } ?? 32
+        let format = StreamFormat(rate: sampleRate, bits: bits, channels: channels)
+        return format.isValid ? format : nil
+    }
+
+    /// `48000 Hz, 24-bit, 2 ch` (with `20 valid` when the valid bits are fewer).
+    public var description: String {
+        let valid = validBitsPerSample == bitsPerSample ? "" : " (\(validBitsPerSample) valid)"
+        return "\(sampleRate) Hz, \(bitsPerSample)-bit\(valid), \(channels) ch"
+    }
+
+    /// Checks the layout against what Azalia reads and writes.
+    public func validate() throws(WAVError) {
+        guard sampleRate > 0 else { throw .invalidSampleRate }
+        guard WAVFormat.supportedChannels.contains(channels) else { throw .unsupportedChannelCount(channels) }
+        guard WAVFormat.supportedBits.contains(bitsPerSample) else { throw .unsupportedBitsPerSample(bitsPerSample) }
+        guard validBitsPerSample >= 1, validBitsPerSample <= bitsPerSample else {
+            throw .invalidValidBits(validBitsPerSample, container: bitsPerSample)
+        }
+    }
+}
+
+/// Why a WAV file cannot be read or written.
+public enum WAVError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The file ends before a header, a chunk or the data it announces.
+    case truncated(String)
+    /// The file does not start with `RIFF`.
+    case notRIFF
+    /// The RIFF form type is not `WAVE`.
+    case notWAVE
+    /// No `fmt ` chunk before the end of the file.
+    case missingFormatChunk
+    /// No `data` chunk before the end of the file.
+    case missingDataChunk
+    /// The `fmt ` chunk is shorter than its format tag needs.
+    case formatChunkTooSmall(Int)
+    /// A format tag other than WAVE_FORMAT_PCM (1) or WAVE_FORMAT_EXTENSIBLE (0xFFFE), such as IEEE float (3).
+    case unsupportedFormatTag(UInt16)
+    /// A WAVE_FORMAT_EXTENSIBLE sub-format other than KSDATAFORMAT_SUBTYPE_PCM.
+    case unsupportedSubFormat
+    /// A container size other than 8, 16, 24 or 32 bits.
+    case unsupportedBitsPerSample(UInt16)
+    /// A channel count outside 1 to 16.
+    case unsupportedChannelCount(UInt16)
+    /// A sample rate of 0.
+    case invalidSampleRate
+    /// Valid bits of 0 or above the container size.
+    case invalidValidBits(UInt16, container: UInt16)
+    /// nBlockAlign is not channels x container bytes.
+    case badBlockAlign(found: UInt16, expected: Int)
+    /// nAvgBytesPerSec is not rate x nBlockAlign.
+    case badByteRate(found: UInt32, expected: UInt64)
+    /// The data chunk's size is not a whole number of sample blocks.
+    case partialBlock(dataBytes: Int, blockAlign: Int)
+    /// The data is too large for a RIFF file (4 GiB).
+    case tooLarge
+    /// Sample data whose length does not match the format given to the writer.
+    case dataLengthMismatch
+    /// The file could not be opened, read or written.
+    case io(String)
+    /// A stream format that is not valid (see `StreamFormat.problem`).
+    case invalidStreamFormat(String)
+
+    /// The reason in words.
+    public var description: String {
+        switch self {
+        case .truncated(let what): "truncated WAV file: \(what)"
+        case .notRIFF: "not a RIFF file (no RIFF header)"
+        case .notWAVE: "RIFF file is not of form WAVE"
+        case .missingFormatChunk: "no fmt chunk"
+        case .missingDataChunk: "no data chunk"
+        case .formatChunkTooSmall(let n): "fmt chunk of \(n) bytes is too small"
+        case .unsupportedFormatTag(let tag):
+            "unsupported format tag 0x\(String(tag, radix: 16, uppercase: true))\(tag == 3 ? " (IEEE float)" : ""): only integer PCM is supported"
+        case .unsupportedSubFormat: "WAVE_FORMAT_EXTENSIBLE sub-format is not integer PCM"
+        case .unsupportedBitsPerSample(let b): "unsupported sample size \(b) bits: 8, 16, 24 or 32 only"
+        case .unsupportedChannelCount(let c): "unsupported channel count \(c): 1 to 16 only"
+        case .invalidSampleRate: "sample rate is 0"
+        case .invalidValidBits(let v, let c): "\(v) valid bits in a \(c)-bit container"
+        case .badBlockAlign(let found, let expected): "block align \(found), expected \(expected)"
+        case .badByteRate(let found, let expected): "byte rate \(found), expected \(expected)"
+        case .partialBlock(let n, let align): "data chunk of \(n) bytes is not a whole number of \(align)-byte blocks"
+        case .tooLarge: "data too large for a RIFF file"
+        case .dataLengthMismatch: "sample data is not a whole number of blocks of the format"
+        case .io(let what): "I/O error: \(what)"
+        case .invalidStreamFormat(let why): "invalid stream format: \(why)"
+        }
+    }
+}
+
+/// A PCM WAV file in memory: its format and its sample data in WAV layout.
+public struct WAVFile: Hashable, Sendable {
+    /// The layout of `data`.
+    public var format: WAVFormat
+    /// The sample data, interleaved, in WAV layout (8-bit unsigned, wider signed, little-endian).
+    public var data: [UInt8]
+
+    /// WAVE_FORMAT_PCM.
+    public static let formatTagPCM: UInt16 = 0x0001
+    /// WAVE_FORMAT_IEEE_FLOAT (recognised only to be refused clearly).
+    public static let formatTagFloat: UInt16 = 0x0003
+    /// WAVE_FORMAT_EXTENSIBLE.
+    public static let formatTagExtensible: UInt16 = 0xFFFE
+    /// The 14 bytes that follow the 16-bit format code in KSDATAFORMAT_SUBTYPE_* GUIDs.
+    static let subFormatTail: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00,
+                                         0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71]
+
+    /// A file with a format and data (checked when written).
+    public init(format: WAVFormat, data: [UInt8]) {
+        self.format = format
+        self.data = data
+    }
+
+    /// Number of whole sample blocks in `data`.
+    public var blockCount: Int { format.blockAlign == 0 ? 0 : data.count / format.blockAlign }
+
+    /// Parses a WAV file from its bytes. Every malformation is a thrown `WAVError`.
+    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(WAVError) -> WAVFile {
+        let buf = Array(bytes)
+        var result: Result<WAVFile, WAVError> = .failure(.missingDataChunk)
+        buf.withUnsafeBytes { raw in result = Result { () throws(WAVError) in try parse(raw) } }
+        return try result.get()
+    }
+
+    /// Parses a WAV file from raw bytes.
+    public static func parse(_ raw: UnsafeRawBufferPointer) throws(WAVError) -> WAVFile {
+        let n = raw.count
+        func u16(_ o: Int) -> UInt16 { UInt16(raw[o]) | UInt16(raw[o + 1]) << 8 }
+        func u32(_ o: Int) -> UInt32 { UInt32(u16(o)) | UInt32(u16(o + 2)) << 16 }
+        func tag(_ o: Int) -> String { String(decoding: raw[o..<o + 4], as: UTF8.self) }
+
+        guard n >= 4 else { throw .truncated("\(n) bytes, shorter than a RIFF header") }
+        guard tag(0) == "RIFF" else { throw .notRIFF }
+        guard n >= 12 else { throw .truncated("\(n) bytes, shorter than a RIFF header") }
+        guard tag(8) == "WAVE" else { throw .notWAVE }
+        let riffEnd = 8 + Int(u32(4))
+        guard riffEnd <= n else { throw .truncated("RIFF announces \(riffEnd) bytes, file has \(n)") }
+
+        var fmtRange: Range<Int>?
+        var dataRange: Range<Int>?
+        var offset = 12
+        while offset < riffEnd, fmtRange == nil || dataRange == nil {
+            guard offset + 8 <= riffEnd else { throw .truncated("chunk header at byte \(offset) is cut short") }
+            let id = tag(offset)
+            let size = Int(u32(offset + 4))
+            let body = offset + 8
+            guard size <= riffEnd - body else {
+                throw .truncated("chunk '\(id)' at byte \(offset) announces \(size) bytes, \(riffEnd - body) remain")
+            }
+            if id == "fmt ", fmtRange == nil { fmtRange = body..<body + size }
+            if id == "data", dataRange == nil { dataRange = body..<body + size }
+            offset = body + size + (size & 1)
+        }
+        guard let fmt = fmtRange else { throw .missingFormatChunk }
+        guard let dataBytes = dataRange else { throw .missingDataChunk }
+        guard fmt.count >= 16 else { throw .formatChunkTooSmall(fmt.count) }
+        let f = fmt.lowerBound
+        let formatTag = u16(f)
+        let channels = u16(f + 2)
+        let rate = u32(f + 4)
+        let byteRate = u32(f + 8)
+        let blockAlign = u16(f + 12)
+        let bits = u16(f + 14)
+        var validBits = bits
+        switch formatTag {
+        case formatTagPCM:
+            break
+        case formatTagExtensible:
+            guard fmt.count >= 40, u16(f + 16) >= 22 else { throw .formatChunkTooSmall(fmt.count) }
+            let v = u16(f + 18)
+            validBits = v == 0 ? bits : v
+            let code = u16(f + 24)
+            guard code == formatTagPCM, Array(raw[(f + 26)..<(f + 40)]) == subFormatTail else { throw .unsupportedSubFormat }
+        default:
+            throw .unsupportedFormatTag(formatTag)
+        }
+        let format = WAVFormat(sampleRate: rate, channels: channels, bitsPerSample: bits, validBitsPerSample: validBits)
+        try format.validate()
+        guard Int(blockAlign) == format.blockAlign else { throw .badBlockAlign(found: blockAlign, expected: format.blockAlign) }
+        guard UInt64(byteRate) == format.byteRate else { throw .badByteRate(found: byteRate, expected: format.byteRate) }
+        guard dataBytes.count % format.blockAlign == 0 else {
+            throw .partialBlock(dataBytes: dataBytes.count, blockAlign: format.blockAlign)
+        }
+        return WAVFile(format: format, data: Array(raw[dataBytes]))
+    }
+
+    /// The 44-byte (PCM) or 68-byte (EXTENSIBLE) header for `dataBytes` bytes of `format`.
+    /// EXTENSIBLE is used when the format needs it (more than 2 channels, more than 16 bits).
+    public static func header(for format: WAVFormat, dataBytes: Int) throws(WAVError) -> [UInt8] {
+        try format.validate()
+        let extensible = format.needsExtensible
+        let fmtSize = extensible ? 40 : 16
+        let total = 4 + (8 + fmtSize) + 8 + dataBytes + (dataBytes & 1)
+        guard dataBytes >= 0, total <= Int(UInt32.max) else { throw .tooLarge }
+        var h: [UInt8] = []
+        h.reserveCapacity(12 + 8 + fmtSize + 8)
+        func put16(_ v: UInt16) { h.append(UInt8(v & 0xFF)); h.append(UInt8(v >> 8)) }
+        func put32(_ v: UInt32) { put16(UInt16(v & 0xFFFF)); put16(UInt16(v >> 16)) }
+        func putTag(_ s: String) { h.append(contentsOf: Array(s.utf8)) }
+        putTag("RIFF"); put32(UInt32(total)); putTag("WAVE")
+        putTag("fmt "); put32(UInt32(fmtSize))
+        put16(extensible ? formatTagExtensible : formatTagPCM)
+        put16(format.channels)
+        put32(format.sampleRate)
+        put32(UInt32(truncatingIfNeeded: format.byteRate))
+        put16(UInt16(format.blockAlign))
+        put16(format.bitsPerSample)
+        if extensible {
+            put16(22)
+            put16(format.validBitsPerSample)
+            // One speaker position per channel, in order (bits 0 ... n-1 are defined for n <= 18).
+            put32(UInt32((1 << Int(format.channels)) - 1))
+            put16(formatTagPCM)
+            h.append(contentsOf: subFormatTail)
+        }
+        putTag("data"); put32(UInt32(dataBytes))
+        return h
+    }
+
+    /// The file's bytes: header, data, and a pad byte when the data length is odd.
+    public func serialized() throws(WAVError) -> [UInt8] {
+        guard format.blockAlign > 0, data.count % format.blockAlign == 0 else { throw .dataLengthMismatch }
+        var out = try WAVFile.header(for: format, dataBytes: data.count)
+        out.append(contentsOf: data)
+        if data.count & 1 == 1 { out.append(0) }
+        return out
+    }
+
+    /// Reads and parses the WAV file at `path`.
+    public static func read(path: String) throws(WAVError) -> WAVFile {
+        let bytes: Data
+        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw .io("cannot read \(path): \(error.localizedDescription)")
+        }
+        var result: Result<WAVFile, WAVError> = .failure(.missingDataChunk)
+        bytes.withUnsafeBytes { raw in result = Result { () throws(WAVError) in try parse(raw) } }
+        return try result.get()
+    }
+
+    /// Writes the file to `path`, replacing what is there.
+    public func write(path: String) throws(WAVError) {
+        let bytes = try serialized()
+        do { try Data(bytes).write(to: URL(fileURLWithPath: path)) } catch {
+            throw .io("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
