@@ -130,6 +130,38 @@ extension HDAudioBusInterface {
         try connection.bus.linkPosition(client: connection.client, handle: handle)
     }
 
+    /// TransferCodecVerbs, synchronous (no callback; PASSIVE_LEVEL): sends the verbs to
+    /// the interface's codec through the CORB and returns them with their responses.
+    public func transferCodecVerbs(_ transfers: [CodecTransfer]) throws(NTStatus) -> [CodecTransfer] {
+        try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
+                                         completion: nil, context: 0)
+    }
+
+    /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): returns at once; `callback`
+    /// runs at DISPATCH_LEVEL with the responses once they are all in.
+    public func transferCodecVerbs(_ transfers: [CodecTransfer], callback: @escaping CodecTransferCompletion,
+                                   context: UInt) throws(NTStatus) {
+        _ = try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
+                                             completion: callback, context: context)
+    }
+
+    /// RegisterEventCallback: a callback for the codec's unsolicited responses; returns
+    /// the tag (0 to 63) to program into the codec (SET_UNSOLICITED_ENABLE).
+    public func registerEventCallback(_ routine: @escaping UnsolicitedResponseHandler, context: UInt) throws(NTStatus) -> UInt8 {
+        try connection.bus.registerCallback(client: connection.client, codecAddress: connection.codecAddress,
+                                            handler: routine, context: context)
+    }
+
+    /// UnregisterEventCallback: frees a tag RegisterEventCallback returned.
+    public func unregisterEventCallback(tag: UInt8) throws(NTStatus) {
+        try connection.bus.unregisterCallback(client: connection.client, codecAddress: connection.codecAddress, tag: tag)
+    }
+
+    /// GetResourceInformation: the codec address and the function group start node.
+    public func getResourceInformation() throws(NTStatus) -> ResourceInformation {
+        try connection.bus.resourceInformation(client: connection.client, codecAddress: connection.codecAddress)
+    }
+
     /// GetDeviceInformation: the BASE or V2 form, chosen by `size` (the caller's Size).
     public func getDeviceInformation(size: Int) throws(NTStatus) -> DeviceInformation {
         try connection.bus.deviceInformation(size: size)
