@@ -159,6 +159,9 @@ public final class VirtualPlatform: HDAPlatform {
     /// The current link frame.
     public var frame: UInt64 { machine.withLock { $0.controller.frame } }
 
+    /// Stall time carried over below one frame, in BCLK (0 to 499).
+    public var subFrameBCLK: UInt64 { machine.withLock { $0.bclkRemainder } }
+
     /// Runs `body` with the controller, under the lock (for tests and tools: fault
     /// injection, statistics). `body` must not call back into the platform.
     public func withController<R, E: Error>(_ body: (HDAController) throws(E) -> sending R) throws(E) -> sending R {

@@ -41,16 +41,57 @@ public enum ControllerBenchmark {
     /// Entries per buffer.
     static let entries = 4
 
-    /// A codec that listens to nothing and sends nothing (input engines record silence).
-    final class NullCodec: LinkCodec {
-        func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {}
+    /// The benchmark's codec: it copies every byte it receives on SDO into a scratch sink
+    /// and fills every input packet from a scratch source, as a real codec's converters
+    /// would, so each sample byte the engines move is really read and written once and
+    /// the comparison with memcpy is like for like.
+    final class CopyingCodec: LinkCodec {
+        /// Scratch size; packets wrap around it.
+        static let scratchBytes = 64 * 1024
+        let sink = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+        let source = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+        private var sinkAt = 0
+        private var sourceAt = 0
+
+        init() {
+            sink.initializeMemory(as: UInt8.self, repeating: 0, count: Self.scratchBytes)
+            for i in 0..<Self.scratchBytes { source.storeBytes(of: UInt8(truncatingIfNeeded: i &* 31), toByteOffset: i, as: UInt8.self) }
+        }
+
+        deinit {
+            sink.deallocate()
+            source.deallocate()
+        }
+
+        func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {
+            guard let base = data.baseAddress else { return }
+            var done = 0
+            while done < data.count {
+                let n = min(data.count - done, Self.scratchBytes - sinkAt)
+                memcpy(sink + sinkAt, base + done, n)
+                sinkAt = (sinkAt + n) % Self.scratchBytes
+                done += n
+            }
+        }
+
         func linkTransmit(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int,
-                          into data: UnsafeMutableRawBufferPointer) -> Bool { false }
+                          into data: UnsafeMutableRawBufferPointer) -> Bool {
+            guard let base = data.baseAddress else { return true }
+            var done = 0
+            while done < data.count {
+                let n = min(data.count - done, Self.scratchBytes - sourceAt)
+                memcpy(base + done, source + sourceAt, n)
+                sourceAt = (sourceAt + n) % Self.scratchBytes
+                done += n
+            }
+            return true
+        }
+
         func linkCommand(_ verb: UInt32) -> UInt32? { nil }
     }
 
     /// Runs every engine of `profile` at `format` for `linkSeconds` of link time with a
-    /// null codec, then copies the same number of bytes with memcpy, and reports both.
+    /// copying codec, then copies the same number of bytes with memcpy, and reports both.
     /// Throws STATUS_INVALID_PARAMETER for an invalid format or one that does not fit the
     /// profile's stream payloads (STATUS_BUFFER_TOO_SMALL).
     public static func run(profile: ControllerProfile = .skylakePCH, format: StreamFormat = defaultFormat,
@@ -63,7 +104,7 @@ public enum ControllerBenchmark {
         let pagesPerEntry = entryBytes / GuestMemory.pageSize
         let memory = GuestMemory(pages: engines * (entries * pagesPerEntry + 1) + 1)
         let c = HDAController(profile: profile, memory: memory)
-        c.attach(NullCodec(), at: 0)
+        c.attach(CopyingCodec(), at: 0)
         c.write32(HDARegister.gctl, GlobalControl.crst)
         c.advance(frames: profile.crstExitFrames + UInt64(LinkTiming.codecWakeFrames))
         var buffers: [UnsafeMutableRawPointer] = []

@@ -19,7 +19,9 @@ public final class HDAudioBus: Sendable {
 
     let state: Mutex<BusState>
     let interruptTargets: Mutex<[Int: InterruptTarget]>
-    let deferredSignals: Mutex<[[NotificationEvent]]>
+    let deferredWork: Mutex<[@Sendable () -> Void]>
+    let pendingCloses = Mutex<[UInt32]>([])
+    let commands = Mutex(CommandState())
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
@@ -39,8 +41,8 @@ public final class HDAudioBus: Sendable {
 
     /// Starts the bus: resets the controller (CRST 0 then 1, polled with stalls), waits
     /// for codecs to wake, reads GCAP, VMAJ/VMIN, OUTPAY, INPAY, OUTSTRMPAY, INSTRMPAY and
-    /// STATESTS, builds the engine table from them, sets up the DMA position buffer,
-    /// enables the global interrupt and connects its ISR. A controller that does not
+    /// STATESTS, builds the engine table from them, sets up the DMA position buffer and the
+    /// CORB/RIRB rings, enables the global and controller interrupts and connects its ISR. A controller that does not
     /// leave reset is STATUS_DEVICE_NOT_READY; no DMA memory left is
     /// STATUS_INSUFFICIENT_RESOURCES.
     public init(platform: any HDAPlatform) throws(NTStatus) {
@@ -53,11 +55,11 @@ public final class HDAudioBus: Sendable {
             sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines),
             codecMask: c.codecMask))
         interruptTargets = Mutex([:])
-        deferredSignals = Mutex([])
+        deferredWork = Mutex([])
         platform.connectInterrupt(
             { [weak self] in self?.serviceInterrupt() ?? false },
             deferred: { [weak self] in self?.runDeferredSignals() })
-        platform.write32(HDARegister.intctl, InterruptBits.global)
+        platform.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller)
     }
 
     // MARK: start-up
@@ -88,13 +90,17 @@ public final class HDAudioBus: Sendable {
         p.writeMemory(page, bytes: [UInt8](repeating: 0, count: p.pageSize))
         p.write32(HDARegister.dpubase, UInt32(truncatingIfNeeded: page >> 32))
         p.write32(HDARegister.dplbase, UInt32(truncatingIfNeeded: page) | 1)
+        // CORB (1 KiB) and RIRB (2 KiB) share one page.
+        guard let rings = p.allocatePages(count: 1, contiguous: true)?.first else { throw .insufficientResources }
+        p.writeMemory(rings, bytes: [UInt8](repeating: 0, count: p.pageSize))
+        try setUpCommandRings(p, page: rings)
         return BusConfiguration(
             gcap: gcap, layout: EngineLayout(gcap),
             versionMajor: p.read8(HDARegister.vmaj), versionMinor: p.read8(HDARegister.vmin),
             outpay: p.read16(HDARegister.outpay), inpay: p.read16(HDARegister.inpay),
             outstrmpay: p.read16(HDARegister.outstrmpay), instrmpay: p.read16(HDARegister.instrmpay),
             codecMask: statests, sdiLines: sdiLines, pci: pci, ssyncOffset: BusConfiguration.ssyncOffset(for: pci),
-            positionBuffer: page)
+            positionBuffer: page, commandRings: rings)
     }
 
     /// Polls `done` every `every` us of stall until it holds or `limit` us have passed
@@ -141,10 +147,16 @@ public final class HDAudioBus: Sendable {
     }
 
     /// Closes a client: stops and resets its engines, frees its buffers, engines and events.
+    /// Called with the bus lock held by this thread (a connection released inside a bus
+    /// routine), the close is deferred until the lock is released.
     func closeClient(_ client: UInt32) {
-        defer { runDeferredSignals() }
-        state.withLock { s in
+        if BusLockContext.held {
+            pendingCloses.withLock { $0.append(client) }
+            return
+        }
+        _ = try? locked { (s: inout BusState) throws(NTStatus) in
             guard s.openClients.removeValue(forKey: client) != nil else { return }
+            dropCallbacks(client: client)
             let owned = s.engines.indices.filter { s.engines[$0].allocation?.client == client }
             let running = owned.filter { s.engines[$0].allocation?.state == .run }
             _ = stopTogether(running)
@@ -158,10 +170,25 @@ public final class HDAudioBus: Sendable {
 
     // MARK: the lock and deferred work
 
-    /// Runs `body` under the bus lock, then runs DISPATCH-level work queued meanwhile.
+    /// Runs `body` under the bus lock, then runs what was deferred meanwhile: closes of
+    /// connections whose last reference went away under the lock (a client's callback or
+    /// event released by the bus), and DISPATCH-level signals queued by the ISR.
     func locked<R: Sendable>(_ body: (inout BusState) throws(NTStatus) -> R) throws(NTStatus) -> R {
-        defer { runDeferredSignals() }
-        return try state.withLock { (s: inout BusState) throws(NTStatus) -> R in try body(&s) }
+        var result: Result<R, NTStatus>? = nil
+        BusLockContext.$held.withValue(true) {
+            result = state.withLock { (s: inout BusState) -> Result<R, NTStatus> in
+                Result { () throws(NTStatus) -> R in try body(&s) }
+            }
+        }
+        runPendingCloses()
+        runDeferredSignals()
+        return try result!.get()
+    }
+
+    /// Closes connections whose close was deferred because the bus lock was held.
+    func runPendingCloses() {
+        guard !BusLockContext.held else { return }
+        while let client = pendingCloses.withLock({ $0.popLast() }) { closeClient(client) }
     }
 
     /// The IRQL rule: STATUS_UNSUCCESSFUL above `level`.
@@ -169,12 +196,13 @@ public final class HDAudioBus: Sendable {
         if platform.currentIRQL > level { throw .unsuccessful }
     }
 
-    /// Signals queued notification events at DISPATCH_LEVEL, unless the bus lock is held
-    /// (by this thread, inside a stall, or by another): its holder runs them on release.
+    /// Runs queued DISPATCH-level work (notification signals, codec-verb completions,
+    /// unsolicited-response callbacks) in queue order, unless the bus lock is held (by this
+    /// thread, inside a stall, or by another): its holder runs the queue on release.
     func runDeferredSignals() {
         while true {
-            let batch: [[NotificationEvent]]? = state.withLockIfAvailable { _ in
-                deferredSignals.withLock { q in
+            let batch: [@Sendable () -> Void]? = state.withLockIfAvailable { _ in
+                deferredWork.withLock { q in
                     let b = q
                     q.removeAll()
                     return b
@@ -182,9 +210,14 @@ public final class HDAudioBus: Sendable {
             }
             guard let batch, !batch.isEmpty else { return }
             platform.withIRQL(.dispatch) {
-                for events in batch { for e in events { e.signal() } }
+                for work in batch { work() }
             }
         }
+    }
+
+    /// Queues DISPATCH-level work (a DPC) to run once the bus lock is free.
+    func queueDeferred(_ work: @escaping @Sendable () -> Void) {
+        deferredWork.withLock { $0.append(work) }
     }
 
     // MARK: the ISR
@@ -195,8 +228,13 @@ public final class HDAudioBus: Sendable {
     func serviceInterrupt() -> Bool {
         let intsts = platform.read32(HDARegister.intsts)
         let streams = intsts & InterruptBits.streamMask
-        guard streams != 0 else { return false }
-        var queued = false
+        guard streams != 0 || intsts & InterruptBits.controller != 0 else { return false }
+        if intsts & InterruptBits.controller != 0 {
+            serviceCommandInterrupt()
+        } else if commands.withLock({ !$0.inFlight.isEmpty }) {
+            // Any interrupt is a chance to time out verbs a codec ignored.
+            commands.withLock { drainResponses(&$0) }
+        }
         for i in 0..<configuration.layout.count where streams & (1 << UInt32(i)) != 0 {
             let sts = HDARegister.streamDescriptor(i) + HDARegister.SD.sts
             let causes = platform.read8(sts) & StreamStatus.interruptCauses.rawValue
@@ -206,14 +244,12 @@ public final class HDAudioBus: Sendable {
                 isr(UInt32(causes), context)
             case .notify(let events)?:
                 if causes & StreamStatus.bufferCompletion.rawValue != 0, !events.isEmpty {
-                    deferredSignals.withLock { $0.append(events) }
-                    queued = true
+                    queueDeferred { for e in events { e.signal() } }
                 }
             case nil:
                 break
             }
         }
-        _ = queued
         return true
     }
 
@@ -309,6 +345,9 @@ public final class HDAudioBus: Sendable {
 
     /// Synchronised start (SSYNC): hold the engines, set RUN, wait for every FIFORDY,
     /// then release all of them in one SSYNC write so that they start on the same frame.
+    /// An engine that raises DESE instead (its BDL was bad when RUN fetched it: a guest
+    /// mistake of a BDL-interface client) counts as started: the hardware reports the
+    /// error through the ISR, as it would on a real controller.
     func startTogether(_ indices: [Int]) -> Bool {
         guard !indices.isEmpty else { return true }
         let ssync = configuration.ssyncOffset
@@ -319,7 +358,9 @@ public final class HDAudioBus: Sendable {
             platform.write8(ctl, platform.read8(ctl) | UInt8(StreamControl.run))
         }
         let ready = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            indices.allSatisfy { platform.read8(sd($0, HDARegister.SD.sts)) & StreamStatus.fifoReady.rawValue != 0 }
+            indices.allSatisfy {
+                platform.read8(sd($0, HDARegister.SD.sts)) & (StreamStatus.fifoReady.rawValue | StreamStatus.descriptorError.rawValue) != 0
+            }
         }
         if !ready {
             for i in indices {
@@ -462,6 +503,11 @@ public final class HDAudioBus: Sendable {
     }
 }
 
+/// Whether the current thread (task) holds the bus lock.
+enum BusLockContext {
+    @TaskLocal static var held = false
+}
+
 /// What the bus read from the controller at start (and the PCI quirk it applied).
 public struct BusConfiguration: Hashable, Sendable {
     /// GCAP.
@@ -490,6 +536,8 @@ public struct BusConfiguration: Hashable, Sendable {
     public var ssyncOffset: UInt32
     /// The DMA position buffer's page.
     public var positionBuffer: UInt64
+    /// The page holding CORB (offset 0) and RIRB (offset 2048).
+    public var commandRings: UInt64
 
     /// Intel controllers whose datasheets put SSYNC at 0x34 (ICH6, ICH7, ICH8, ICH9).
     public static let ssyncAt0x34: Set<UInt16> = [0x2668, 0x27D8, 0x284B, 0x293E, 0x293F]

@@ -130,6 +130,38 @@ extension HDAudioBusInterface {
         try connection.bus.linkPosition(client: connection.client, handle: handle)
     }
 
+    /// TransferCodecVerbs, synchronous (no callback; PASSIVE_LEVEL): sends the verbs to
+    /// the interface's codec through the CORB and returns them with their responses.
+    public func transferCodecVerbs(_ transfers: [CodecTransfer]) throws(NTStatus) -> [CodecTransfer] {
+        try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
+                                         completion: nil, context: 0)
+    }
+
+    /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): returns at once; `callback`
+    /// runs at DISPATCH_LEVEL with the responses once they are all in.
+    public func transferCodecVerbs(_ transfers: [CodecTransfer], callback: @escaping CodecTransferCompletion,
+                                   context: UInt) throws(NTStatus) {
+        _ = try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
+                                             completion: callback, context: context)
+    }
+
+    /// RegisterEventCallback: a callback for the codec's unsolicited responses; returns
+    /// the tag (0 to 63) to program into the codec (SET_UNSOLICITED_ENABLE).
+    public func registerEventCallback(_ routine: @escaping UnsolicitedResponseHandler, context: UInt) throws(NTStatus) -> UInt8 {
+        try connection.bus.registerCallback(client: connection.client, codecAddress: connection.codecAddress,
+                                            handler: routine, context: context)
+    }
+
+    /// UnregisterEventCallback: frees a tag RegisterEventCallback returned.
+    public func unregisterEventCallback(tag: UInt8) throws(NTStatus) {
+        try connection.bus.unregisterCallback(client: connection.client, codecAddress: connection.codecAddress, tag: tag)
+    }
+
+    /// GetResourceInformation: the codec address and the function group start node.
+    public func getResourceInformation() throws(NTStatus) -> ResourceInformation {
+        try connection.bus.resourceInformation(client: connection.client, codecAddress: connection.codecAddress)
+    }
+
     /// GetDeviceInformation: the BASE or V2 form, chosen by `size` (the caller's Size).
     public func getDeviceInformation(size: Int) throws(NTStatus) -> DeviceInformation {
         try connection.bus.deviceInformation(size: size)
@@ -144,7 +176,7 @@ extension DmaBufferRoutines {
     /// request, builds its BDL (no IOC) and programs the engine.
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
         try connection.requireKind([.base, .v2])
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize)
+        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
 
@@ -165,11 +197,7 @@ extension NotificationRoutines {
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
         try connection.requireKind([.v2])
-        guard notificationCount == 1 || notificationCount == 2 else {
-            _ = try connection.bus.linkPosition(client: connection.client, handle: handle)   // INVALID_HANDLE first
-            throw .invalidParameter
-        }
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize)
+        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
 

@@ -79,7 +79,9 @@ public final class NotificationEvent: Sendable, Hashable, CustomStringConvertibl
             return s.nextWaiterId
         }
         guard let id else { return true }
-        let deadline: DispatchTime = timeoutMicroseconds.map { .now() + .microseconds(Int(min($0, UInt64(Int.max)))) } ?? .distantFuture
+        // Timeouts beyond a day wait forever (and never overflow DispatchTime).
+        let deadline: DispatchTime = timeoutMicroseconds.flatMap { $0 <= 86_400_000_000 ? DispatchTime.now() + .microseconds(Int($0)) : nil }
+            ?? .distantFuture
         if semaphore.wait(timeout: deadline) == .success { return true }
         let stillWaiting = state.withLock { s in
             if let at = s.waiters.firstIndex(where: { if case .sync(_, let w) = $0 { w == id } else { false } }) {
@@ -94,7 +96,8 @@ public final class NotificationEvent: Sendable, Hashable, CustomStringConvertibl
         return true
     }
 
-    /// Waits with async/await for one signal and consumes it.
+    /// Waits with async/await for one signal and consumes it (not cancellable: a waiter
+    /// stays until a signal comes).
     public func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { s in

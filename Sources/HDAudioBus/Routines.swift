@@ -93,12 +93,14 @@ extension HDAudioBus {
     /// AllocateDmaBuffer (notifications 0) and AllocateDmaBufferWithNotification (1 or 2).
     /// PASSIVE_LEVEL. See `DmaBufferLayout` for the size and IOC rules. Programs CBL, LVI,
     /// FMT, the tag and the BDL address after an SRST handshake.
-    func allocateBuffer(client: UInt32, handle: DmaEngineHandle, notifications: Int,
-                        requested: Int) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) {
+    func allocateBuffer(client: UInt32, handle: DmaEngineHandle, notifications: Int, requested: Int,
+                        withNotification: Bool) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) {
         try require(.passive)
         return try locked { (s: inout BusState) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) in
             let i = try s.index(of: handle, client: client)
-            guard (0...2).contains(notifications), requested > 0 else { throw .invalidParameter }
+            // NotificationCount is 1 or 2 for AllocateDmaBufferWithNotification (0 means a plain buffer).
+            guard withNotification ? (1...2).contains(notifications) : notifications == 0, requested > 0
+            else { throw .invalidParameter }
             var a = s.engines[i].allocation!
             guard a.state == .reset, a.buffer == nil else { throw .invalidDeviceRequest }
             let block = a.format.blockBytes

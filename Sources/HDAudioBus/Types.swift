@@ -174,3 +174,32 @@ public struct RegisterView: Sendable {
     /// The register's current value.
     public var value: UInt32 { reader() }
 }
+
+extension HDAPlatform {
+    /// Copies `bytes` into a DMA buffer at byte `offset`, page by page through its MDL
+    /// (what a client does through the buffer's system address). False when the range is
+    /// not inside the buffer or not RAM.
+    @discardableResult
+    public func write(_ bytes: UnsafeRawBufferPointer, to mdl: MemoryDescriptorList, at offset: Int) -> Bool {
+        guard offset >= 0, offset + bytes.count <= mdl.byteCount else { return false }
+        var done = 0
+        for (address, count) in mdl.segments(of: offset..<(offset + bytes.count)) {
+            guard writeMemory(address, from: UnsafeRawBufferPointer(rebasing: bytes[done..<(done + count)])) else { return false }
+            done += count
+        }
+        return true
+    }
+
+    /// Copies bytes out of a DMA buffer at byte `offset` through its MDL. False when the
+    /// range is not inside the buffer or not RAM.
+    @discardableResult
+    public func read(_ mdl: MemoryDescriptorList, at offset: Int, into bytes: UnsafeMutableRawBufferPointer) -> Bool {
+        guard offset >= 0, offset + bytes.count <= mdl.byteCount else { return false }
+        var done = 0
+        for (address, count) in mdl.segments(of: offset..<(offset + bytes.count)) {
+            guard readMemory(address, into: UnsafeMutableRawBufferPointer(rebasing: bytes[done..<(done + count)])) else { return false }
+            done += count
+        }
+        return true
+    }
+}

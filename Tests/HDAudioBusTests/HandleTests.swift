@@ -47,6 +47,7 @@ struct HandleTests {
         expectStatus(.invalidHandle) { try v2.allocateDmaBuffer(forged, requestedBufferSize: 4096) }
         expectStatus(.invalidHandle) { try v2.freeDmaBuffer(forged) }
         expectStatus(.invalidHandle) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 1, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 7, requestedBufferSize: 0) }
         expectStatus(.invalidHandle) {
             try v2.freeDmaBufferWithNotification(forged, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
         }
@@ -127,7 +128,27 @@ struct HandleTests {
             #expect(system.bus.resources().engines.count == 1)
         }
         #expect(system.bus.resources().engines.isEmpty)
-        #expect(system.allocatedPages == 1)
+        #expect(system.allocatedPages == 2)
+    }
+
+    /// An event whose callback holds the only reference to an interface with an engine.
+    static func eventHoldingInterface(_ system: AzaliaSystem) throws -> NotificationEvent {
+        let captured = try system.openInterface(codecAddress: 1, version: .base)
+        _ = try captured.allocateRenderDmaEngine(format: F.small, stripe: false)
+        return NotificationEvent { _ in _ = captured.codecAddress }
+    }
+
+    @Test("An interface whose last reference the bus drops under its lock is closed afterwards, without deadlock")
+    func releasedUnderLock() throws {
+        let system = try makeSystem(.ich6)
+        let owner = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try owner.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try owner.registerNotificationEvent(a.handle, event: try HandleTests.eventHoldingInterface(system))
+        #expect(system.bus.resources().engines.count == 2)
+        // Freeing the engine drops the event, its callback and the last copy of the interface.
+        try owner.freeDmaEngine(a.handle)
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.bus.checkInvariants().isEmpty)
     }
 
     @Test("Each version offers exactly its routines (BDL lacks AllocateDmaBuffer; BASE lacks notifications)")
@@ -150,7 +171,7 @@ struct HandleTests {
         let impostor = Impostor(connection: bdl.connection)
         expectStatus(.invalidDeviceRequest) { try impostor.allocateDmaBuffer(e.handle, requestedBufferSize: 4096) }
         expectStatus(.invalidDeviceRequest) { try impostor.freeDmaBuffer(e.handle) }
-        #expect(system.allocatedPages == 1)
+        #expect(system.allocatedPages == 2)
     }
 
     @Test("An interface for a codec address outside 0 to 14 is STATUS_INVALID_PARAMETER", arguments: [-1, 15, 99])
@@ -176,6 +197,7 @@ struct HandleTests {
             expectStatus(.unsuccessful) { try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096) }
             expectStatus(.unsuccessful) { try v2.freeDmaBuffer(a.handle) }
             expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 7, requestedBufferSize: 4096) }
             expectStatus(.unsuccessful) {
                 try v2.freeDmaBufferWithNotification(a.handle, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0)
             }

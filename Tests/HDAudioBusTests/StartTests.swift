@@ -21,9 +21,9 @@ struct StartTests {
         // The controller left reset: CRST reads 1, and the global interrupt is enabled.
         #expect(system.platform.read32(HDARegister.gctl) & GlobalControl.crst != 0)
         #expect(system.platform.read32(HDARegister.intctl) & InterruptBits.global != 0)
-        // The position buffer is enabled and is the only page the bus holds.
+        // The position buffer is enabled; it and the CORB/RIRB page are the only pages the bus holds.
         #expect(system.platform.read32(HDARegister.dplbase) & 1 == 1)
-        #expect(system.allocatedPages == 1)
+        #expect(system.allocatedPages == 2)
     }
 
     @Test("A CRST that never completes is STATUS_DEVICE_NOT_READY from start-up")

@@ -1,0 +1,348 @@
+import HDAudio
+import Synchronization
+
+/// HDAUDIO_CODEC_RESPONSE: a codec's 32-bit response and how it arrived.
+public struct CodecResponse: Hashable, Sendable, CustomStringConvertible {
+    /// The 32-bit response.
+    public var response: UInt32
+    /// IsValid: a response arrived (false when the codec did not answer in time).
+    public var isValid: Bool
+    /// HasFifoOverrun: the RIRB overflowed before this response, so responses were lost.
+    public var hasFifoOverrun: Bool
+    /// IsUnsolicited: an unsolicited response (tag in bits 31:26).
+    public var isUnsolicited: Bool
+    /// SDataIn: the codec address (SDI line) it came from.
+    public var sdataIn: UInt8
+
+    /// A response.
+    public init(response: UInt32, isValid: Bool, hasFifoOverrun: Bool = false, isUnsolicited: Bool = false, sdataIn: UInt8) {
+        self.response = response
+        self.isValid = isValid
+        self.hasFifoOverrun = hasFifoOverrun
+        self.isUnsolicited = isUnsolicited
+        self.sdataIn = sdataIn
+    }
+
+    /// No response (IsValid = 0).
+    public static func none(from address: UInt8) -> CodecResponse {
+        CodecResponse(response: 0, isValid: false, sdataIn: address)
+    }
+
+    /// The tag of an unsolicited response (bits 31:26).
+    public var tag: UInt8 { UInt8(response >> 26) }
+
+    /// `0x00000000 from 0 (valid)`.
+    public var description: String {
+        let hex = String(response, radix: 16, uppercase: true)
+        let flags = [isValid ? "valid" : "no response", isUnsolicited ? "unsolicited" : nil, hasFifoOverrun ? "overrun" : nil]
+            .compactMap { $0 }.joined(separator: ", ")
+        return "0x" + String(repeating: "0", count: 8 - hex.count) + hex + " from \(sdataIn) (\(flags))"
+    }
+}
+
+/// HDAUDIO_CODEC_TRANSFER: one verb (Output) and its response (Input).
+public struct CodecTransfer: Hashable, Sendable {
+    /// Output: the 32-bit command (bits 31:28 codec address, which the bus sets to the
+    /// interface's codec address; 27:20 node; 19:0 verb and payload).
+    public var output: UInt32
+    /// Input: the response, filled by TransferCodecVerbs.
+    public var input: CodecResponse
+
+    /// A transfer of `verb`, its response not yet filled.
+    public init(verb: UInt32) {
+        output = verb
+        input = .none(from: UInt8(verb >> 28))
+    }
+}
+
+/// The completion callback of an asynchronous TransferCodecVerbs
+/// (PHDAUDIO_TRANSFER_COMPLETE_CALLBACK): called at DISPATCH_LEVEL with the transfers,
+/// their responses filled, and the caller's context.
+public typealias CodecTransferCompletion = @Sendable (_ transfers: [CodecTransfer], _ context: UInt) -> Void
+
+/// An unsolicited-response callback (PHDAUDIO_UNSOLICITED_RESPONSE_CALLBACK): called at
+/// DISPATCH_LEVEL with the response and the context given to RegisterEventCallback.
+public typealias UnsolicitedResponseHandler = @Sendable (_ response: CodecResponse, _ context: UInt) -> Void
+
+/// GetResourceInformation outputs.
+public struct ResourceInformation: Hashable, Sendable {
+    /// CodecAddress: the interface's codec address.
+    public var codecAddress: Int
+    /// FunctionGroupStartNode: the first function group node of the codec (from the root
+    /// node's Subordinate Node Count parameter).
+    public var functionGroupStartNode: UInt8
+
+    /// Resource information.
+    public init(codecAddress: Int, functionGroupStartNode: UInt8) {
+        self.codecAddress = codecAddress
+        self.functionGroupStartNode = functionGroupStartNode
+    }
+}
+
+/// The CORB/RIRB command path's bookkeeping (behind its own lock, never the bus lock,
+/// so that the ISR can drain the RIRB while a synchronous transfer stalls).
+struct CommandState: Sendable {
+    struct Slot: Sendable {
+        var request: UInt64
+        var index: Int
+        var address: Int
+        var verb: UInt32
+        var deadline: UInt32 = 0
+    }
+    struct Request: Sendable {
+        var transfers: [CodecTransfer]
+        var remaining: Int
+        var completion: CodecTransferCompletion?
+        var context: UInt
+    }
+    struct Registration: Sendable {
+        var client: UInt32
+        var handler: UnsolicitedResponseHandler
+        var context: UInt
+    }
+
+    var corbWritePointer = 0
+    var rirbReadPointer = 0
+    var backlog: [Slot] = []
+    var inFlight: [Slot] = []
+    var requests: [UInt64: Request] = [:]
+    var finished: [UInt64: [CodecTransfer]] = [:]
+    var nextRequest: UInt64 = 1
+    var overrun = false
+    /// Unsolicited-response registrations: codec address -> tag -> registration.
+    var callbacks: [Int: [UInt8: Registration]] = [:]
+}
+
+extension HDAudioBus {
+    /// CORB and RIRB entries (256 each).
+    static let ringEntries = 256
+    /// Where the RIRB sits in the ring page.
+    static let rirbOffset: UInt64 = 2048
+    /// Unsolicited-response tags per codec (6 bits).
+    public static let unsolicitedTags = 64
+    /// How long the bus waits for a codec's response, in link frames, beyond the verbs ahead of it.
+    static let responseTimeoutFrames: UInt32 = 4
+    /// A synchronous transfer polls the RIRB every 10 us of stall.
+    static let responsePollMicroseconds: UInt64 = 10
+
+    /// Sets up CORB and RIRB (256 entries each) in one page, starts both DMA engines, enables
+    /// the response interrupt after every response and unsolicited responses (GCTL.UNSOL).
+    static func setUpCommandRings(_ p: any HDAPlatform, page: UInt64) throws(NTStatus) {
+        p.write8(HDARegister.corbctl, 0)
+        p.write8(HDARegister.rirbctl, 0)
+        p.write32(HDARegister.corblbase, UInt32(truncatingIfNeeded: page))
+        p.write32(HDARegister.corbubase, UInt32(truncatingIfNeeded: page >> 32))
+        p.write8(HDARegister.corbsize, 0x2)
+        p.write16(HDARegister.corbrp, 0x8000)
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 != 0 })
+        else { throw .deviceNotReady }
+        p.write16(HDARegister.corbrp, 0)
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 == 0 })
+        else { throw .deviceNotReady }
+        p.write16(HDARegister.corbwp, 0)
+        let rirb = page + rirbOffset
+        p.write32(HDARegister.rirblbase, UInt32(truncatingIfNeeded: rirb))
+        p.write32(HDARegister.rirbubase, UInt32(truncatingIfNeeded: rirb >> 32))
+        p.write8(HDARegister.rirbsize, 0x2)
+        p.write16(HDARegister.rirbwp, 0x8000)
+        p.write16(HDARegister.rintcnt, 1)
+        p.write8(HDARegister.rirbctl, 0x7)   // RINTCTL, RIRB DMA, overrun interrupt
+        p.write8(HDARegister.corbctl, 0x3)   // CORB run, memory error interrupt
+        p.write32(HDARegister.gctl, p.read32(HDARegister.gctl) | GlobalControl.unsol)
+    }
+
+    /// The controller half of the ISR: clears RIRBSTS and CORBSTS and drains the RIRB.
+    func serviceCommandInterrupt() {
+        let rirbsts = platform.read8(HDARegister.rirbsts)
+        platform.write8(HDARegister.rirbsts, rirbsts & 0x5)
+        let corbsts = platform.read8(HDARegister.corbsts)
+        if corbsts != 0 { platform.write8(HDARegister.corbsts, corbsts) }
+        commands.withLock { s in
+            if rirbsts & 0x4 != 0 { s.overrun = true }
+            drainResponses(&s)
+        }
+    }
+
+    /// Moves verbs from the backlog into the CORB, at most one in flight per codec (so a
+    /// response from a codec always answers that codec's one outstanding verb, and a verb
+    /// the codec ignores times out before the next is sent), then writes CORBWP once.
+    func pumpCommands(_ s: inout CommandState) {
+        guard !s.backlog.isEmpty else { return }
+        var busy = Set(s.inFlight.map(\.address))
+        var wrote = false
+        var now: UInt32? = nil
+        var i = 0
+        while i < s.backlog.count {
+            guard !busy.contains(s.backlog[i].address) else { i += 1; continue }
+            var slot = s.backlog.remove(at: i)
+            busy.insert(slot.address)
+            s.corbWritePointer = (s.corbWritePointer + 1) % HDAudioBus.ringEntries
+            let v = slot.verb
+            platform.writeMemory(configuration.commandRings + UInt64(s.corbWritePointer) * 4,
+                                 bytes: [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
+                                         UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24)])
+            // One verb leaves per frame and is answered in the next: allow the verbs ahead
+            // of it in the CORB, plus a margin.
+            let start = now ?? platform.read32(HDARegister.walclk)
+            now = start
+            let frames = UInt32(s.inFlight.count) + HDAudioBus.responseTimeoutFrames
+            slot.deadline = start &+ frames &* UInt32(LinkTiming.bitClocksPerFrame)
+            s.inFlight.append(slot)
+            wrote = true
+        }
+        if wrote { platform.write16(HDARegister.corbwp, UInt16(s.corbWritePointer)) }
+    }
+
+    /// Reads new RIRB entries: solicited responses complete the oldest verb sent to that
+    /// codec (verbs ahead of it that got no answer are marked invalid); unsolicited ones go
+    /// to the callback registered for their codec and tag, at DISPATCH_LEVEL. Verbs past
+    /// their deadline are marked invalid. Finished requests complete.
+    func drainResponses(_ s: inout CommandState) {
+        let writePointer = Int(platform.read16(HDARegister.rirbwp) & 0xFF)
+        let rirb = configuration.commandRings + HDAudioBus.rirbOffset
+        while s.rirbReadPointer != writePointer {
+            s.rirbReadPointer = (s.rirbReadPointer + 1) % HDAudioBus.ringEntries
+            guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer) * 8, count: 8) else { continue }
+            let value = UInt32(entry[0]) | UInt32(entry[1]) << 8 | UInt32(entry[2]) << 16 | UInt32(entry[3]) << 24
+            let address = Int(entry[4] & 0xF)
+            let response = CodecResponse(response: value, isValid: true, hasFifoOverrun: s.overrun,
+                                         isUnsolicited: entry[4] & 0x10 != 0, sdataIn: UInt8(address))
+            s.overrun = false
+            if response.isUnsolicited {
+                if let r = s.callbacks[address]?[response.tag] {
+                    let handler = r.handler, context = r.context, unsolicited = response
+                    queueDeferred { handler(unsolicited, context) }
+                }
+                continue
+            }
+            // At most one verb per codec is in flight: this response answers it.
+            guard let at = s.inFlight.firstIndex(where: { $0.address == address }) else { continue }
+            let slot = s.inFlight.remove(at: at)
+            finish(slot, with: response, &s)
+        }
+        if !s.inFlight.isEmpty {
+            let now = platform.read32(HDARegister.walclk)
+            let late = s.inFlight.filter { Int32(bitPattern: now &- $0.deadline) > 0 }
+            s.inFlight.removeAll { Int32(bitPattern: now &- $0.deadline) > 0 }
+            for slot in late { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
+        }
+        pumpCommands(&s)
+    }
+
+    /// Records one verb's response; completes its request when it was the last.
+    func finish(_ slot: CommandState.Slot, with response: CodecResponse, _ s: inout CommandState) {
+        guard var r = s.requests[slot.request] else { return }
+        r.transfers[slot.index].input = response
+        r.remaining -= 1
+        if r.remaining > 0 {
+            s.requests[slot.request] = r
+            return
+        }
+        s.requests[slot.request] = nil
+        if let completion = r.completion {
+            let transfers = r.transfers, context = r.context
+            queueDeferred { completion(transfers, context) }
+        } else {
+            s.finished[slot.request] = r.transfers
+        }
+    }
+
+    /// Queues verbs for a codec; returns the request id. A codec that is not present gets
+    /// no verbs sent: its responses are invalid at once.
+    func submitVerbs(_ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
+                     context: UInt) -> UInt64 {
+        let present = codecMask & (1 << UInt16(codecAddress)) != 0
+        return commands.withLock { s in
+            let id = s.nextRequest
+            s.nextRequest += 1
+            var prepared = transfers
+            for i in prepared.indices {
+                prepared[i].output = prepared[i].output & 0x0FFF_FFFF | UInt32(codecAddress) << 28
+                prepared[i].input = .none(from: UInt8(codecAddress))
+            }
+            s.requests[id] = CommandState.Request(transfers: prepared, remaining: prepared.count, completion: completion, context: context)
+            if present {
+                for (i, t) in prepared.enumerated() {
+                    s.backlog.append(CommandState.Slot(request: id, index: i, address: codecAddress, verb: t.output))
+                }
+                pumpCommands(&s)
+            } else {
+                for i in prepared.indices {
+                    finish(CommandState.Slot(request: id, index: i, address: codecAddress, verb: prepared[i].output),
+                           with: .none(from: UInt8(codecAddress)), &s)
+                }
+            }
+            return id
+        }
+    }
+
+    /// TransferCodecVerbs. Synchronous without a completion (PASSIVE_LEVEL): sends the verbs
+    /// through the CORB and stalls, polling the RIRB, until every verb has its response or
+    /// has timed out (IsValid = 0). Asynchronous with a completion (up to DISPATCH_LEVEL):
+    /// returns at once; the completion runs at DISPATCH_LEVEL once every response is in
+    /// (as link time moves). An empty list is STATUS_INVALID_PARAMETER. The bus sets each
+    /// verb's codec address bits (31:28) to the interface's codec address.
+    func transferVerbs(client: UInt32, codecAddress: Int, _ transfers: [CodecTransfer],
+                       completion: CodecTransferCompletion?, context: UInt) throws(NTStatus) -> [CodecTransfer] {
+        try require(completion == nil ? .passive : .dispatch)
+        guard !transfers.isEmpty else { throw .invalidParameter }
+        guard state.withLock({ $0.openClients[client] != nil }) else { throw .invalidDeviceRequest }
+        let id = submitVerbs(transfers, codecAddress: codecAddress, completion: completion, context: context)
+        defer { runDeferredSignals() }
+        if completion != nil { return [] }
+        while true {
+            if let done = commands.withLock({ s -> [CodecTransfer]? in
+                drainResponses(&s)
+                return s.finished.removeValue(forKey: id)
+            }) { return done }
+            platform.stall(microseconds: HDAudioBus.responsePollMicroseconds)
+        }
+    }
+
+    /// RegisterEventCallback (PASSIVE_LEVEL): registers a callback for unsolicited
+    /// responses of the interface's codec and returns the tag (0 to 63) to program into the
+    /// codec; all 64 tags of the codec in use is STATUS_INSUFFICIENT_RESOURCES.
+    func registerCallback(client: UInt32, codecAddress: Int, handler: @escaping UnsolicitedResponseHandler,
+                          context: UInt) throws(NTStatus) -> UInt8 {
+        try require(.passive)
+        guard state.withLock({ $0.openClients[client] != nil }) else { throw .invalidDeviceRequest }
+        return try commands.withLock { (s: inout CommandState) throws(NTStatus) -> UInt8 in
+            var tags = s.callbacks[codecAddress, default: [:]]
+            guard let tag = (0..<UInt8(HDAudioBus.unsolicitedTags)).first(where: { tags[$0] == nil }) else { throw .insufficientResources }
+            tags[tag] = CommandState.Registration(client: client, handler: handler, context: context)
+            s.callbacks[codecAddress] = tags
+            return tag
+        }
+    }
+
+    /// UnregisterEventCallback (PASSIVE_LEVEL): a tag this client did not register on its
+    /// codec is STATUS_INVALID_PARAMETER.
+    func unregisterCallback(client: UInt32, codecAddress: Int, tag: UInt8) throws(NTStatus) {
+        try require(.passive)
+        try commands.withLock { (s: inout CommandState) throws(NTStatus) in
+            guard s.callbacks[codecAddress]?[tag]?.client == client else { throw .invalidParameter }
+            s.callbacks[codecAddress]?[tag] = nil
+        }
+    }
+
+    /// Drops a closed client's unsolicited-response registrations.
+    func dropCallbacks(client: UInt32) {
+        commands.withLock { s in
+            for (address, tags) in s.callbacks {
+                s.callbacks[address] = tags.filter { $0.value.client != client }
+            }
+        }
+    }
+
+    /// GetResourceInformation (PASSIVE_LEVEL): the codec address and the function group
+    /// start node, read from the codec's root node (GET_PARAMETER Subordinate Node Count).
+    /// A codec that does not answer is STATUS_DEVICE_NOT_READY.
+    func resourceInformation(client: UInt32, codecAddress: Int) throws(NTStatus) -> ResourceInformation {
+        try require(.passive)
+        let getSubordinateNodeCount: UInt32 = 0xF00 << 8 | 0x04   // node 0
+        let done = try transferVerbs(client: client, codecAddress: codecAddress, [CodecTransfer(verb: getSubordinateNodeCount)],
+                                     completion: nil, context: 0)
+        guard let r = done.first?.input, r.isValid else { throw .deviceNotReady }
+        return ResourceInformation(codecAddress: codecAddress, functionGroupStartNode: UInt8((r.response >> 16) & 0xFF))
+    }
+}

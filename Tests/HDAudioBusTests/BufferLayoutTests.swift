@@ -1,0 +1,180 @@
+import Azalia
+import HDAController
+import HDAudio
+import HDAudioBus
+import Testing
+
+/// The buffer rules of issue 5, written out independently of the bus's implementation.
+enum Rules {
+    static let page = 4096
+    static let maxEntries = 256
+
+    /// BDL entries needed for a buffer of `size` with entries cut at page ends (and at
+    /// `mid` when given), or nil when the rules forbid the size.
+    static func entryCount(size: Int, block: Int, notifications: Int) -> Int? {
+        guard size > 0, size % block == 0 else { return nil }
+        func pieces(_ from: Int, _ to: Int) -> Int {   // pieces of [from, to) cut at page boundaries
+            (to + page - 1) / page - from / page
+        }
+        if notifications == 2 {
+            guard size % 2 == 0 else { return nil }
+            let mid = size / 2
+            guard mid % block == 0, mid % 128 == 0 else { return nil }
+            let n = pieces(0, mid) + pieces(mid, size)
+            return n <= maxEntries ? n : nil
+        }
+        if size <= page {
+            // One page must still be two entries (LVI >= 1), the second starting 128-aligned.
+            return size > 128 ? 2 : nil
+        }
+        let n = pieces(0, size)
+        return n <= maxEntries ? n : nil
+    }
+
+    static func legal(_ size: Int, block: Int, notifications: Int) -> Bool {
+        entryCount(size: size, block: block, notifications: notifications) != nil
+    }
+
+    static func largest(block: Int, notifications: Int) -> Int {
+        var s = maxEntries * page / block * block
+        while s > 0 && !legal(s, block: block, notifications: notifications) { s -= block }
+        return s
+    }
+}
+
+/// A BDL read back from guest memory through the engine's registers.
+struct ProgrammedBDL {
+    var entries: [BDLEntry]
+    var cbl: UInt32
+    var lvi: UInt16
+    var bdlAddress: UInt64
+    var format: UInt16
+
+    init(system: AzaliaSystem, index: Int) throws {
+        cbl = system.sd32(index, HDARegister.SD.cbl)
+        lvi = system.sd16(index, HDARegister.SD.lvi)
+        format = system.sd16(index, HDARegister.SD.fmt)
+        bdlAddress = UInt64(system.sd32(index, HDARegister.SD.bdpu)) << 32 | UInt64(system.sd32(index, HDARegister.SD.bdpl))
+        let bytes = try #require(system.platform.readMemory(bdlAddress, count: (Int(lvi) + 1) * BDLEntry.size))
+        entries = (0...Int(lvi)).map { BDLEntry(bytes: bytes[($0 * 16)..<($0 * 16 + 16)]) }
+    }
+
+    /// Checks the BDL against the rules and the MDL; returns the offsets of IOC entry ends.
+    func check(mdl: MemoryDescriptorList, size: Int, sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
+        #expect(entries.count >= 2 && entries.count <= 256, sourceLocation: sourceLocation)
+        #expect(Int(cbl) == size, sourceLocation: sourceLocation)
+        #expect(bdlAddress % 128 == 0, sourceLocation: sourceLocation)
+        var offset = 0
+        var iocEnds: [Int] = []
+        for e in entries {
+            #expect(e.address % 128 == 0, "entry at \(offset) not 128-byte aligned", sourceLocation: sourceLocation)
+            #expect(e.length > 0, sourceLocation: sourceLocation)
+            #expect(e.address == mdl.physicalAddress(ofByte: offset), "entry at \(offset) is not the MDL's byte", sourceLocation: sourceLocation)
+            // An entry never crosses a page of the scattered buffer.
+            #expect(offset / 4096 == (offset + Int(e.length) - 1) / 4096, sourceLocation: sourceLocation)
+            offset += Int(e.length)
+            if e.interruptOnCompletion { iocEnds.append(offset) }
+        }
+        #expect(offset == size, sourceLocation: sourceLocation)
+        return iocEnds
+    }
+}
+
+@Suite("DMA buffer size rounding and BDL layout")
+struct BufferLayoutTests {
+    static let blocks = [1, 2, 3, 4, 6, 8, 12, 20, 24, 64]
+    static let requests = [1, 2, 100, 128, 129, 200, 255, 256, 1000, 4095, 4096, 4097, 6000, 8191, 8192, 12288,
+                           65536, 100_000, 524_288, 1_048_575, 1_048_576, 1_048_576 + 4096, 5_000_000]
+
+    @Test("The allocated size is the legal size closest to the request (sweep over requests, block sizes, notification counts)",
+          arguments: BufferLayoutTests.blocks)
+    func roundingSweep(block: Int) {
+        for notifications in 0...2 {
+            let largest = Rules.largest(block: block, notifications: notifications)
+            #expect(DmaBufferLayout.largestSize(blockBytes: block, notifications: notifications) == largest)
+            for request in BufferLayoutTests.requests {
+                guard let size = DmaBufferLayout.roundedSize(requested: request, blockBytes: block, notifications: notifications) else {
+                    Issue.record("no size for \(request)")
+                    continue
+                }
+                #expect(Rules.legal(size, block: block, notifications: notifications), "\(size) for \(request), block \(block), n \(notifications)")
+                if request >= largest {
+                    #expect(size == largest)
+                    continue
+                }
+                // No legal size is strictly closer to the request.
+                let distance = abs(size - request)
+                var s = max(block, (request - distance) / block * block)
+                while s <= request + distance {
+                    if abs(s - request) < distance && Rules.legal(s, block: block, notifications: notifications) {
+                        Issue.record("\(s) is closer to \(request) than \(size) (block \(block), n \(notifications))")
+                        break
+                    }
+                    s += block
+                }
+                let entries = DmaBufferLayout.entries(size: size, blockBytes: block, notifications: notifications)
+                #expect(entries?.count == Rules.entryCount(size: size, block: block, notifications: notifications))
+            }
+        }
+    }
+
+    @Test("A request of 0 has no size (STATUS_INVALID_PARAMETER at the DDI)")
+    func zeroRequest() {
+        #expect(DmaBufferLayout.roundedSize(requested: 0, blockBytes: 4, notifications: 1) == nil)
+    }
+
+    @Test("BDL read back from guest memory: entries, alignment, IOC, at most 256",
+          arguments: [(4096, 1), (4096, 2), (1_048_576, 1), (1_048_576 + 4096, 1), (8192, 2), (16384, 2),
+                      (1_048_576, 2), (1_048_576 + 4096, 2), (6000, 2), (300, 1), (4096, 0), (1_048_576, 0)])
+    func bdlReadBack(request: Int, notifications: Int) throws {
+        let system = try makeSystem(.ich6, memoryPages: 1024)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let mdl: MemoryDescriptorList
+        let size: Int
+        if notifications == 0 {
+            let b = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
+            (mdl, size) = (b.mdl, b.allocatedBufferSize)
+        } else {
+            let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
+            #expect(b.offsetFromFirstPage == 0)
+            (mdl, size) = (b.mdl, b.allocatedBufferSize)
+        }
+        #expect(mdl.byteOffset == 0 && mdl.byteCount == size)
+        #expect(mdl.pages.count == (size + 4095) / 4096)
+        #expect(mdl.pages.allSatisfy { $0 % 4096 == 0 })
+        #expect(Rules.legal(size, block: 4, notifications: notifications))
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        let bdl = try ProgrammedBDL(system: system, index: index)
+        let ioc = bdl.check(mdl: mdl, size: size)
+        switch notifications {
+        case 0: #expect(ioc.isEmpty)
+        case 1: #expect(ioc == [size])
+        default: #expect(ioc == [size / 2, size])
+        }
+        #expect(bdl.format == (try ConverterFormat(F.stereo48)).rawValue)
+        #expect(system.control(index).streamTag == 1)
+        if request == 1_048_576 + 4096 { #expect(size == 1_048_576) }
+        if request == 4096 { #expect(size == 4096) }
+        if request == 8192 && notifications == 2 {
+            // The half is a whole page: the IOC entry ends exactly at the second page's start.
+            #expect(size == 8192)
+            #expect(bdl.entries.count == 2)
+            #expect(bdl.entries[1].address == mdl.pages[1])
+        }
+    }
+
+    @Test("BDL layouts of every size from 1 to 40 pages with both notification counts", arguments: 1...40)
+    func everyPageCount(pages: Int) throws {
+        for notifications in 1...2 {
+            for block in [4, 6] {
+                let size = try #require(DmaBufferLayout.roundedSize(requested: pages * 4096, blockBytes: block, notifications: notifications))
+                let entries = try #require(DmaBufferLayout.entries(size: size, blockBytes: block, notifications: notifications))
+                #expect(entries.reduce(0) { $0 + $1.length } == size)
+                #expect(entries.allSatisfy { $0.offset % 128 == 0 && $0.length > 0 })
+                #expect(entries.filter(\.interruptOnCompletion).map { $0.offset + $0.length }
+                        == (notifications == 2 ? [size / 2, size] : [size]))
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import Azalia
+import HDAController
+import HDAudio
+import HDAudioBus
+import Testing
+
+@Suite("SetDmaEngineState, wall clock, position, device information")
+struct StateTests {
+    /// A render engine of 48 kHz/16/2 (one 4-byte block per frame) with a buffer.
+    static func engine(_ client: HDAudioV2Interface, size: Int = 4096) throws -> DmaEngineHandle {
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: size)
+        return a.handle
+    }
+
+    @Test("NumberOfHandles = 0 is STATUS_INVALID_PARAMETER")
+    func noHandles() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        expectStatus(.invalidParameter) { try client.setDmaEngineState(.run, handles: []) }
+    }
+
+    @Test("Reset to Run and Run to Reset are STATUS_INVALID_DEVICE_REQUEST")
+    func forbiddenTransitions() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h = try StateTests.engine(client)
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.run, handles: [h]) }
+        try client.setDmaEngineState(.pause, handles: [h])
+        try client.setDmaEngineState(.run, handles: [h])
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.reset, handles: [h]) }
+        #expect(system.control(try #require(system.engineIndex(tag: 1, .render))).run)
+        try client.setDmaEngineState(.stop, handles: [h])
+        try client.setDmaEngineState(.reset, handles: [h])
+    }
+
+    @Test("Any state but Reset needs a buffer: STATUS_INVALID_DEVICE_REQUEST without one")
+    func stateNeedsBuffer() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+        try client.setDmaEngineState(.reset, handles: [a.handle])   // Reset to Reset is fine
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
+        // A contiguous buffer that SetupDmaEngineWithBdl has not programmed is no buffer yet.
+        expectStatus(.invalidDeviceRequest) { try bdl.setDmaEngineState(.stop, handles: [b.handle]) }
+    }
+
+    @Test("A bad handle among good ones changes nothing (every handle checked before any engine is touched)")
+    func badHandleChangesNothing() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h1 = try StateTests.engine(client)
+        let h2 = try StateTests.engine(client)
+        let noBuffer = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false).handle
+        try client.setDmaEngineState(.stop, handles: [h1, h2])
+        let before = system.bus.resources()
+        let i1 = try #require(system.engineIndex(tag: 1, .render)), i2 = try #require(system.engineIndex(tag: 2, .render))
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.run, handles: [h1, DmaEngineHandle(rawValue: 42), h2]) }
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.run, handles: [h1, h2, noBuffer]) }
+        system.advance(frames: 200)
+        #expect(system.bus.resources() == before)
+        #expect(!system.control(i1).run && !system.control(i2).run)
+        #expect(system.sd32(i1, HDARegister.SD.lpib) == 0 && system.sd32(i2, HDARegister.SD.lpib) == 0)
+        // Running ones are not stopped by a bad handle either.
+        try client.setDmaEngineState(.run, handles: [h1, h2])
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.reset, handles: [h2, h1]) }
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [h1, DmaEngineHandle(rawValue: 7)]) }
+        #expect(system.control(i1).run && system.control(i2).run)
+    }
+
+    @Test("SSYNC: several engines started by one call start on the same frame and move in step",
+          arguments: [ControllerProfile.ich6, .skylakePCH, .bidirectional4SDO])
+    func synchronisedStart(profile: ControllerProfile) throws {
+        let system = try makeSystem(profile)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let render = try StateTests.engine(client, size: 65536)
+        let render2 = try StateTests.engine(client, size: 65536)
+        let c = try client.allocateCaptureDmaEngine(codecAddress: 1, format: F.stereo48)
+        _ = try client.allocateDmaBuffer(c.handle, requestedBufferSize: 65536)
+        let handles = [render, render2, c.handle]
+        let positions = try handles.map { try client.getLinkPositionRegister($0) }
+        try client.setDmaEngineState(.stop, handles: handles)
+        // Let time pass between the stop and the start: nothing moves.
+        system.advance(frames: 37)
+        #expect(positions.allSatisfy { $0.value == 0 })
+        try client.setDmaEngineState(.run, handles: handles)
+        let ssync = system.platform.read32(profile.ssyncOffset)
+        #expect(ssync == 0)
+        let indices = system.bus.resources().engines.map(\.index)
+        #expect(indices.allSatisfy { i in system.platform.withController { $0.isMoving(descriptor: i) } })
+        system.advance(frames: 1000)
+        let lpibs = indices.map { system.sd32($0, HDARegister.SD.lpib) }
+        // One 4-byte block per frame: 1000 frames move 4000 bytes on every engine.
+        #expect(lpibs == Array(repeating: 4000, count: 3))
+        #expect(positions.map(\.value) == lpibs)
+        try client.setDmaEngineState(.stop, handles: handles)
+        system.advance(frames: 100)
+        #expect(indices.map { system.sd32($0, HDARegister.SD.lpib) } == lpibs)
+        #expect(indices.allSatisfy { !system.control($0).run })
+    }
+
+    @Test("Reset performs the SRST handshake and keeps the buffer programmed; the engine runs again")
+    func resetKeepsBuffer() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 8192)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        let programmed = try ProgrammedBDL(system: system, index: index)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        try client.setDmaEngineState(.run, handles: [a.handle])
+        system.advance(frames: 300)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        #expect(system.sd32(index, HDARegister.SD.lpib) == 1200)
+        try client.setDmaEngineState(.reset, handles: [a.handle])
+        // SRST cleared LPIB; the buffer registers are programmed again.
+        #expect(system.sd32(index, HDARegister.SD.lpib) == 0)
+        let again = try ProgrammedBDL(system: system, index: index)
+        #expect(again.entries == programmed.entries && again.cbl == programmed.cbl && again.bdlAddress == programmed.bdlAddress)
+        #expect(system.control(index).streamTag == 1)
+        _ = again.check(mdl: b.mdl, size: b.allocatedBufferSize)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        try client.setDmaEngineState(.run, handles: [a.handle])
+        system.advance(frames: 10)
+        #expect(system.sd32(index, HDARegister.SD.lpib) == 40)
+    }
+
+    @Test("SetDmaEngineState(Reset) whose SRST handshake fails is STATUS_DEVICE_NOT_READY")
+    func resetHandshakeFails() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h = try StateTests.engine(client)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        try client.setDmaEngineState(.stop, handles: [h])
+        system.setFaults(FaultInjection(srstNeverLatches: [index]))
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.reset, handles: [h]) }
+        #expect(!system.control(index).run)
+        system.setFaults(FaultInjection())
+        try client.setDmaEngineState(.reset, handles: [h])
+        try client.freeDmaBuffer(h)
+        try client.freeDmaEngine(h)
+    }
+
+    @Test("GetWallClockRegister is a live view of WALCLK: 500 per link frame")
+    func wallClock() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let clock = try client.getWallClockRegister()
+        let t0 = clock.value
+        system.advance(frames: 480)
+        #expect(clock.value &- t0 == 480 * 500)
+        #expect(clock.value == system.platform.read32(HDARegister.walclk))
+    }
+
+    @Test("GetLinkPositionRegister is a live view of the engine's position from the position buffer")
+    func linkPosition() throws {
+        let system = try makeSystem(.skylakePCH)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h = try StateTests.engine(client, size: 4096)
+        let position = try client.getLinkPositionRegister(h)
+        try client.setDmaEngineState(.stop, handles: [h])
+        try client.setDmaEngineState(.run, handles: [h])
+        for frames: UInt64 in [1, 10, 100, 1000] {
+            system.advance(frames: frames)
+            let index = try #require(system.engineIndex(tag: 1, .render))
+            #expect(position.value == system.sd32(index, HDARegister.SD.lpib))
+        }
+        // 1111 frames x 4 bytes wrap at 4096 bytes.
+        #expect(position.value == UInt32(1111 * 4 % 4096))
+    }
+
+    @Test("GetDeviceInformation fills the BASE or the V2 form by Size", arguments: ControllerProfile.all)
+    func deviceInformation(profile: ControllerProfile) throws {
+        let system = try makeSystem(profile, codecs: [0, 3])
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let base = try client.getDeviceInformation(size: DeviceInformation.baseSize)
+        #expect(base.size == DeviceInformation.baseSize)
+        #expect(base.deviceVersion == UInt16(profile.vmaj) << 8 | UInt16(profile.vmin))
+        #expect(base.codecsDetected == 2)
+        #expect(base.isStripingSupported == (profile.sdoLines >= 2))
+        #expect(base.ctrlVendorId == nil && base.ctrlDeviceId == nil && base.ctrlRevision == nil)
+        let v2 = try client.getDeviceInformation(size: DeviceInformation.v2Size)
+        #expect(v2.size == DeviceInformation.v2Size)
+        #expect(v2.ctrlVendorId == profile.pciVendor && v2.ctrlDeviceId == profile.pciDevice && v2.ctrlRevision == profile.revision)
+        #expect(v2.deviceVersion == base.deviceVersion && v2.codecsDetected == 2)
+        expectStatus(.invalidParameter) { try client.getDeviceInformation(size: 4) }
+        expectStatus(.invalidParameter) { try client.getDeviceInformation(size: 0) }
+    }
+}
