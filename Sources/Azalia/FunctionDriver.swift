@@ -1,16 +1,40 @@
 public import HDACodec
 public import HDAudio
+public import HDAudioBus
 
 /// Sends codec verbs and returns their responses: the one seam between a function
 /// driver and the path its verbs take to the codec.
 ///
-/// Today `DirectVerbSender` hands each verb to the codec's `linkCommand`; a later change
-/// routes verbs through the bus's TransferCodecVerbs (CORB/RIRB) behind this protocol,
-/// without touching the function driver.
+/// `BusVerbSender` sends verbs as a function driver does, through the bus's
+/// TransferCodecVerbs (CORB out, RIRB back); `DirectVerbSender` hands each verb straight
+/// to the codec's `linkCommand`, bypassing the command path (for comparisons and tools).
 public protocol CodecVerbSender: Sendable {
     /// Sends one verb (bits 31:28 codec address, 27:20 node, 19:0 verb and payload);
-    /// returns the response, or nil when no codec answered.
-    func send(_ verb: UInt32) -> UInt32?
+    /// returns the response, or nil when no codec answered. A DDI refusal throws its status.
+    func send(_ verb: UInt32) throws(NTStatus) -> UInt32?
+}
+
+/// Sends verbs through an interface's TransferCodecVerbs (synchronous, PASSIVE_LEVEL):
+/// each verb goes out on the CORB and its response comes back on the RIRB.
+public struct BusVerbSender: CodecVerbSender {
+    /// The interface whose codec the verbs go to.
+    public let interface: any HDAudioBusInterface
+    /// Called after each transfer with the verb and its response (for traces).
+    public let observer: (@Sendable (CodecTransfer) -> Void)?
+
+    /// A sender over an open interface.
+    public init(interface: any HDAudioBusInterface, observer: (@Sendable (CodecTransfer) -> Void)? = nil) {
+        self.interface = interface
+        self.observer = observer
+    }
+
+    /// One TransferCodecVerbs call with one transfer; nil when the response is not valid.
+    public func send(_ verb: UInt32) throws(NTStatus) -> UInt32? {
+        let done = try interface.transferCodecVerbs([CodecTransfer(verb: verb)])
+        guard let t = done.first else { return nil }
+        observer?(t)
+        return t.input.isValid ? t.input.response : nil
+    }
 }
 
 /// Sends verbs straight to the codec attached at the verb's address, through its
@@ -87,7 +111,9 @@ public struct CodecProgrammer: Sendable {
     /// Sends a verb and requires an answer.
     @discardableResult
     public func send(_ verb: CodecVerb) throws(FunctionDriverError) -> UInt32 {
-        guard let r = sender.send(verb.rawValue) else { throw .codecSilent(address: Int(address), verb: verb.rawValue) }
+        let answer: UInt32?
+        do { answer = try sender.send(verb.rawValue) } catch { throw .ddi(routine: "TransferCodecVerbs", status: error) }
+        guard let r = answer else { throw .codecSilent(address: Int(address), verb: verb.rawValue) }
         return r
     }
 

@@ -28,6 +28,14 @@ public enum ConverterFault: String, CaseIterable, Sendable, Codable {
     case adcFormat = "adc-format"
 }
 
+/// How a function driver's codec verbs travel.
+public enum VerbPath: String, CaseIterable, Sendable, Codable {
+    /// Through the bus's TransferCodecVerbs: CORB out, RIRB back (what a driver does).
+    case corb
+    /// Straight to the codec's linkCommand, bypassing the command path.
+    case direct
+}
+
 /// How a path runs.
 public struct AudioPathOptions: Sendable {
     /// The DDI version (V2 by default).
@@ -45,6 +53,8 @@ public struct AudioPathOptions: Sendable {
     public var trace: TraceRecorder?
     /// A fault to inject.
     public var fault: ConverterFault = .none
+    /// How codec verbs travel (CORB/RIRB by default).
+    public var verbPath: VerbPath = .corb
 
     /// The defaults.
     public init() {}
@@ -162,6 +172,8 @@ public struct AudioPathReport: Sendable, Hashable, Codable {
     public var speed: Double
     /// Codec verbs sent.
     public var verbs: Int
+    /// How they travelled.
+    public var verbPath: VerbPath
     /// Packets a codec converter refused for a format mismatch.
     public var codecFormatMismatches: Int
     /// Loopback latency in blocks (loopback only).
@@ -297,9 +309,9 @@ public enum AudioPath {
 struct CountingSender: CodecVerbSender {
     let inner: any CodecVerbSender
     let count = Counter()
-    func send(_ verb: UInt32) -> UInt32? {
+    func send(_ verb: UInt32) throws(NTStatus) -> UInt32? {
         count.add(1)
-        return inner.send(verb)
+        return try inner.send(verb)
     }
 }
 
@@ -379,8 +391,6 @@ final class PathRunner {
     let system: AzaliaSystem
     let options: AudioPathOptions
     let trace: TraceRecorder?
-    let verbs: CountingSender
-    let programmer: CodecProgrammer
     private(set) var captured: [UInt8] = []
     private var render: [UInt8] = []
     private var silence: [UInt8] = []
@@ -393,8 +403,6 @@ final class PathRunner {
         } catch {
             throw .system(error)
         }
-        verbs = CountingSender(inner: DirectVerbSender(platform: system.platform))
-        programmer = CodecProgrammer(sender: verbs, address: options.codecAddress)
     }
 
     /// The loopback latency: at least the most blocks one step of link time can carry.
@@ -445,6 +453,20 @@ final class PathRunner {
         case .bdl: iface = .bdl(try ddi("OpenInterface", ["version": "BDL"]) { () throws(NTStatus) in try system.openInterface(codecAddress: address, version: .bdl) })
         }
         defer { iface.common.close() }
+        let sender: any CodecVerbSender
+        switch options.verbPath {
+        case .direct:
+            sender = DirectVerbSender(platform: system.platform)
+        case .corb:
+            let trace = self.trace, platform = system.platform
+            sender = BusVerbSender(interface: iface.common) { t in
+                trace?.instant("TransferCodecVerbs", category: "verb", frame: platform.frame, tid: TraceRecorder.ddiThread,
+                               args: ["verb": .string(hex8(t.output)), "response": .string(hex8(t.input.response)),
+                                      "valid": .string(t.input.isValid ? "true" : "false")])
+            }
+        }
+        let verbs = CountingSender(inner: sender)
+        let programmer = CodecProgrammer(sender: verbs, address: options.codecAddress)
         let topology = try codec { () throws(FunctionDriverError) in try programmer.discover() }
         guard let dac = topology.dacs.first else { throw .driver(.codecLacks("output converter")) }
         guard let adc = topology.adcs.first else { throw .driver(.codecLacks("input converter")) }
@@ -523,7 +545,7 @@ final class PathRunner {
         return AudioPathReport(profile: system.profile.name, interface: options.interface, format: format.compact,
                                blocks: (render?.count ?? captureBlocks.map { $0 * bb } ?? 0) / bb, streams: reports,
                                frames: frames, linkSeconds: seconds, wallSeconds: wallSeconds, speed: seconds / wallSeconds,
-                               verbs: verbs.count.current, codecFormatMismatches: mismatches, latencyBlocks: nil,
+                               verbs: verbs.count.current, verbPath: options.verbPath, codecFormatMismatches: mismatches, latencyBlocks: nil,
                                bitExact: false, firstDifferentBlock: nil)
     }
 
@@ -791,6 +813,12 @@ final class PathRunner {
 func lcm(_ a: Int, _ b: Int) -> Int {
     func gcd(_ x: Int, _ y: Int) -> Int { y == 0 ? x : gcd(y, x % y) }
     return a / gcd(a, b) * b
+}
+
+/// Eight hex digits with a 0x prefix.
+func hex8(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16, uppercase: true)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }
 
 /// Four hex digits with a 0x prefix.

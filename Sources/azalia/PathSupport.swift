@@ -16,6 +16,9 @@ struct PathOptions: ParsableArguments {
     @Flag(help: "Ask for the render stream to be striped over every SDO line (profiles with 2 or 4 lines).")
     var stripe = false
 
+    @Option(help: "How codec verbs travel: corb (TransferCodecVerbs over CORB/RIRB) or direct (straight to the codec).")
+    var verbs: String = VerbPath.corb.rawValue
+
     @Option(help: "DMA buffer size to ask the bus for, in bytes.")
     var bufferBytes: Int = 16 * 1024
 
@@ -28,6 +31,9 @@ struct PathOptions: ParsableArguments {
     func validate() throws {
         guard DDIInterface(rawValue: interface) != nil else {
             throw ValidationError("--interface must be one of: \(DDIInterface.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard VerbPath(rawValue: verbs) != nil else {
+            throw ValidationError("--verbs must be one of: \(VerbPath.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard bufferBytes > 0, bufferBytes <= 1 << 20 else { throw ValidationError("--buffer-bytes must be 1 to 1048576") }
     }
@@ -43,6 +49,7 @@ struct PathOptions: ParsableArguments {
         var o = AudioPathOptions()
         o.interface = DDIInterface(rawValue: interface) ?? .v2
         o.stripe = stripe
+        o.verbPath = VerbPath(rawValue: verbs) ?? .corb
         o.requestedBufferBytes = bufferBytes
         if trace != nil { o.trace = TraceRecorder() }
         return o
@@ -114,7 +121,7 @@ func printPath(_ r: AudioPathReport) {
     for s in r.streams {
         print("  \(pad(s.engine.direction, 8)) \(s.finalPosition) of \(s.buffer.bytes) bytes (\(s.bytesMoved) bytes moved in all)")
     }
-    print("Codec: \(r.verbs) verbs sent, \(r.codecFormatMismatches) packets refused for a format mismatch")
+    print("Codec: \(r.verbs) verbs sent (\(r.verbPath == .corb ? "TransferCodecVerbs over CORB/RIRB" : "straight to the codec")), \(r.codecFormatMismatches) packets refused for a format mismatch")
 }
 
 /// The speed line.

@@ -114,6 +114,27 @@ struct EndToEndTests {
         #expect(result.report.streams.allSatisfy { $0.buffer.bytes > 0 && $0.buffer.bytes % format.blockBytes == 0 })
     }
 
+    @Test("Verbs through TransferCodecVerbs (CORB/RIRB) and straight to the codec program the same path")
+    func verbPaths() throws {
+        let format = StreamFormat(rate: 44100, bits: 16, channels: 2)
+        let signal = AudioPath.testSignal(format: format, blocks: 2000)
+        var options = AudioPathOptions()
+        let recorder = TraceRecorder()
+        options.trace = recorder
+        let corb = try AudioPath.loopback(signal: signal, format: format, options: options)
+        options.verbPath = .direct
+        options.trace = nil
+        let direct = try AudioPath.loopback(signal: signal, format: format, options: options)
+        #expect(corb.report.bitExact && direct.report.bitExact)
+        #expect(corb.report.verbs == direct.report.verbs)
+        #expect(corb.report.verbPath == .corb)
+        let transfers = recorder.recorded.filter { $0.cat == "verb" }
+        #expect(transfers.count == corb.report.verbs)
+        #expect(transfers.allSatisfy { $0.args?["valid"] == "true" })
+        // The root node's subordinate node count (group 1, one group) came back through the RIRB.
+        #expect(transfers.first?.args?["response"] == "0x00010001")
+    }
+
     @Test("20-bit samples in 32-bit containers travel bit-exact through a loopback")
     func twentyBitLoopback() throws {
         let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 20, containerSize: 32, numberOfChannels: 2)
