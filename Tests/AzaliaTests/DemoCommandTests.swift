@@ -54,6 +54,8 @@ struct DemoCommandTests {
         #expect(streams.allSatisfy { ($0["notifications"] as? Int ?? 0) >= 2 * (11025 * 8 / 16384) })
         #expect(streams.allSatisfy { ($0["buffer"] as? [String: Any])?["notificationsPerBuffer"] as? Int == 2 })
         #expect((path["speed"] as? Double ?? 0) > 0)
+        #expect(path["verbPath"] as? String == "corb")
+        #expect((path["verbs"] as? Int ?? 0) > 20)
     }
 
     @Test("The comparison is real: an ADC programmed with the wrong format makes the demo fail")
@@ -119,6 +121,10 @@ struct DemoCommandTests {
         let counters = events.filter { $0["ph"] as? String == "C" }
         #expect(counters.count > 10)
         #expect(events.contains { $0["ph"] as? String == "M" && $0["name"] as? String == "thread_name" })
+        // Codec verbs went through TransferCodecVerbs, each with its response.
+        let verbs = events.filter { $0["cat"] as? String == "verb" }
+        #expect(verbs.count > 20)
+        #expect(verbs.allSatisfy { ($0["args"] as? [String: Any])?["valid"] as? String == "true" })
     }
 
     @Test("Errors are one line on standard error with a non-zero exit", arguments: [
@@ -140,7 +146,7 @@ struct DemoCommandTests {
 
     @Test("Argument mistakes are usage errors (exit 64)", arguments: [
         ["demo", "--seconds", "0"], ["demo", "--seconds", "601"], ["demo", "--interface", "v3"], ["demo", "--fault", "melt"],
-        ["demo", "--buffer-bytes", "0"],
+        ["demo", "--buffer-bytes", "0"], ["demo", "--verbs", "smoke-signals"],
     ])
     func usageErrors(_ arguments: [String]) throws {
         let run = try azalia(arguments: arguments)
@@ -153,7 +159,7 @@ struct DemoCommandTests {
     func help() throws {
         let run = try azalia("demo", "--help")
         #expect(run.status == 0)
-        for text in ["Examples:", "azalia demo --profile", "ich6", "skylake-pch", "azalia-bidi", "base, v2, bdl", "adc-format", "RATE/BITS/CHANNELS"] {
+        for text in ["Examples:", "azalia demo --profile", "ich6", "skylake-pch", "azalia-bidi", "base, v2, bdl", "adc-format", "RATE/BITS/CHANNELS", "corb"] {
             #expect(run.stdout.contains(text), "\(text) missing")
         }
     }
