@@ -135,6 +135,22 @@ struct EndToEndTests {
         #expect(transfers.first?.args?["response"] == "0x00010001")
     }
 
+    @Test("A WAV of 20 valid bits in 24 plays as a 20-bit stream: the valid bits arrive, the rest are zero", arguments: DDIInterface.allCases)
+    func twentyBitWAV(_ interface: DDIInterface) throws {
+        let format = WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 24, validBitsPerSample: 20)
+        let wav = noiseWAV(format, blocks: 3000, seed: 20)
+        var options = AudioPathOptions()
+        options.interface = interface
+        let result = try AudioPath.play(wav, options: options)
+        #expect(result.report.format == "48000/20/2")   // 20 bits in a 32-bit container
+        // Little-endian 24-bit samples: the low 4 bits of each sample's first byte are not valid.
+        let expected = wav.data.enumerated().map { $0.offset % 3 == 0 ? $0.element & 0xF0 : $0.element }
+        #expect(result.output.data == expected)
+        #expect(result.output.format == format)
+        let recorded = try AudioPath.record(from: wav, options: options)
+        #expect(recorded.output.data == expected)
+    }
+
     @Test("20-bit samples in 32-bit containers travel bit-exact through a loopback")
     func twentyBitLoopback() throws {
         let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 20, containerSize: 32, numberOfChannels: 2)
