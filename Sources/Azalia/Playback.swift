@@ -392,6 +392,9 @@ final class PathRunner {
     let options: AudioPathOptions
     let trace: TraceRecorder?
     private(set) var captured: [UInt8] = []
+    /// Steps of link time (in frames) taken before the regular steps (for tests that need
+    /// a particular batching).
+    var leadingSteps: [UInt64] = []
     private var render: [UInt8] = []
     private var silence: [UInt8] = []
 
@@ -518,7 +521,7 @@ final class PathRunner {
             guard system.frame - runStart <= limit else {
                 throw .stalled("the streams did not finish within \(limit) link frames")
             }
-            system.advance(frames: chunk)
+            system.advance(frames: leadingSteps.isEmpty ? chunk : min(chunk, leadingSteps.removeFirst()))
             for s in streams { try service(s) }
             progress?(AudioProgress(done: streams.reduce(0) { $0 + min($1.target, $1.direction == .render ? $1.moved : $1.client) },
                                     total: total, frame: system.frame))

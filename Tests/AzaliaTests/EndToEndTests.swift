@@ -308,3 +308,48 @@ struct EndToEndTests {
 }
 
 import Synchronization
+
+@Suite("Known problems in other modules, seen end to end")
+struct EndToEndKnownProblems {
+    /// HDACodec's `Loopback` hands out silence whenever its FIFO is empty, and the
+    /// controller moves each batch of frames engine by engine, input engines (lower
+    /// descriptor indices) first. So within one batch the ADC is asked for samples the DAC
+    /// has not played yet; a batch longer than every earlier one inserts silence in the
+    /// middle of the captured stream. Stepped frame by frame the latency would be a
+    /// constant one frame, so the batched result is not the frame-by-frame one.
+    /// Azalia's paths use `DelayLine` (a fixed latency of at least one step) instead.
+    @Test("HDACodec Loopback: the capture is the render delayed by one constant latency, however time is batched")
+    func codecLoopbackLatencyIsConstant() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let blocks = 4800
+        // Noise with every byte odd: no block of it is silence.
+        let signal = noiseWAV(WAVFormat(format), blocks: blocks, seed: 11).data.map { $0 | 1 }
+        let codec = VirtualCodec(address: 0)
+        codec.loopback(dac: 0, adc: 0)
+        let runner = try PathRunner(profile: .ich6, codec: codec, options: AudioPathOptions())
+        runner.leadingSteps = [1]   // one frame, then steps of 480 frames
+        _ = try runner.run(format: format, render: signal, captureBlocks: blocks + 1000, progress: nil)
+        let captured = runner.captured
+        let bb = format.blockBytes
+        let firstSound = try #require(stride(from: 0, to: captured.count, by: bb).first { captured[$0] != 0 })
+        let heard = Array(captured[firstSound..<min(captured.count, firstSound + signal.count)])
+        let silentBlocks = stride(from: 0, to: heard.count, by: bb).filter { heard[$0] == 0 }.count
+        let exact = heard == signal
+        withKnownIssue("bug: silence inserted mid-stream when a batch is longer than every earlier one") {
+            // Seen: block 0, then 479 blocks of silence (the second step, 480 frames, less the first).
+            #expect(silentBlocks == 0)
+            #expect(exact)
+        }
+        // The same batching through DelayLine is exact.
+        let delayed = try PathRunner(profile: .ich6, codec: {
+            let c = VirtualCodec(address: 0)
+            let d = DelayLine(format: format, delayBlocks: 500)
+            c.setSink(d, dac: 0)
+            c.setSource(d, adc: 0)
+            return c
+        }(), options: AudioPathOptions())
+        delayed.leadingSteps = [1]
+        _ = try delayed.run(format: format, render: signal, captureBlocks: blocks + 500, progress: nil)
+        #expect(Array(delayed.captured[(500 * bb)...]) == signal)
+    }
+}
