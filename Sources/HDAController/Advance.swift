@@ -62,20 +62,28 @@ extension HDAController {
     func runFrames(from start: UInt64, to end: UInt64) {
         let count = end - start
         if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
-        for e in engines where e.active {
-            let r0 = start - e.runStart, r1 = end - e.runStart
-            let blocks = e.cadence.blocks(before: r1) - e.cadence.blocks(before: r0)
-            if blocks > 0 { move(e, blocks: blocks, relativeStart: r0) }
-            if e.fifoErrorPending {
-                e.fifoErrorPending = false
-                e.stats.fifoErrors += 1
-                setSD(e.index, .sts, sdValue(e.index, .sts) | UInt32(StreamStatus.fifoError.rawValue))
-            }
-            setSD(e.index, .lpib, UInt32(truncatingIfNeeded: e.lpib))
-            if end >= e.nextEvent { e.computeNextEvent(now: end) }
-        }
+        // Output engines run before input engines, in every batch and so in every frame of
+        // stepping: a codec that loops its DAC back into its ADC then has the frame's
+        // output before it is asked for the frame's input, and the samples it returns do
+        // not depend on how time is batched.
+        for e in engines where e.active && e.output { runEngine(e, from: start, to: end) }
+        for e in engines where e.active && !e.output { runEngine(e, from: start, to: end) }
         runCommandRings(from: start, to: end)
         writePositionBuffer()
+    }
+
+    /// Runs one active engine over frames [from, to).
+    private func runEngine(_ e: StreamEngine, from start: UInt64, to end: UInt64) {
+        let r0 = start - e.runStart, r1 = end - e.runStart
+        let blocks = e.cadence.blocks(before: r1) - e.cadence.blocks(before: r0)
+        if blocks > 0 { move(e, blocks: blocks, relativeStart: r0) }
+        if e.fifoErrorPending {
+            e.fifoErrorPending = false
+            e.stats.fifoErrors += 1
+            setSD(e.index, .sts, sdValue(e.index, .sts) | UInt32(StreamStatus.fifoError.rawValue))
+        }
+        setSD(e.index, .lpib, UInt32(truncatingIfNeeded: e.lpib))
+        if end >= e.nextEvent { e.computeNextEvent(now: end) }
     }
 
     /// DPLBASE bit 0: each descriptor's position (its LPIB) at DPLBASE + index x 8, once

@@ -309,15 +309,14 @@ struct EndToEndTests {
 
 import Synchronization
 
-@Suite("Known problems in other modules, seen end to end")
-struct EndToEndKnownProblems {
-    /// HDACodec's `Loopback` hands out silence whenever its FIFO is empty, and the
-    /// controller moves each batch of frames engine by engine, input engines (lower
-    /// descriptor indices) first. So within one batch the ADC is asked for samples the DAC
-    /// has not played yet; a batch longer than every earlier one inserts silence in the
-    /// middle of the captured stream. Stepped frame by frame the latency would be a
-    /// constant one frame, so the batched result is not the frame-by-frame one.
-    /// Azalia's paths use `DelayLine` (a fixed latency of at least one step) instead.
+@Suite("Loopback and batching")
+struct LoopbackBatchingTests {
+    /// HDACodec's `Loopback` hands out silence whenever its FIFO is empty. The controller
+    /// once moved each batch input engines first (descriptor order), so a batch longer than
+    /// every earlier one asked the ADC for samples the DAC had not played yet and put
+    /// silence mid-stream (seen: block 0, then 479 silent blocks). It now runs output
+    /// engines first in every batch, as in every stepped frame, so the capture is the
+    /// render with one constant latency however time is batched.
     @Test("HDACodec Loopback: the capture is the render delayed by one constant latency, however time is batched")
     func codecLoopbackLatencyIsConstant() throws {
         let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
@@ -335,11 +334,8 @@ struct EndToEndKnownProblems {
         let heard = Array(captured[firstSound..<min(captured.count, firstSound + signal.count)])
         let silentBlocks = stride(from: 0, to: heard.count, by: bb).filter { heard[$0] == 0 }.count
         let exact = heard == signal
-        withKnownIssue("bug: silence inserted mid-stream when a batch is longer than every earlier one") {
-            // Seen: block 0, then 479 blocks of silence (the second step, 480 frames, less the first).
-            #expect(silentBlocks == 0)
-            #expect(exact)
-        }
+        #expect(silentBlocks == 0)
+        #expect(exact)
         // The same batching through DelayLine is exact.
         let delayed = try PathRunner(profile: .ich6, codec: {
             let c = VirtualCodec(address: 0)
