@@ -8,10 +8,17 @@ struct AzaliaCommand: ParsableCommand {
         commandName: "azalia",
         abstract: "The Intel High Definition Audio bus in software: a virtual controller, the hdaudio.h DMA DDI and a codec.",
         discussion: """
-            Start with `azalia profiles` to see the virtual controllers, and `azalia format` to encode
-            and decode HD Audio stream formats.
+            Start with `azalia demo`: a function driver renders a test signal through the DDI, the
+            controller and the codec, loops it back into a capture engine and checks it bit for bit.
+
+            Examples:
+              azalia demo --profile skylake-pch --format 96000/24/6 --trace demo.json
+              azalia play speech.wav --out heard.wav --interface bdl
+              azalia plan --render 192000/32/8 --capture 0:48000/16/2
+              azalia format --decode 0x4011
             """,
-        subcommands: [FormatCommand.self, ProfilesCommand.self, BenchCommand.self, DemoCommand.self, PlayCommand.self, RecordCommand.self, PlanCommand.self])
+        subcommands: [DemoCommand.self, PlayCommand.self, RecordCommand.self, PlanCommand.self,
+                      FormatCommand.self, ProfilesCommand.self, BenchCommand.self])
 }
 
 /// A failure the tool reports as one line on standard error with a non-zero exit.
