@@ -161,13 +161,21 @@ public struct FaultInjection: Sendable, Hashable {
     public var crstNeverCompletes: Bool
     /// Descriptors that raise FIFOE in the first frame of every run.
     public var fifoErrors: Set<Int>
+    /// Descriptors whose FIFO never becomes ready: RUN is accepted but FIFORDY never reads
+    /// 1 and the engine never moves (a driver waiting for FIFORDY times out).
+    public var fifoNeverReady: Set<Int>
+    /// Descriptors whose RUN bit ignores being cleared: it keeps reading 1 and the engine
+    /// keeps moving (a driver waiting for RUN to read 0 times out).
+    public var runNeverClears: Set<Int>
 
     /// No faults unless given.
     public init(srstNeverLatches: Set<Int> = [], srstNeverClears: Set<Int> = [], crstNeverCompletes: Bool = false,
-                fifoErrors: Set<Int> = []) {
+                fifoErrors: Set<Int> = [], fifoNeverReady: Set<Int> = [], runNeverClears: Set<Int> = []) {
         self.srstNeverLatches = srstNeverLatches
         self.srstNeverClears = srstNeverClears
         self.crstNeverCompletes = crstNeverCompletes
         self.fifoErrors = fifoErrors
+        self.fifoNeverReady = fifoNeverReady
+        self.runNeverClears = runNeverClears
     }
 }

@@ -324,8 +324,10 @@ public final class HDAController {
             return
         }
         var ctl = written & ~StreamControl.srst
+        let wasRun = old & StreamControl.run != 0
+        if wasRun && ctl & StreamControl.run == 0 && faults.runNeverClears.contains(n) { ctl |= StreamControl.run }
         setSD(n, .ctl, ctl)
-        let wasRun = old & StreamControl.run != 0, isRun = ctl & StreamControl.run != 0
+        let isRun = ctl & StreamControl.run != 0
         if !wasRun && isRun {
             startRun(n)
         } else if wasRun && !isRun {
@@ -414,6 +416,7 @@ public final class HDAController {
         e.locatePosition()
         e.gathered = 0
         e.scatterLeft = 0
+        if faults.fifoNeverReady.contains(n) { return }   // injected: RUN accepted, FIFORDY never comes
         e.running = true
         e.fifoErrorPending = faults.fifoErrors.contains(n)
         e.stats.runs += 1
@@ -480,7 +483,10 @@ public final class HDAController {
             let n = e.index
             precondition(!e.active || e.running)
             precondition(e.srst.inReset == (sdValue(n, .ctl) & StreamControl.srst != 0))
-            precondition(e.running == (sdValue(n, .ctl) & StreamControl.run != 0))
+            // RUN reads 1 exactly while the engine runs, except where the fifoNeverReady fault
+            // holds an accepted RUN that never got FIFORDY.
+            precondition(e.running == (sdValue(n, .ctl) & StreamControl.run != 0)
+                         || (!e.running && faults.fifoNeverReady.contains(n)))
             precondition(e.running == (sdValue(n, .sts) & UInt32(StreamStatus.fifoReady.rawValue) != 0))
             if e.running {
                 precondition(e.entryCount >= 2 && e.entryCount <= BDLEntry.maxEntries)

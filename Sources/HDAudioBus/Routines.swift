@@ -275,7 +275,8 @@ extension HDAudioBus {
     /// Reset or Reset to Run; any state but Reset needs a buffer: INVALID_DEVICE_REQUEST)
     /// before any engine is touched. Then all change together: Run and Stop through SSYNC
     /// (on the same frame); Reset performs the SRST handshake and reprograms the buffer.
-    /// A handshake that does not complete is DEVICE_NOT_READY (the engines are left stopped).
+    /// A handshake that does not complete is DEVICE_NOT_READY: a failed Run leaves the engines
+    /// stopped; a failed Stop leaves an engine whose RUN still reads 1 in Run, so a retry works.
     func setState(client: UInt32, state target: StreamState, handles: [DmaEngineHandle]) throws(NTStatus) {
         try require(.dispatch)
         guard !handles.isEmpty else { throw .invalidParameter }
@@ -298,7 +299,12 @@ extension HDAudioBus {
                 for i in moving { s.engines[i].allocation!.state = ok ? .run : .stop }
             case .stop:
                 ok = stopTogether(moving.filter { s.engines[$0].allocation!.state == .run })
-                for i in moving { s.engines[i].allocation!.state = .stop }
+                // An engine whose RUN did not read back 0 is still moving: it stays in Run,
+                // so the client sees the truth and can ask for Stop again.
+                for i in moving {
+                    let stillRunning = platform.read8(sd(i, HDARegister.SD.ctl)) & UInt8(StreamControl.run) != 0
+                    s.engines[i].allocation!.state = stillRunning ? .run : .stop
+                }
             case .reset:
                 for i in moving {
                     if streamReset(i) {
