@@ -13,6 +13,20 @@ final class IsrLog: Sendable {
 
 @Suite("BDL interface (AllocateContiguousDmaBuffer, SetupDmaEngineWithBdl, FreeContiguousDmaBuffer)")
 struct BdlInterfaceTests {
+    /// A render engine set up on a 4096-byte contiguous buffer of two 2048-byte entries (IOC
+    /// on the second), with an ISR that logs every call and its context.
+    static func loggedEngine(_ system: AzaliaSystem, _ client: HDAudioBDLInterface,
+                             context: UInt) throws -> (DmaEngineAllocation, ContiguousDmaBuffer, IsrLog) {
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+        writeBdl(system, b, [(0, 2048, false), (2048, 2048, true)])
+        let log = IsrLog()
+        _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { mask, context in
+            log.calls.withLock { $0.append((mask, context, .dirql)) }
+        }, context: context)
+        return (a, b, log)
+    }
+
     /// Writes a BDL of `entries` (offset into the data buffer, length, IOC) into the BDL page.
     static func writeBdl(_ system: AzaliaSystem, _ buffer: ContiguousDmaBuffer, _ entries: [(Int, Int, Bool)]) {
         var bytes: [UInt8] = []
@@ -175,13 +189,7 @@ struct BdlInterfaceTests {
     func isrOnFifoError() throws {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
-        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
-        let b = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
-        BdlInterfaceTests.writeBdl(system, b, [(0, 2048, false), (2048, 2048, true)])
-        let log = IsrLog()
-        _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { mask, context in
-            log.calls.withLock { $0.append((mask, context, .dirql)) }
-        }, context: 1)
+        let (a, _, log) = try BdlInterfaceTests.loggedEngine(system, client, context: 1)
         let index = try #require(system.engineIndex(tag: 1, .render))
         system.setFaults(FaultInjection(fifoErrors: [index]))
         try client.setDmaEngineState(.stop, handles: [a.handle])
@@ -199,13 +207,7 @@ struct BdlInterfaceTests {
     func isrOnDescriptorError() throws {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
-        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
-        let b = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
-        BdlInterfaceTests.writeBdl(system, b, [(0, 2048, false), (2048, 2048, true)])
-        let log = IsrLog()
-        _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { mask, context in
-            log.calls.withLock { $0.append((mask, context, .dirql)) }
-        }, context: 2)
+        let (a, b, log) = try BdlInterfaceTests.loggedEngine(system, client, context: 2)
         // The guest's mistake: the second entry now names memory that is not RAM.
         system.platform.writeMemory(b.bdlBuffer.address + 16, bytes: BDLEntry(address: 0x80, length: 2048, interruptOnCompletion: true).bytes)
         try client.setDmaEngineState(.stop, handles: [a.handle])
