@@ -458,6 +458,22 @@ struct BusReviewTests {
         try v2.freeDmaBuffer(a.handle)
         try v2.freeDmaEngine(a.handle)
         #expect(system.allocatedPages == baseline)
+
+        // The BDL interface: the contiguous buffer stays the client's to free; nothing else is kept.
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let bIndex = try #require(system.engineIndex(tag: 1, .render))
+        let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
+        rvWriteBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
+        system.setFaults(FaultInjection(srstNeverClears: [bIndex]))
+        expectStatus(.deviceNotReady) { try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
+        system.setFaults(FaultInjection())
+        #expect(system.platform.read32(HDARegister.intctl) & (1 << UInt32(bIndex)) == 0)
+        expectStatus(.invalidDeviceRequest) { try bdl.setDmaEngineState(.stop, handles: [b.handle]) }   // not set up
+        #expect(system.allocatedPages == baseline + 2)
+        try bdl.freeContiguousDmaBuffer(b.handle)
+        try bdl.freeDmaEngine(b.handle)
+        #expect(system.allocatedPages == baseline)
     }
 
     @Test("After a Reset that timed out, Run either fails or really runs the engine (never a silent SUCCESS)",
@@ -483,6 +499,36 @@ struct BusReviewTests {
             system.advance(frames: 16)
             #expect(system.platform.withController { $0.isMoving(descriptor: index) }, "Run returned SUCCESS but the engine does not move")
         }
+    }
+
+    @Test("Closing an interface from inside its own BDL ISR (DIRQL) neither crashes nor hangs, and the close takes effect",
+          .disabled("bug: close() has no IRQL guard; closeClient stalls inside the ISR, the stall delivers the still-pending interrupt and VirtualPlatform re-enters its ISR lock: 'Recursive call to lock Mutex' trap"))
+    func closeFromInsideIsr() throws {
+        let system = try makeSystem(.ich6)
+        let baseline = system.allocatedPages
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let holder = Mutex<HDAudioBDLInterface?>(client)
+        let calls = Mutex(0)
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {   // two engines whose IOCs fall in the same frame
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+            rvWriteBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
+            _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 512, lvi: 1, isr: { _, _ in
+                calls.withLock { $0 += 1 }
+                holder.withLock { h in let i = h; h = nil; return i }?.close()
+            }, context: 0)
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        system.advance(frames: 200)
+        #expect(calls.withLock { $0 } >= 1)
+        // Any later bus call at PASSIVE_LEVEL may complete a deferred close.
+        let other = try system.openInterface(codecAddress: 1, version: .base)
+        try other.freeDmaEngine(other.allocateRenderDmaEngine(format: F.small, stripe: false).handle)
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.allocatedPages == baseline)
     }
 
     @Test("Tag exhaustion: the 16th render engine of a controller with 16 render-capable engines is INSUFFICIENT_RESOURCES and charges nothing")
