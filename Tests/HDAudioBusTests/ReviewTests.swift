@@ -558,4 +558,136 @@ struct BusReviewTests {
         #expect(captures.map(\.tag).sorted() == [1, 2] && captures.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.bidirectional, .input])
         #expect(system.bus.checkInvariants().isEmpty)
     }
+
+    // MARK: more probes
+
+    @Test("GetLinkPositionRegister and GetWallClockRegister are live views: the engine's LPIB and WALCLK, frame after frame")
+    func liveViews() throws {
+        let system = try makeSystem(.skylakePCH)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let clock = try client.getWallClockRegister()
+        var views: [(Int, RegisterView)] = []
+        var handles: [DmaEngineHandle] = []
+        for (i, f) in [F.stereo48, F.cd, StreamFormat(rate: 32000, bits: 24, channels: 3)].enumerated() {
+            let a = try client.allocateRenderDmaEngine(format: f, stripe: false)
+            _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 1000 + 999 * i)
+            let index = try #require(system.engineIndex(tag: UInt8(i + 1), .render))
+            views.append((index, try client.getLinkPositionRegister(a.handle)))
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        for step in [1, 7, 160, 333] {
+            system.advance(frames: UInt64(step))
+            #expect(clock.value == system.platform.read32(HDARegister.walclk))
+            for (index, view) in views {
+                #expect(view.value == system.sd32(index, HDARegister.SD.lpib), "descriptor \(index) after +\(step) frames")
+            }
+        }
+        let w0 = clock.value
+        system.advance(frames: 3)
+        #expect(clock.value &- w0 == 1500)
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.reset, handles: handles)
+        system.advance(frames: 1)
+        #expect(views.allSatisfy { $0.1.value == 0 })
+    }
+
+    @Test("Stop with one bad handle among running engines changes nothing: they keep running")
+    func stopAllOrNothing() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+            handles.append(a.handle)
+        }
+        let idle = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBuffer(idle.handle, requestedBufferSize: 4096)
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: handles + [DmaEngineHandle(rawValue: 0x1234)]) }
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.reset, handles: [idle.handle] + handles) }   // Run -> Reset among them
+        system.advance(frames: 10)
+        let states = system.bus.resources().engines.map(\.state)
+        #expect(states.filter { $0 == .run }.count == 2 && states.filter { $0 == .reset }.count == 1)
+        #expect((4..<6).allSatisfy { i in system.platform.withController { $0.isMoving(descriptor: i) } })
+        #expect(system.sd32(4, HDARegister.SD.lpib) == system.sd32(5, HDARegister.SD.lpib), "started on the same frame")
+    }
+
+    @Test("One event registered on two engines whose IOCs fall in the same frame is signalled once per IOC of each")
+    func sharedEventSameFrame() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let event = NotificationEvent()
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            _ = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 1024)
+            try client.registerNotificationEvent(a.handle, event: event)
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        system.advance(frames: 256 * 5 + 10)   // 1024 bytes at 4 bytes per frame: 5 wraps each
+        #expect(event.signalCount == 10)
+        try client.unregisterNotificationEvent(handles[0], event: event)
+        expectStatus(.invalidParameter) { try client.unregisterNotificationEvent(handles[0], event: event) }
+        system.advance(frames: 256)
+        #expect(event.signalCount == 11)
+    }
+
+    @Test("Bidirectional fallback: render sets DIR = 1 and gets the output FIFO, capture DIR = 0 and the input FIFO")
+    func bidirectionalFallbackFifo() throws {
+        let system = try makeSystem(.bidirectional4SDO)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let f24 = StreamFormat(rate: 48000, bits: 24, channels: 2)
+        for _ in 0..<4 { _ = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false) }
+        for _ in 0..<4 { _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.stereo48) }
+        let r = try client.allocateRenderDmaEngine(format: f24, stripe: false)
+        let c = try client.allocateCaptureDmaEngine(codecAddress: 1, format: f24)
+        let rb = try client.allocateDmaBuffer(r.handle, requestedBufferSize: 4096)
+        let cb = try client.allocateDmaBuffer(c.handle, requestedBufferSize: 4096)
+        let rIndex = try #require(system.engineIndex(tag: 5, .render))
+        let cIndex = try #require(system.engineIndex(tag: 5, .capture))
+        #expect(rIndex == 8 && cIndex == 9)
+        #expect(system.control(rIndex).directionOutput && !system.control(cIndex).directionOutput)
+        #expect(rb.fifoSize == 256 && cb.fifoSize == 160)   // ICH6 rule for 24-bit samples
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 3, format: F.stereo48) }   // no codec
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 15, format: F.stereo48) }
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: -1, format: F.stereo48) }
+    }
+
+    @Test("Guest memory running out between the data pages and the BDL page leaves nothing allocated")
+    func outOfMemoryBetweenDataAndBdl() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let baseline = system.allocatedPages
+        system.setPageLimit(baseline + 4)   // exactly the 4 data pages of 16 KiB, no BDL page
+        expectStatus(.insufficientResources) { try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 16384) }
+        expectStatus(.insufficientResources) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 1 << 20) }
+        #expect(system.allocatedPages == baseline)
+        system.setPageLimit(baseline + 5)
+        let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 16384)
+        #expect(b.allocatedBufferSize == 16384 && system.allocatedPages == baseline + 5)
+        system.setPageLimit(nil)
+    }
+
+    @Test("GetDeviceInformation fills the form its Size names: BASE from 10 to 13 bytes, V2 from 14; smaller is INVALID_PARAMETER")
+    func deviceInformationBySize() throws {
+        let system = try makeSystem(.bidirectional4SDO, codecs: [0, 2, 5])
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        for size in [10, 13] {
+            let info = try client.getDeviceInformation(size: size)
+            #expect(info.size == 10 && info.ctrlVendorId == nil && info.ctrlDeviceId == nil && info.ctrlRevision == nil)
+        }
+        let v2 = try client.getDeviceInformation(size: 1000)
+        #expect(v2.size == 14 && v2.ctrlVendorId == 0x1B36 && v2.ctrlDeviceId == 0xA2A1 && v2.ctrlRevision == 0x01)
+        #expect(v2.deviceVersion == 0x0100 && v2.codecsDetected == 3 && v2.isStripingSupported)
+        for size in [0, 9, -1] { expectStatus(.invalidParameter) { try client.getDeviceInformation(size: size) } }
+        let ich6 = try makeSystem(.ich6)
+        #expect(try ich6.openInterface(codecAddress: 0, version: .base).getDeviceInformation(size: 10).isStripingSupported == false)
+    }
 }
