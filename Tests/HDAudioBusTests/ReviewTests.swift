@@ -531,6 +531,19 @@ struct BusReviewTests {
         #expect(system.allocatedPages == baseline)
     }
 
+    @Test("A synchronous TransferCodecVerbs returns within a bounded wait (IsValid = 0) when the controller stops answering and WALCLK stops",
+          .disabled("bug: verb deadlines are measured in WALCLK only; with the controller back in reset (WALCLK frozen at 0) the synchronous transfer stalls forever"))
+    func verbsBoundedWhenControllerDies() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        system.advance(frames: 100)
+        system.platform.withController { $0.write32(HDARegister.gctl, 0) }   // the controller falls back into reset
+        let start = system.frame
+        let r = try client.transferCodecVerbs([CodecTransfer(verb: 0xF0000)])
+        #expect(r.count == 1 && r[0].input.isValid == false)
+        #expect(system.frame - start < 48_000, "waited more than a second of link time")
+    }
+
     @Test("Tag exhaustion: the 16th render engine of a controller with 16 render-capable engines is INSUFFICIENT_RESOURCES and charges nothing")
     func tagExhaustion() throws {
         let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 1, bidirectionalEngines: 1, sdoLines: 1, supports64Bit: true)
