@@ -544,6 +544,20 @@ struct BusReviewTests {
         #expect(system.frame - start < 48_000, "waited more than a second of link time")
     }
 
+    @Test("Writing or reading a DMA buffer through its MDL at an offset near Int.max is refused (false), never a trap",
+          .disabled("bug: HDAPlatform.write(_:to:at:) and read(_:at:into:) compute offset + count unchecked: arithmetic overflow trap"))
+    func mdlAccessAtHugeOffset() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        var bytes: [UInt8] = [1, 2, 3, 4]
+        for offset in [Int.max, Int.max - 1, -1, Int.min, b.allocatedBufferSize - 3] {
+            #expect(bytes.withUnsafeBytes { system.platform.write($0, to: b.mdl, at: offset) } == false, "offset \(offset)")
+            #expect(bytes.withUnsafeMutableBytes { system.platform.read(b.mdl, at: offset, into: $0) } == false, "offset \(offset)")
+        }
+    }
+
     @Test("Tag exhaustion: the 16th render engine of a controller with 16 render-capable engines is INSUFFICIENT_RESOURCES and charges nothing")
     func tagExhaustion() throws {
         let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 1, bidirectionalEngines: 1, sdoLines: 1, supports64Bit: true)
