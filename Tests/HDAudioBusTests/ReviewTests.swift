@@ -717,4 +717,46 @@ struct BusReviewTests {
         let ich6 = try makeSystem(.ich6)
         #expect(try ich6.openInterface(codecAddress: 0, version: .base).getDeviceInformation(size: 10).isStripingSupported == false)
     }
+
+    @Test("SDI budget per codec address: filled exactly to INPAY x 16 bits, one stream past it refused, other lines independent")
+    func sdiBudgetExact() throws {
+        let system = try makeSystem(.skylakePCH, codecs: [0, 1])
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let eight = StreamFormat(rate: 48000, bits: 16, channels: 8)    // 10 + 128 = 138 bits
+        let twenty = StreamFormat(rate: 48000, bits: 20, channels: 2)   // 10 + 8 x ceil(40 / 8) = 50 bits
+        for _ in 0..<3 { _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: eight) }
+        _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: twenty)
+        #expect(system.bus.resources().sdi[0] == BudgetUse(used: 464, budget: 0x1D * 16))
+        let before = system.bus.resources()
+        expectStatus(.insufficientResources) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.small) }
+        #expect(system.bus.resources() == before)
+        _ = try client.allocateCaptureDmaEngine(codecAddress: 1, format: F.small)
+        #expect(system.bus.resources().sdi[1].used == 18)
+    }
+
+    @Test("A striped stream needs its share on every line, SDO0 included; blocks per frame follow ceil(m / d) and the 44.1 kHz multiplier")
+    func stripedBudget() throws {
+        let system = try makeSystem(.bidirectional4SDO)   // 4 SDO lines of 960 bits
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let big = StreamFormat(rate: 96000, bits: 16, channels: 16)   // 2 x 16 x 16 = 512: 128 per line
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<6 { handles.append(try client.allocateRenderDmaEngine(format: big, stripe: true).handle) }
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 32, channels: 8), stripe: true)   // 64 per line
+        #expect(system.bus.resources().sdo.map(\.used) == [832, 832, 832, 832])
+        try client.freeDmaEngine(handles[0])
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 16, channels: 8), stripe: false)   // 128 on SDO0
+        #expect(system.bus.resources().sdo.map(\.used) == [832, 704, 704, 704])
+        _ = try client.allocateRenderDmaEngine(format: big, stripe: true)
+        #expect(system.bus.resources().sdo.map(\.used) == [960, 832, 832, 832])
+        let full = system.bus.resources()
+        #expect(full.engines.count == 8)
+        // Blocks per frame: 88.2 kHz carries 2 per frame at most, 32 kHz 1, 11.025 kHz 1.
+        let other = try makeSystem(.ich6)
+        let c2 = try other.openInterface(codecAddress: 0, version: .base)
+        for (rate, bits): (UInt32, Int) in [(88200, 64), (32000, 32), (11025, 32), (176_400, 128), (64000, 64), (144_000, 96)] {
+            let a = try c2.allocateRenderDmaEngine(format: StreamFormat(rate: rate, bits: 16, channels: 2), stripe: false)
+            #expect(other.bus.resources().engines.first { $0.tag == 1 }?.bitsPerLine == bits, "\(rate) Hz")
+            try c2.freeDmaEngine(a.handle)
+        }
+    }
 }
