@@ -759,4 +759,30 @@ struct BusReviewTests {
             try c2.freeDmaEngine(a.handle)
         }
     }
+
+    static let encodings: [(rate: UInt32, valid: UInt16, container: UInt16, channels: UInt16, expected: UInt16?)] = [
+        (48000, 16, 16, 2, 0x0011), (44100, 16, 16, 2, 0x4011), (96000, 24, 32, 2, 0x0831), (7350, 16, 16, 2, 0x4511),
+        (12000, 16, 16, 2, 0x0311), (64000, 16, 16, 2, 0x1A11), (144_000, 16, 16, 2, 0x1011), (132_300, 8, 8, 1, 0x5000),
+        (48000, 16, 32, 2, 0x0011), (48000, 20, 32, 2, 0x0021), (48000, 32, 32, 8, 0x0047), (6000, 8, 8, 1, 0x0700),
+        (384_000, 16, 16, 2, nil), (4000, 16, 16, 2, nil), (48000, 24, 16, 2, nil), (48000, 20, 16, 2, nil), (48000, 24, 24, 2, nil),
+        (48000, 16, 16, 0, nil), (48000, 16, 16, 17, nil), (48000, 12, 16, 2, nil), (0, 16, 16, 2, nil), (48001, 16, 16, 2, nil),
+        (48000, 8, 32, 2, 0x0001), (48000, 0, 16, 2, nil),
+    ]
+
+    @Test("The bus returns the vocabulary's encoding of every legal format and INVALID_PARAMETER for every illegal one, for render and capture",
+          arguments: 0..<encodings.count)
+    func converterFormats(_ i: Int) throws {
+        let e = BusReviewTests.encodings[i]
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let format = StreamFormat(sampleRate: e.rate, validBitsPerSample: e.valid, containerSize: e.container, numberOfChannels: e.channels)
+        if let expected = e.expected {
+            #expect(try client.allocateRenderDmaEngine(format: format, stripe: false).converterFormat.rawValue == expected)
+            #expect(try client.allocateCaptureDmaEngine(codecAddress: 0, format: format).converterFormat.rawValue == expected)
+        } else {
+            expectStatus(.invalidParameter) { try client.allocateRenderDmaEngine(format: format, stripe: false) }
+            expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: format) }
+            #expect(system.bus.resources().engines.isEmpty)
+        }
+    }
 }
