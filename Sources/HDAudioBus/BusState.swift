@@ -72,6 +72,9 @@ struct EngineAllocation: Sendable {
     var state: StreamState = .reset
     var buffer: EngineBuffer?
     var events: [NotificationEvent] = []
+    /// A Reset whose SRST handshake timed out left the engine made safe but unprogrammed
+    /// (hardware possibly compromised): it may not run until a Reset succeeds.
+    var needsReset = false
 
     /// Whether the engine has a buffer programmed that it can run from.
     var hasRunnableBuffer: Bool {

@@ -287,16 +287,34 @@ extension HDAudioBus {
         try require(completion == nil ? .passive : .dispatch)
         guard !transfers.isEmpty else { throw .invalidParameter }
         guard state.withLock({ $0.openClients[client] != nil }) else { throw .invalidDeviceRequest }
+        let queuedAhead = commands.withLock { $0.backlog.count + $0.inFlight.count }
         let id = submitVerbs(transfers, codecAddress: codecAddress, completion: completion, context: context)
         defer { runDeferredSignals() }
         if completion != nil { return [] }
+        // The wait is bounded by the bus's own stall time as well as by the WALCLK
+        // deadlines: a controller that falls back into reset freezes WALCLK, and the
+        // transfer must still come back (with IsValid = 0) instead of waiting forever.
+        let frames = UInt64(queuedAhead + transfers.count) + UInt64(HDAudioBus.responseTimeoutFrames)
+        let limit = 2 * LinkTiming.microseconds(frames: frames) + 1000
+        var waited: UInt64 = 0
         while true {
             if let done = commands.withLock({ s -> [CodecTransfer]? in
                 drainResponses(&s)
+                if waited >= limit { abandon(request: id, &s) }
                 return s.finished.removeValue(forKey: id)
             }) { return done }
             platform.stall(microseconds: HDAudioBus.responsePollMicroseconds)
+            waited += HDAudioBus.responsePollMicroseconds
         }
+    }
+
+    /// Gives up on a synchronous request whose wait ran out: its verbs still queued or in
+    /// flight get no response (IsValid = 0) and are not sent or matched any more.
+    func abandon(request id: UInt64, _ s: inout CommandState) {
+        let mine = s.backlog.filter { $0.request == id } + s.inFlight.filter { $0.request == id }
+        s.backlog.removeAll { $0.request == id }
+        s.inFlight.removeAll { $0.request == id }
+        for slot in mine { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
     }
 
     /// RegisterEventCallback (PASSIVE_LEVEL): registers a callback for unsolicited

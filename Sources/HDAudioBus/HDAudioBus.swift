@@ -90,10 +90,27 @@ public final class HDAudioBus: Sendable {
         p.writeMemory(page, bytes: [UInt8](repeating: 0, count: p.pageSize))
         p.write32(HDARegister.dpubase, UInt32(truncatingIfNeeded: page >> 32))
         p.write32(HDARegister.dplbase, UInt32(truncatingIfNeeded: page) | 1)
-        // CORB (1 KiB) and RIRB (2 KiB) share one page.
-        guard let rings = p.allocatePages(count: 1, contiguous: true)?.first else { throw .insufficientResources }
-        p.writeMemory(rings, bytes: [UInt8](repeating: 0, count: p.pageSize))
-        try setUpCommandRings(p, page: rings)
+        // CORB (1 KiB) and RIRB (2 KiB) share one page. A failure from here on undoes the
+        // position buffer (DPLBASE off before its page is freed) and the rings: nothing leaks.
+        let rings: UInt64
+        do throws(NTStatus) {
+            guard let page = p.allocatePages(count: 1, contiguous: true)?.first else { throw .insufficientResources }
+            rings = page
+            p.writeMemory(rings, bytes: [UInt8](repeating: 0, count: p.pageSize))
+            do throws(NTStatus) {
+                try setUpCommandRings(p, page: rings)
+            } catch {
+                p.write8(HDARegister.corbctl, 0)
+                p.write8(HDARegister.rirbctl, 0)
+                p.freePages([rings])
+                throw error
+            }
+        } catch {
+            p.write32(HDARegister.dplbase, 0)
+            p.write32(HDARegister.dpubase, 0)
+            p.freePages([page])
+            throw error
+        }
         return BusConfiguration(
             gcap: gcap, layout: EngineLayout(gcap),
             versionMajor: p.read8(HDARegister.vmaj), versionMinor: p.read8(HDARegister.vmin),

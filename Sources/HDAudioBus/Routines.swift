@@ -276,7 +276,9 @@ extension HDAudioBus {
     /// before any engine is touched. Then all change together: Run and Stop through SSYNC
     /// (on the same frame); Reset performs the SRST handshake and reprograms the buffer.
     /// A handshake that does not complete is DEVICE_NOT_READY: a failed Run leaves the engines
-    /// stopped; a failed Stop leaves an engine whose RUN still reads 1 in Run, so a retry works.
+    /// stopped; a failed Stop leaves an engine whose RUN still reads 1 in Run, so a retry works;
+    /// a failed Reset leaves the engine stopped and unprogrammed, and Run is DEVICE_NOT_READY
+    /// until a Reset succeeds.
     func setState(client: UInt32, state target: StreamState, handles: [DmaEngineHandle]) throws(NTStatus) {
         try require(.dispatch)
         guard !handles.isEmpty else { throw .invalidParameter }
@@ -291,6 +293,9 @@ extension HDAudioBus {
                 guard a.state.canMove(to: target) else { throw .invalidDeviceRequest }
                 if target != .reset && !a.hasRunnableBuffer { throw .invalidDeviceRequest }
             }
+            // An engine whose last Reset timed out is unprogrammed: running it would only
+            // raise a descriptor error, so Run is DEVICE_NOT_READY until a Reset succeeds.
+            if target == .run, indices.contains(where: { s.engines[$0].allocation!.needsReset }) { throw .deviceNotReady }
             let moving = indices.filter { s.engines[$0].allocation!.state != target }
             var ok = true
             switch target {
@@ -310,8 +315,10 @@ extension HDAudioBus {
                     if streamReset(i) {
                         programBuffer(i, s.engines[i].allocation!)
                         s.engines[i].allocation!.state = .reset
+                        s.engines[i].allocation!.needsReset = false
                     } else {
                         makeSafe(i)
+                        s.engines[i].allocation!.needsReset = true
                         ok = false
                     }
                 }

@@ -181,7 +181,7 @@ extension HDAPlatform {
     /// not inside the buffer or not RAM.
     @discardableResult
     public func write(_ bytes: UnsafeRawBufferPointer, to mdl: MemoryDescriptorList, at offset: Int) -> Bool {
-        guard offset >= 0, offset + bytes.count <= mdl.byteCount else { return false }
+        guard offset >= 0, offset <= mdl.byteCount - bytes.count else { return false }   // no overflow for any offset
         var done = 0
         for (address, count) in mdl.segments(of: offset..<(offset + bytes.count)) {
             guard writeMemory(address, from: UnsafeRawBufferPointer(rebasing: bytes[done..<(done + count)])) else { return false }
@@ -194,7 +194,7 @@ extension HDAPlatform {
     /// range is not inside the buffer or not RAM.
     @discardableResult
     public func read(_ mdl: MemoryDescriptorList, at offset: Int, into bytes: UnsafeMutableRawBufferPointer) -> Bool {
-        guard offset >= 0, offset + bytes.count <= mdl.byteCount else { return false }
+        guard offset >= 0, offset <= mdl.byteCount - bytes.count else { return false }   // no overflow for any offset
         var done = 0
         for (address, count) in mdl.segments(of: offset..<(offset + bytes.count)) {
             guard readMemory(address, into: UnsafeMutableRawBufferPointer(rebasing: bytes[done..<(done + count)])) else { return false }

@@ -77,4 +77,24 @@ struct CoverageGapTests {
         expectStatus(.invalidDeviceRequest) { try client.getResourceInformation() }
         #expect(system.bus.checkInvariants().isEmpty)
     }
+
+    @Test("After a Reset that timed out, Run is STATUS_DEVICE_NOT_READY until a Reset succeeds; then the engine runs")
+    func runRefusedUntilResetSucceeds() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h = try StateTests.engine(client)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        try client.setDmaEngineState(.stop, handles: [h])
+        system.setFaults(FaultInjection(srstNeverLatches: [index]))
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.reset, handles: [h]) }
+        system.setFaults(FaultInjection())
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.run, handles: [h]) }
+        #expect(!system.platform.withController { $0.isMoving(descriptor: index) })
+        try client.setDmaEngineState(.reset, handles: [h])
+        try client.setDmaEngineState(.stop, handles: [h])
+        try client.setDmaEngineState(.run, handles: [h])
+        system.advance(frames: 16)
+        #expect(system.platform.withController { $0.isMoving(descriptor: index) })
+        #expect(system.sd32(index, HDARegister.SD.lpib) == 16 * 4)
+    }
 }
