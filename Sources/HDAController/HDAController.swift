@@ -29,6 +29,15 @@ public final class HDAController {
     public internal(set) var frame: UInt64 = 0
     /// The interrupt line: GIE and (an enabled SIS, or CIS with CIE).
     public internal(set) var interruptAsserted = false
+    /// Interrupt causes raised so far: counts every stream status bit (BCIS, FIFOE, DESE)
+    /// that became set while its enable (IOCE, FEIE, DEIE) is on, and every time CIS went
+    /// from 0 to 1. A cause raised while the same bit is still set is merged, as in hardware.
+    public internal(set) var interruptCausesRaised: UInt64 = 0
+
+    /// Per engine, the stream causes set and enabled at the last `updateInterrupts`.
+    var enabledCauses: [UInt8]
+    /// CIS at the last `updateInterrupts`.
+    var lastCIS = false
 
     let table: RegisterTable
     var values: [UInt32]
@@ -66,6 +75,7 @@ public final class HDAController {
         codecs = Array(repeating: nil, count: profile.sdiLines)
         sdoBitsCarried = Array(repeating: 0, count: profile.sdoLines)
         sdiBitsCarried = Array(repeating: 0, count: profile.sdiLines)
+        enabledCauses = Array(repeating: 0, count: profile.layout.count)
     }
 
     // MARK: Register file
@@ -247,18 +257,23 @@ public final class HDAController {
     /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
     /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
     /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
+    /// Also counts newly raised causes (`interruptCausesRaised`), so that
+    /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
         var sis: UInt32 = 0
+        var raised = false
         for n in engines.indices {
             let sts = sdValue(n, .sts), ctl = sdValue(n, .ctl)
-            let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
-            let d = UInt32(StreamStatus.descriptorError.rawValue)
-            if (sts & b != 0 && ctl & StreamControl.ioce != 0) || (sts & f != 0 && ctl & StreamControl.feie != 0)
-                || (sts & d != 0 && ctl & StreamControl.deie != 0) {
-                sis |= 1 << UInt32(n)
-            }
+            // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
+            let causes = UInt8(truncatingIfNeeded: sts & ctl & UInt32(StreamStatus.interruptCauses.rawValue))
+            if causes != 0 { sis |= 1 << UInt32(n) }
+            if causes & ~enabledCauses[n] != 0 { raised = true }
+            enabledCauses[n] = causes
         }
         let cis = controllerInterruptStatus()
+        if cis && !lastCIS { raised = true }
+        lastCIS = cis
+        if raised { interruptCausesRaised &+= 1 }
         let intctl = values[table.intctl]
         let gis = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
         values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)

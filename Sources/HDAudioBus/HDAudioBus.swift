@@ -147,10 +147,14 @@ public final class HDAudioBus: Sendable {
     }
 
     /// Closes a client: stops and resets its engines, frees its buffers, engines and events.
-    /// Called with the bus lock held by this thread (a connection released inside a bus
-    /// routine), the close is deferred until the lock is released.
+    /// The close stalls (stream handshakes), so it runs only at PASSIVE_LEVEL without the
+    /// bus lock. Requested above PASSIVE_LEVEL (from a BDL ISR at DIRQL, or a callback or
+    /// event at DISPATCH_LEVEL) or with the bus lock held by this thread (a connection
+    /// released inside a bus routine), it is deferred: `runPendingCloses` carries it out at
+    /// the end of the next bus routine that runs at PASSIVE_LEVEL and takes the bus lock
+    /// (when it releases the lock). Until then the client's engines keep their state.
     func closeClient(_ client: UInt32) {
-        if BusLockContext.held {
+        if BusLockContext.held || platform.currentIRQL > .passive {
             pendingCloses.withLock { $0.append(client) }
             return
         }
@@ -185,9 +189,10 @@ public final class HDAudioBus: Sendable {
         return try result!.get()
     }
 
-    /// Closes connections whose close was deferred because the bus lock was held.
+    /// Closes connections whose close was deferred (bus lock held, or above PASSIVE_LEVEL);
+    /// does nothing while either still holds.
     func runPendingCloses() {
-        guard !BusLockContext.held else { return }
+        guard !BusLockContext.held, platform.currentIRQL == .passive else { return }
         while let client = pendingCloses.withLock({ $0.popLast() }) { closeClient(client) }
     }
 
