@@ -34,8 +34,10 @@ public final class HDAController {
     /// from 0 to 1. A cause raised while the same bit is still set is merged, as in hardware.
     public internal(set) var interruptCausesRaised: UInt64 = 0
 
-    /// Per engine, the stream causes set and enabled at the last `updateInterrupts`.
-    var enabledCauses: [UInt8]
+    /// The stream causes set and enabled at the last `updateInterrupts`: for BCIS, FIFOE
+    /// and DESE one bit per engine (GCAP allows at most 60 engines). Plain words, not an
+    /// array, so the check costs nothing measurable on the register-write path.
+    var enabledCauses: (completion: UInt64, fifo: UInt64, descriptor: UInt64) = (0, 0, 0)
     /// CIS at the last `updateInterrupts`.
     var lastCIS = false
 
@@ -75,7 +77,6 @@ public final class HDAController {
         codecs = Array(repeating: nil, count: profile.sdiLines)
         sdoBitsCarried = Array(repeating: 0, count: profile.sdoLines)
         sdiBitsCarried = Array(repeating: 0, count: profile.sdiLines)
-        enabledCauses = Array(repeating: 0, count: profile.layout.count)
     }
 
     // MARK: Register file
@@ -261,19 +262,26 @@ public final class HDAController {
     /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
         var sis: UInt32 = 0
-        var raised = false
+        var completion: UInt64 = 0, fifo: UInt64 = 0, descriptor: UInt64 = 0
+        let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
+        let d = UInt32(StreamStatus.descriptorError.rawValue)
         for n in engines.indices {
-            let sts = sdValue(n, .sts), ctl = sdValue(n, .ctl)
             // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
-            let causes = UInt8(truncatingIfNeeded: sts & ctl & UInt32(StreamStatus.interruptCauses.rawValue))
-            if causes != 0 { sis |= 1 << UInt32(n) }
-            if causes & ~enabledCauses[n] != 0 { raised = true }
-            enabledCauses[n] = causes
+            let causes = sdValue(n, .sts) & sdValue(n, .ctl)
+            let bit = UInt64(1) &<< UInt64(n)
+            if causes & b != 0 { completion |= bit }
+            if causes & f != 0 { fifo |= bit }
+            if causes & d != 0 { descriptor |= bit }
+            if causes & (b | f | d) != 0 { sis |= 1 << UInt32(n) }
         }
         let cis = controllerInterruptStatus()
-        if cis && !lastCIS { raised = true }
+        let last = enabledCauses
+        if completion & ~last.completion != 0 || fifo & ~last.fifo != 0 || descriptor & ~last.descriptor != 0
+            || (cis && !lastCIS) {
+            interruptCausesRaised &+= 1
+        }
+        enabledCauses = (completion, fifo, descriptor)
         lastCIS = cis
-        if raised { interruptCausesRaised &+= 1 }
         let intctl = values[table.intctl]
         let gis = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
         values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)
