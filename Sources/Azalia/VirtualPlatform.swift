@@ -9,10 +9,14 @@ import Synchronization
 /// access and time step locks it briefly. Time moves through `advance(frames:)` and
 /// through stalls: a stall of N us advances the link by N x 24 BCLK, the remainder below
 /// one frame (500 BCLK) carried over, so 100 stalls of 3 us move exactly 300 us of link
-/// time. Interrupts are delivered to the frame: time moves with
-/// `advance(frames:stopAtInterrupt:)`, and each time the line asserts the ISR runs, outside
-/// the controller lock, at DIRQL (one ISR at a time), then its DPC at DISPATCH_LEVEL.
-/// IRQL is per thread (a task-local value): raised while an ISR or DPC runs.
+/// time. Interrupts are delivered to the frame, each on its own (reference section 6: IOCs
+/// are never merged into one notification): an interrupt already asserted when time is
+/// about to move (one a register write raised) is delivered first; time then moves with
+/// `advance(frames:stopAtInterrupt:)`, which stops after every frame that raises a new
+/// cause, and the ISR runs outside the controller lock, at DIRQL (one ISR at a time), then
+/// its DPC at DISPATCH_LEVEL. A thread at DIRQL (inside the ISR) has the line masked: time
+/// it moves delivers nothing until the ISR returns. IRQL is per thread (a task-local
+/// value): raised while an ISR or DPC runs.
 public final class VirtualPlatform: HDAPlatform {
     struct Machine: ~Copyable {
         let controller: HDAController
