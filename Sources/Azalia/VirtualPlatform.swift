@@ -9,10 +9,14 @@ import Synchronization
 /// access and time step locks it briefly. Time moves through `advance(frames:)` and
 /// through stalls: a stall of N us advances the link by N x 24 BCLK, the remainder below
 /// one frame (500 BCLK) carried over, so 100 stalls of 3 us move exactly 300 us of link
-/// time. Interrupts are delivered to the frame: time moves with
-/// `advance(frames:stopAtInterrupt:)`, and each time the line asserts the ISR runs, outside
-/// the controller lock, at DIRQL (one ISR at a time), then its DPC at DISPATCH_LEVEL.
-/// IRQL is per thread (a task-local value): raised while an ISR or DPC runs.
+/// time. Interrupts are delivered to the frame, each on its own (reference section 6: IOCs
+/// are never merged into one notification): an interrupt already asserted when time is
+/// about to move (one a register write raised) is delivered first; time then moves with
+/// `advance(frames:stopAtInterrupt:)`, which stops after every frame that raises a new
+/// cause, and the ISR runs outside the controller lock, at DIRQL (one ISR at a time), then
+/// its DPC at DISPATCH_LEVEL. A thread at DIRQL (inside the ISR) has the line masked: time
+/// it moves delivers nothing until the ISR returns. IRQL is per thread (a task-local
+/// value): raised while an ISR or DPC runs.
 public final class VirtualPlatform: HDAPlatform {
     struct Machine: ~Copyable {
         let controller: HDAController
@@ -28,6 +32,8 @@ public final class VirtualPlatform: HDAPlatform {
     private let connection = Mutex<Connection?>(nil)
     /// Serialises ISR calls, like an interrupt spin lock.
     private let interruptLock = Mutex<Int>(0)
+    /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
+    private let missedDelivery = Atomic<Bool>(false)
     /// The PCI identity, from the profile.
     public let pciIdentity: PCIIdentity
     /// The controller's profile.
@@ -100,40 +106,64 @@ public final class VirtualPlatform: HDAPlatform {
     // MARK: time and interrupts
 
     /// Advances link time by `microseconds` (24 BCLK each, sub-frame remainder carried),
-    /// delivering interrupts on the way.
+    /// delivering interrupts on the way (an interrupt already pending first).
     public func stall(microseconds: UInt64) {
-        let frames = machine.withLock { m in
+        let (frames, pending) = machine.withLock { m in
             let (bclk, overflow) = microseconds.multipliedReportingOverflow(by: LinkTiming.bitClockHz / 1_000_000)
             let total = overflow ? UInt64.max : bclk &+ m.bclkRemainder
             m.bclkRemainder = total % LinkTiming.bitClocksPerFrame
-            return total / LinkTiming.bitClocksPerFrame
+            return (total / LinkTiming.bitClocksPerFrame, m.controller.interruptAsserted)
         }
-        advance(frames: frames)
+        advance(frames: frames, pending: pending)
     }
 
-    /// Advances link time by `frames`, stopping after every frame in which the interrupt
-    /// line asserts to run the ISR (and its DPC) outside the controller lock.
+    /// Advances link time by `frames`, delivering interrupts to the frame: an interrupt
+    /// already asserted (raised by a register write, or left pending) is delivered before
+    /// time moves, and time stops after every frame that raises a new interrupt cause while
+    /// the line is asserted (every IOC is its own notification, never merged with another
+    /// pending interrupt) to run the ISR (and its DPC) outside the controller lock.
     public func advance(frames: UInt64) {
+        advance(frames: frames, pending: machine.withLock { $0.controller.interruptAsserted })
+    }
+
+    /// `advance(frames:)`, with the line's state read by the caller under its own lock.
+    private func advance(frames: UInt64, pending: Bool) {
         var remaining = frames
-        while remaining > 0 {
-            let (done, asserted) = machine.withLock { m in
+        var asserted = pending
+        while true {
+            if asserted { deliverInterrupt() }
+            guard remaining > 0 else { return }
+            let done: UInt64
+            (done, asserted) = machine.withLock { m in
                 let done = m.controller.advance(frames: remaining, stopAtInterrupt: true)
                 return (done, m.controller.interruptAsserted)
             }
             remaining -= min(done, remaining)
-            if asserted { deliverInterrupt() }
-            if done == 0 { break }   // the end of 64-bit link time
+            if done == 0 { return }   // the end of 64-bit link time
         }
     }
 
     /// Runs the ISR at DIRQL if the interrupt line is asserted, then its DPC at DISPATCH.
+    ///
+    /// Never re-entered: on a thread already at DIRQL (inside the ISR, where hardware masks
+    /// the line, or raised to DIRQL by a caller) delivery is skipped and the interrupt stays
+    /// pending; it is delivered as soon as the ISR returns (this routine checks again), or
+    /// else before time next moves.
     public func deliverInterrupt() {
         guard let c = connection.withLock({ $0 }) else { return }
-        guard machine.withLock({ $0.controller.interruptAsserted }) else { return }
-        let claimed = interruptLock.withLock { depth in
-            withIRQL(.dirql) { c.isr() }
+        if VirtualPlatform.threadIRQL >= .dirql {
+            missedDelivery.store(true, ordering: .relaxed)
+            return
         }
-        if claimed { withIRQL(.dispatch) { c.deferred() } }
+        while machine.withLock({ $0.controller.interruptAsserted }) {
+            missedDelivery.store(false, ordering: .relaxed)
+            let claimed = interruptLock.withLock { _ in
+                withIRQL(.dirql) { c.isr() }
+            }
+            if claimed { withIRQL(.dispatch) { c.deferred() } }
+            // Again only when the ISR itself moved time and so masked a new interrupt.
+            guard missedDelivery.load(ordering: .relaxed) else { return }
+        }
     }
 
     /// Connects the ISR and its DPC.

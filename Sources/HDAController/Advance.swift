@@ -13,11 +13,16 @@ extension HDAController {
     /// SSYNC) happen between calls. Sample bytes move in bulk, straight between guest RAM
     /// and the codecs; every result (bytes delivered, LPIB, position buffer, status bits,
     /// interrupt timing) is identical, frame for frame, to advancing one frame at a time.
-    /// With `stopAtInterrupt`, returns right after the frame in which the interrupt line
-    /// went from deasserted to asserted, so a caller can deliver it outside any lock.
+    /// With `stopAtInterrupt`, returns right after any frame that raises a new interrupt
+    /// cause (a status bit newly set whose interrupt is enabled, or CIS newly set) while the
+    /// line is asserted, not only when the line rises: an IOC that follows another still
+    /// pending interrupt is its own stop, so a caller can deliver every interrupt, to the
+    /// frame, outside any lock (reference sections 4 and 6). Causes are only raised at
+    /// event frames, which end batches, so the check is one comparison per batch.
     public func advance(frames: UInt64, stopAtInterrupt: Bool) -> UInt64 {
         var done: UInt64 = 0
         var line = interruptAsserted
+        var causes = interruptCausesRaised
         while done < frames {
             let (sum, overflow) = frame.addingReportingOverflow(frames - done)
             var target = overflow ? UInt64.max : sum
@@ -35,8 +40,9 @@ extension HDAController {
             done += target - start
             processDue()
             updateInterrupts()
-            if stopAtInterrupt && !line && interruptAsserted { return done }
+            if stopAtInterrupt && interruptAsserted && (!line || causes != interruptCausesRaised) { return done }
             line = interruptAsserted
+            causes = interruptCausesRaised
         }
         return done
     }

@@ -29,6 +29,17 @@ public final class HDAController {
     public internal(set) var frame: UInt64 = 0
     /// The interrupt line: GIE and (an enabled SIS, or CIS with CIE).
     public internal(set) var interruptAsserted = false
+    /// Interrupt causes raised so far: counts every stream status bit (BCIS, FIFOE, DESE)
+    /// that became set while its enable (IOCE, FEIE, DEIE) is on, and every time CIS went
+    /// from 0 to 1. A cause raised while the same bit is still set is merged, as in hardware.
+    public internal(set) var interruptCausesRaised: UInt64 = 0
+
+    /// The stream causes set and enabled at the last `updateInterrupts`: for BCIS, FIFOE
+    /// and DESE one bit per engine (GCAP allows at most 60 engines). Plain words, not an
+    /// array, so the check costs nothing measurable on the register-write path.
+    var enabledCauses: (completion: UInt64, fifo: UInt64, descriptor: UInt64) = (0, 0, 0)
+    /// CIS at the last `updateInterrupts`.
+    var lastCIS = false
 
     let table: RegisterTable
     var values: [UInt32]
@@ -247,18 +258,30 @@ public final class HDAController {
     /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
     /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
     /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
+    /// Also counts newly raised causes (`interruptCausesRaised`), so that
+    /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
         var sis: UInt32 = 0
+        var completion: UInt64 = 0, fifo: UInt64 = 0, descriptor: UInt64 = 0
+        let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
+        let d = UInt32(StreamStatus.descriptorError.rawValue)
         for n in engines.indices {
-            let sts = sdValue(n, .sts), ctl = sdValue(n, .ctl)
-            let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
-            let d = UInt32(StreamStatus.descriptorError.rawValue)
-            if (sts & b != 0 && ctl & StreamControl.ioce != 0) || (sts & f != 0 && ctl & StreamControl.feie != 0)
-                || (sts & d != 0 && ctl & StreamControl.deie != 0) {
-                sis |= 1 << UInt32(n)
-            }
+            // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
+            let causes = sdValue(n, .sts) & sdValue(n, .ctl)
+            let bit = UInt64(1) &<< UInt64(n)
+            if causes & b != 0 { completion |= bit }
+            if causes & f != 0 { fifo |= bit }
+            if causes & d != 0 { descriptor |= bit }
+            if causes & (b | f | d) != 0 { sis |= 1 << UInt32(n) }
         }
         let cis = controllerInterruptStatus()
+        let last = enabledCauses
+        if completion & ~last.completion != 0 || fifo & ~last.fifo != 0 || descriptor & ~last.descriptor != 0
+            || (cis && !lastCIS) {
+            interruptCausesRaised &+= 1
+        }
+        enabledCauses = (completion, fifo, descriptor)
+        lastCIS = cis
         let intctl = values[table.intctl]
         let gis = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
         values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)

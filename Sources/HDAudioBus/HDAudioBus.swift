@@ -164,10 +164,15 @@ public final class HDAudioBus: Sendable {
     }
 
     /// Closes a client: stops and resets its engines, frees its buffers, engines and events.
-    /// Called with the bus lock held by this thread (a connection released inside a bus
-    /// routine), the close is deferred until the lock is released.
+    /// The close stalls (stream handshakes), so it runs only at PASSIVE_LEVEL without the
+    /// bus lock. Requested above PASSIVE_LEVEL (from a BDL ISR at DIRQL, or a callback or
+    /// event at DISPATCH_LEVEL) or with the bus lock held by this thread (a connection
+    /// released inside a bus routine), it is deferred: `runPendingCloses` carries it out in
+    /// the next bus routine that runs at PASSIVE_LEVEL and takes the bus lock, before it
+    /// takes the lock (so the closed client's own later calls fail) and again when it
+    /// releases it. Until then the client's engines keep their state.
     func closeClient(_ client: UInt32) {
-        if BusLockContext.held {
+        if BusLockContext.held || platform.currentIRQL > .passive {
             pendingCloses.withLock { $0.append(client) }
             return
         }
@@ -191,6 +196,7 @@ public final class HDAudioBus: Sendable {
     /// connections whose last reference went away under the lock (a client's callback or
     /// event released by the bus), and DISPATCH-level signals queued by the ISR.
     func locked<R: Sendable>(_ body: (inout BusState) throws(NTStatus) -> R) throws(NTStatus) -> R {
+        runPendingCloses()   // closes requested above PASSIVE_LEVEL take effect first
         var result: Result<R, NTStatus>? = nil
         BusLockContext.$held.withValue(true) {
             result = state.withLock { (s: inout BusState) -> Result<R, NTStatus> in
@@ -202,9 +208,10 @@ public final class HDAudioBus: Sendable {
         return try result!.get()
     }
 
-    /// Closes connections whose close was deferred because the bus lock was held.
+    /// Closes connections whose close was deferred (bus lock held, or above PASSIVE_LEVEL);
+    /// does nothing while either still holds.
     func runPendingCloses() {
-        guard !BusLockContext.held else { return }
+        guard !BusLockContext.held, platform.currentIRQL == .passive else { return }
         while let client = pendingCloses.withLock({ $0.popLast() }) { closeClient(client) }
     }
 

@@ -90,7 +90,9 @@ extension HDAudioBusInterface {
 
     /// Closes the interface: stops and resets the client's engines and frees its buffers,
     /// engines and events. Later calls fail (INVALID_HANDLE, or INVALID_DEVICE_REQUEST
-    /// for allocations).
+    /// for allocations). Called above PASSIVE_LEVEL (inside a BDL ISR, a callback or an
+    /// event), the close is deferred to the end of the next bus routine that runs at
+    /// PASSIVE_LEVEL; it never crashes or stalls at DIRQL.
     public func close() { connection.close() }
 
     /// AllocateRenderDmaEngine: reserves an output engine (or, when none is free, a

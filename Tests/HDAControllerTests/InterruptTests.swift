@@ -233,4 +233,47 @@ struct InterruptTests {
         #expect(c.positionBufferErrors > 0)
         #expect(c.lpib(4) == 40)
     }
+    @Test("With stopAtInterrupt, advance stops at every new interrupt cause while the line is already asserted, never at a merged one")
+    func stopAtEveryNewCause() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)   // 4 bytes per frame
+        func make() throws -> HDAController {
+            let c = HDAController(memory: GuestMemory(pages: 64))
+            c.bringUp()
+            _ = try programStream(c, descriptor: 4, format: format, lengths: [256, 256], iocs: [true, true], tag: 1,
+                                  control: StreamControl.ioce)   // IOC every 64 frames
+            _ = try programStream(c, descriptor: 5, format: format, lengths: [384, 384], iocs: [true, true], tag: 2,
+                                  control: StreamControl.ioce)   // IOC every 96 frames
+            c.write32(HDARegister.intctl, InterruptBits.global | 0x30)
+            c.run(4)
+            c.run(5)
+            return c
+        }
+        // Nothing is ever cleared: after the first IOC the line stays asserted throughout.
+        let batched = try make(), stepped = try make()
+        let start = batched.frame
+        var stops: [UInt64] = []
+        while batched.frame - start < 200 {
+            _ = batched.advance(frames: 200 - (batched.frame - start), stopAtInterrupt: true)
+            stops.append(batched.frame - start)
+            #expect(batched.interruptAsserted)
+        }
+        // Stepping one frame at a time: the frames whose advance raised a new cause.
+        var raised: [UInt64] = []
+        for _ in 0..<200 {
+            let before = stepped.interruptCausesRaised
+            _ = stepped.advance(frames: 1, stopAtInterrupt: true)
+            if stepped.interruptCausesRaised != before { raised.append(stepped.frame - start) }
+        }
+        // Engine 4's BCIS at 64; engine 5's at 96 (the line already high); engine 4's at 128
+        // and 192 are merged into its still-set BCIS, so the run ends at 200.
+        #expect(stops == [64, 96, 200])
+        #expect(raised == [64, 96])
+        #expect(batched.interruptCausesRaised == stepped.interruptCausesRaised)
+        // Clearing engine 4's BCIS alone keeps the line up (engine 5); its next IOC stops again.
+        batched.write8(batched.sd(4, 3), StreamStatus.bufferCompletion.rawValue)
+        #expect(batched.interruptAsserted)
+        _ = batched.advance(frames: 1000, stopAtInterrupt: true)
+        #expect(batched.frame - start == 256)
+        batched._checkInvariants()
+    }
 }

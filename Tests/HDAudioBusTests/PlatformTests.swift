@@ -2,6 +2,7 @@ import Azalia
 import HDAController
 import HDAudio
 import HDAudioBus
+import Synchronization
 import Testing
 
 @Suite("VirtualPlatform")
@@ -47,5 +48,80 @@ struct PlatformTests {
         #expect(!system.platform.writeMemory(UInt64.max - 4, bytes: [1, 2, 3, 4, 5, 6, 7, 8]))
         #expect(system.platform.allocatePages(count: 1_000_000, contiguous: false) == nil)
         #expect(system.platform.allocatePages(count: 0, contiguous: true) == nil)
+    }
+    @Test("A stall at DIRQL never runs the ISR (the line is masked); the pending interrupt is delivered before time next moves")
+    func stallAtDirqlMasksInterrupt() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let (a, _, log) = try BdlInterfaceTests.loggedEngine(system, client, context: 3)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        try client.setDmaEngineState(.run, handles: [a.handle])
+        // The IOC ends the 4096-byte buffer: 1024 frames; stall 1100 frames at DIRQL.
+        system.platform.withIRQL(.dirql) { system.platform.stall(microseconds: 1100 * 1_000_000 / 48_000) }
+        #expect(log.masks.isEmpty)
+        #expect(system.platform.withController { $0.interruptAsserted })
+        let frame = system.frame
+        system.advance(frames: 0)
+        #expect(log.masks == [UInt32(StreamStatus.bufferCompletion.rawValue)])
+        #expect(system.frame == frame)
+        #expect(!system.platform.withController { $0.interruptAsserted })
+    }
+
+    @Test("An interrupt raised while the ISR itself stalls is delivered right after the ISR returns, not merged")
+    func interruptDuringIsrDeliveredAfter() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let platform = system.platform
+        let log = Mutex<[(context: UInt, frame: UInt64)]>([])
+        var handles: [DmaEngineHandle] = []
+        for (context, first) in [(UInt(1), 256), (UInt(2), 512)] {
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            let b = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+            BdlInterfaceTests.writeBdl(system, b, [(0, first, true), (first, 4096 - first, false)])
+            _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { _, ctx in
+                log.withLock { $0.append((ctx, platform.frame)) }
+                // Engine 1's ISR busy-waits 100 frames: engine 2's IOC (64 frames later) comes meanwhile.
+                if ctx == 1 { platform.stall(microseconds: 100 * 1_000_000 / 48_000) }
+            }, context: context)
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        let start = system.frame
+        system.advance(frames: 300)
+        let calls = log.withLock { $0 }
+        #expect(calls.map(\.context) == [1, 2])
+        if calls.count == 2 {
+            #expect(calls[0].frame - start == 64)
+            #expect(calls[1].frame - calls[0].frame == 99 || calls[1].frame - calls[0].frame == 100,
+                    "delivered when the ISR returned")
+        }
+        // The ISR's stall is link time too: 300 frames of advance plus its 100.
+        #expect(system.frame - start == 400)
+    }
+
+    @Test("Closing an interface at DISPATCH_LEVEL is deferred to the next PASSIVE_LEVEL bus routine, then frees everything")
+    func closeAtDispatchDeferred() throws {
+        let system = try makeSystem(.ich6)
+        let baseline = system.allocatedPages
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        try client.setDmaEngineState(.run, handles: [a.handle])
+        let other = try system.openInterface(codecAddress: 1, version: .base)
+        let forged = DmaEngineHandle(rawValue: 0xDEAD_BEEF_0000_0001)
+        try system.atIRQL(.dispatch) {
+            client.close()
+            #expect(system.bus.resources().engines.count == 1, "no stall-driven close at DISPATCH_LEVEL")
+            // A bus routine at DISPATCH_LEVEL (taking the bus lock) does not run it either.
+            expectStatus(.invalidHandle) { try other.freeDmaEngine(forged) }
+            #expect(system.bus.resources().engines.count == 1)
+        }
+        // The next PASSIVE-level routine, even the closed client's own, closes it first.
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.allocatedPages == baseline)
+        #expect(system.bus.checkInvariants().isEmpty)
     }
 }

@@ -65,8 +65,7 @@ struct BusReviewTests {
         #expect(event.signalCount == 4)
     }
 
-    @Test("IOCs are never merged, even when another engine's interrupt is already pending as time moves",
-          .disabled("bug: an interrupt raised by a register write (DESE at RUN) is not delivered before advance, and advance stops only at rising edges, so later IOCs merge"))
+    @Test("IOCs are never merged, even when another engine's interrupt is already pending as time moves")
     func iocNeverMergedBehindPendingInterrupt() throws {
         let system = try makeSystem(.ich6)
         let v2 = try system.openInterface(codecAddress: 0, version: .v2)
@@ -499,8 +498,7 @@ struct BusReviewTests {
         }
     }
 
-    @Test("Closing an interface from inside its own BDL ISR (DIRQL) neither crashes nor hangs, and the close takes effect",
-          .disabled("bug: close() has no IRQL guard; closeClient stalls inside the ISR, the stall delivers the still-pending interrupt and VirtualPlatform re-enters its ISR lock: 'Recursive call to lock Mutex' trap"))
+    @Test("Closing an interface from inside its own BDL ISR (DIRQL) neither crashes nor hangs, and the close takes effect")
     func closeFromInsideIsr() throws {
         let system = try makeSystem(.ich6)
         let baseline = system.allocatedPages
