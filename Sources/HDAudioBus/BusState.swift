@@ -111,12 +111,16 @@ struct BusState: Sendable {
     var nextClient: UInt32 = 1
     var openClients: [UInt32: InterfaceKind] = [:]
     var codecMask: UInt16
+    /// Clients whose close was requested above PASSIVE_LEVEL and is not carried out yet:
+    /// their handles are already invalid.
+    var closingClients: Set<UInt32> = []
 
     /// Validates a handle for a client: STATUS_INVALID_HANDLE unless it names an engine
-    /// this client holds now, under the generation it was issued with.
+    /// this client holds now, under the generation it was issued with, and the client is
+    /// not closing.
     func index(of handle: DmaEngineHandle, client: UInt32) throws(NTStatus) -> Int {
         let slot = handle.slot
-        guard handle.client == client, slot < engines.count,
+        guard handle.client == client, !closingClients.contains(client), slot < engines.count,
               let a = engines[slot].allocation, a.client == client, a.generation == handle.generation
         else { throw .invalidHandle }
         return slot

@@ -286,7 +286,7 @@ extension HDAudioBus {
                        completion: CodecTransferCompletion?, context: UInt) throws(NTStatus) -> [CodecTransfer] {
         try require(completion == nil ? .passive : .dispatch)
         guard !transfers.isEmpty else { throw .invalidParameter }
-        guard state.withLock({ $0.openClients[client] != nil }) else { throw .invalidDeviceRequest }
+        guard isOpen(client) else { throw .invalidDeviceRequest }
         let queuedAhead = commands.withLock { $0.backlog.count + $0.inFlight.count }
         let id = submitVerbs(transfers, codecAddress: codecAddress, completion: completion, context: context)
         defer { runDeferredSignals() }
@@ -323,7 +323,7 @@ extension HDAudioBus {
     func registerCallback(client: UInt32, codecAddress: Int, handler: @escaping UnsolicitedResponseHandler,
                           context: UInt) throws(NTStatus) -> UInt8 {
         try require(.passive)
-        guard state.withLock({ $0.openClients[client] != nil }) else { throw .invalidDeviceRequest }
+        guard isOpen(client) else { throw .invalidDeviceRequest }
         return try commands.withLock { (s: inout CommandState) throws(NTStatus) -> UInt8 in
             var tags = s.callbacks[codecAddress, default: [:]]
             guard let tag = (0..<UInt8(HDAudioBus.unsolicitedTags)).first(where: { tags[$0] == nil }) else { throw .insufficientResources }

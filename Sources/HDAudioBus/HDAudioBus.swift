@@ -154,9 +154,13 @@ public final class HDAudioBus: Sendable {
     /// version's routines. STATUS_INVALID_PARAMETER for an address outside 0 to 14.
     public func openInterface<V: InterfaceVersion>(codecAddress: Int, version: V) throws(NTStatus) -> V.Interface {
         guard (0..<HDAudioBus.maxSDILines).contains(codecAddress) else { throw .invalidParameter }
+        let closing = pendingCloses.withLock { Set($0) }
         let id = state.withLock { s in
-            let id = s.nextClient
-            s.nextClient = s.nextClient == UInt32.max ? 1 : s.nextClient + 1
+            // Client ids wrap after 2^32 - 1 opens; an id still open (or closing) is never
+            // issued again, so a new client can never inherit another's handles.
+            var id = s.nextClient
+            while s.openClients[id] != nil || closing.contains(id) { id = id == UInt32.max ? 1 : id + 1 }
+            s.nextClient = id == UInt32.max ? 1 : id + 1
             s.openClients[id] = version.kind
             return id
         }
@@ -190,6 +194,11 @@ public final class HDAudioBus: Sendable {
         }
     }
 
+    /// True while a client is open and no close of it is pending.
+    func isOpen(_ client: UInt32) -> Bool {
+        state.withLock { $0.openClients[client] != nil } && !pendingCloses.withLock { $0.contains(client) }
+    }
+
     // MARK: the lock and deferred work
 
     /// Runs `body` under the bus lock, then runs what was deferred meanwhile: closes of
@@ -200,7 +209,10 @@ public final class HDAudioBus: Sendable {
         var result: Result<R, NTStatus>? = nil
         BusLockContext.$held.withValue(true) {
             result = state.withLock { (s: inout BusState) -> Result<R, NTStatus> in
-                Result { () throws(NTStatus) -> R in try body(&s) }
+                // A close requested at DISPATCH or DIRQL invalidates the client's handles at
+                // once, even though its engines are freed only at the next PASSIVE routine.
+                s.closingClients = pendingCloses.withLock { Set($0) }
+                return Result { () throws(NTStatus) -> R in try body(&s) }
             }
         }
         runPendingCloses()

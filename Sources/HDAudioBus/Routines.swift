@@ -338,7 +338,7 @@ extension HDAudioBus {
     /// in the DMA position buffer.
     func linkPosition(client: UInt32, handle: DmaEngineHandle) throws(NTStatus) -> RegisterView {
         try require(.dispatch)
-        let i = try state.withLock { (s: inout BusState) throws(NTStatus) -> Int in try s.index(of: handle, client: client) }
+        let i = try locked { (s: inout BusState) throws(NTStatus) -> Int in try s.index(of: handle, client: client) }
         let p = platform
         let address = configuration.positionBuffer + UInt64(i) * 8
         return RegisterView { p.readMemory32(address) ?? 0 }

@@ -117,6 +117,10 @@ struct PlatformTests {
             // A bus routine at DISPATCH_LEVEL (taking the bus lock) does not run it either.
             expectStatus(.invalidHandle) { try other.freeDmaEngine(forged) }
             #expect(system.bus.resources().engines.count == 1)
+            // The closing client's handles and routines are already refused at DISPATCH_LEVEL.
+            expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+            expectStatus(.invalidHandle) { try client.getLinkPositionRegister(a.handle) }
+            expectStatus(.invalidDeviceRequest) { try client.transferCodecVerbs([CodecTransfer(verb: 0xF0000)], callback: { _, _ in }, context: 0) }
         }
         // The next PASSIVE-level routine, even the closed client's own, closes it first.
         expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
