@@ -464,7 +464,7 @@ final class PathRunner {
             let trace = self.trace, platform = system.platform
             sender = BusVerbSender(interface: iface.common) { t in
                 trace?.instant("TransferCodecVerbs", category: "verb", frame: platform.frame, tid: TraceRecorder.ddiThread,
-                               args: ["verb": .string(hex8(t.output)), "response": .string(hex8(t.input.response)),
+                               args: ["verb": .string(t.output.hexLiteral), "response": .string(t.input.response.hexLiteral),
                                       "valid": .string(t.input.isValid ? "true" : "false")])
             }
         }
@@ -502,7 +502,7 @@ final class PathRunner {
             }
             trace?.instant("codec converter programmed", category: "codec", frame: system.frame,
                            tid: TraceRecorder.engineThread(s.summary.index),
-                           args: ["node": .number(Double(s.node)), "format": .string(hex4(converter.rawValue)),
+                           args: ["node": .number(Double(s.node)), "format": .string(converter.rawValue.hexLiteral),
                                   "stream": .number(Double(s.streamId))])
         }
 
@@ -565,7 +565,7 @@ final class PathRunner {
             lines = e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0"
         }
         return EngineReport(direction: s.direction.rawValue, kind: e.kind.rawValue, index: e.index, tag: Int(e.tag),
-                            format: s.format.compact, converterFormat: hex4(s.allocation.converterFormat.rawValue),
+                            format: s.format.compact, converterFormat: s.allocation.converterFormat.rawValue.hexLiteral,
                             fifoSize: s.fifoSize, lines: lines, bitsPerLine: e.bitsPerLine)
     }
 
@@ -818,14 +818,3 @@ func lcm(_ a: Int, _ b: Int) -> Int {
     return a / gcd(a, b) * b
 }
 
-/// Eight hex digits with a 0x prefix.
-func hex8(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-}
-
-/// Four hex digits with a 0x prefix.
-func hex4(_ value: UInt16) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}

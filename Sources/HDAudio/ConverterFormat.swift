@@ -76,10 +76,7 @@ public struct ConverterFormat: RawRepresentable, Hashable, Sendable, CustomStrin
     }
 
     /// `0x4011`.
-    public var hexString: String {
-        let digits = String(rawValue, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: 4 - digits.count) + digits
-    }
+    public var hexString: String { rawValue.hexLiteral }
 
     /// `0x4011`.
     public var description: String { hexString }

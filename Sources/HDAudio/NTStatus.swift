@@ -57,10 +57,7 @@ public struct NTStatus: RawRepresentable, Error, Hashable, Sendable, CustomStrin
     public var isSuccess: Bool { rawValue & 0xC000_0000 != 0xC000_0000 }
 
     /// The raw value as eight hex digits, `0xC0000008`.
-    public var hexString: String {
-        let digits = String(rawValue, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-    }
+    public var hexString: String { rawValue.hexLiteral }
 
     /// `STATUS_INVALID_HANDLE (0xC0000008)`.
     public var description: String { "\(name ?? "NTSTATUS") (\(hexString))" }

@@ -52,14 +52,3 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: data, as: UTF8.self))
 }
 
-/// Four hex digits with a 0x prefix.
-func hex16(_ value: UInt16) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-}
-
-/// Eight hex digits with a 0x prefix.
-func hex32(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
-}

@@ -149,7 +149,7 @@ struct PlanCommand: ParsableCommand {
                 if let allocation, let e = system.bus.resources().engines.first(where: { !before.contains($0.index) }) {
                     let fifoBudget = Int(r.direction == .render ? controller.outstrmpay : controller.instrmpay)
                     engine = Engine(index: e.index, kind: e.kind.rawValue, tag: Int(e.tag),
-                                    converterFormat: hex16(allocation.converterFormat.rawValue),
+                                    converterFormat: allocation.converterFormat.rawValue.hexLiteral,
                                     lines: r.direction == .capture ? "SDI\(e.sdiLine ?? r.address)"
                                         : e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0",
                                     bitsPerLine: e.bitsPerLine,

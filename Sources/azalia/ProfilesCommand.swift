@@ -88,11 +88,11 @@ struct ProfilesCommand: ParsableCommand {
         let outpay = controller.read16(HDARegister.outpay), inpay = controller.read16(HDARegister.inpay)
         let engines = (0..<layout.count).map { index in
             Engine(index: index, kind: layout.kind(of: index).rawValue,
-                   descriptorOffset: hex16(UInt16(HDARegister.streamDescriptor(index))),
-                   lpibAliasOffset: hex16(UInt16(HDARegister.lpibAlias(index))))
+                   descriptorOffset: UInt16(HDARegister.streamDescriptor(index)).hexLiteral,
+                   lpibAliasOffset: UInt16(HDARegister.lpibAlias(index)).hexLiteral)
         }
         return Detail(
-            name: profile.name, summary: profile.summary, gcap: hex16(gcap.rawValue),
+            name: profile.name, summary: profile.summary, gcap: gcap.rawValue.hexLiteral,
             outputEngines: gcap.outputEngines, inputEngines: gcap.inputEngines,
             bidirectionalEngines: gcap.bidirectionalEngines, sdoLines: gcap.sdoLines, sdiLines: profile.sdiLines,
             supports64Bit: gcap.supports64Bit,
@@ -102,8 +102,8 @@ struct ProfilesCommand: ParsableCommand {
             sdiBudgetBitsPerLine: LinkBudget.sdiLineBudget(inpay: inpay),
             outstrmpayWords: Int(controller.read16(HDARegister.outstrmpay)),
             instrmpayWords: Int(controller.read16(HDARegister.instrmpay)),
-            ssyncOffset: hex16(UInt16(profile.ssyncOffset)),
-            pciId: "\(hex16(profile.pciVendor).dropFirst(2)):\(hex16(profile.pciDevice).dropFirst(2))",
+            ssyncOffset: UInt16(profile.ssyncOffset).hexLiteral,
+            pciId: "\(profile.pciVendor.hexLiteral.dropFirst(2)):\(profile.pciDevice.hexLiteral.dropFirst(2))",
             fifoBytes: ["output": profile.fifoRule.outputBytes, "output20or24": profile.fifoRule.outputBytes20or24,
                         "input": profile.fifoRule.inputBytes, "input20or24": profile.fifoRule.inputBytes20or24],
             crstExitFrames: profile.crstExitFrames, srstFrames: profile.srstFrames,

@@ -213,6 +213,14 @@ struct StatusVocabularyTests {
         #expect(NTStatus(rawValue: 0xC000_0999).name == nil)
     }
 
+    @Test("Hex literals are zero-padded to the register's width")
+    func hexLiterals() {
+        #expect(UInt16(0x11).hexLiteral == "0x0011")
+        #expect(UInt32(0xC000_0008).hexLiteral == "0xC0000008")
+        #expect(UInt8(0).hexLiteral == "0x00")
+        #expect(ConverterFormat(rawValue: 0x4011).hexString == "0x4011")
+    }
+
     @Test("Stop and Pause are the same state; Run to Reset and Reset to Run are refused")
     func streamStates() {
         #expect(StreamState.reset.rawValue == 0 && StreamState.stop.rawValue == 1 && StreamState.run.rawValue == 2)
