@@ -386,44 +386,47 @@ public final class HDAudioBus: Sendable {
     /// error through the ISR, as it would on a real controller.
     func startTogether(_ indices: [Int]) -> Bool {
         guard !indices.isEmpty else { return true }
-        let ssync = configuration.ssyncOffset
-        let mask = indices.reduce(UInt32(0)) { $0 | 1 << UInt32($1) }
-        platform.write32(ssync, platform.read32(ssync) | mask)
-        for i in indices {
-            let ctl = sd(i, HDARegister.SD.ctl)
-            platform.write8(ctl, platform.read8(ctl) | UInt8(StreamControl.run))
-        }
-        let ready = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            indices.allSatisfy {
-                platform.read8(sd($0, HDARegister.SD.sts)) & (StreamStatus.fifoReady.rawValue | StreamStatus.descriptorError.rawValue) != 0
+        return withEnginesHeld(indices) {
+            setRun(indices, true)
+            let ready = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
+                indices.allSatisfy {
+                    platform.read8(sd($0, HDARegister.SD.sts)) & (StreamStatus.fifoReady.rawValue | StreamStatus.descriptorError.rawValue) != 0
+                }
             }
+            if !ready { setRun(indices, false) }
+            return ready
         }
-        if !ready {
-            for i in indices {
-                let ctl = sd(i, HDARegister.SD.ctl)
-                platform.write8(ctl, platform.read8(ctl) & ~UInt8(StreamControl.run))
-            }
-        }
-        platform.write32(ssync, platform.read32(ssync) & ~mask)
-        return ready
     }
 
     /// Synchronised stop: hold the engines with SSYNC, clear RUN, read RUN back as 0,
     /// then release SSYNC.
     func stopTogether(_ indices: [Int]) -> Bool {
         guard !indices.isEmpty else { return true }
+        return withEnginesHeld(indices) {
+            setRun(indices, false)
+            return HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
+                indices.allSatisfy { platform.read8(sd($0, HDARegister.SD.ctl)) & UInt8(StreamControl.run) == 0 }
+            }
+        }
+    }
+
+    /// Sets the engines' SSYNC bits, runs `body`, then clears them all in one write, so
+    /// whatever `body` did to RUN takes effect for every engine on the same frame.
+    private func withEnginesHeld(_ indices: [Int], _ body: () -> Bool) -> Bool {
         let ssync = configuration.ssyncOffset
         let mask = indices.reduce(UInt32(0)) { $0 | 1 << UInt32($1) }
         platform.write32(ssync, platform.read32(ssync) | mask)
+        defer { platform.write32(ssync, platform.read32(ssync) & ~mask) }
+        return body()
+    }
+
+    /// Sets or clears RUN (a byte write to SDnCTL) on each engine.
+    private func setRun(_ indices: [Int], _ on: Bool) {
         for i in indices {
             let ctl = sd(i, HDARegister.SD.ctl)
-            platform.write8(ctl, platform.read8(ctl) & ~UInt8(StreamControl.run))
+            let value = platform.read8(ctl)
+            platform.write8(ctl, on ? value | UInt8(StreamControl.run) : value & ~UInt8(StreamControl.run))
         }
-        let stopped = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            indices.allSatisfy { platform.read8(sd($0, HDARegister.SD.ctl)) & UInt8(StreamControl.run) == 0 }
-        }
-        platform.write32(ssync, platform.read32(ssync) & ~mask)
-        return stopped
     }
 
     // MARK: resource bookkeeping (under the bus lock)
