@@ -612,3 +612,65 @@ struct DeepReviewTests {
         c._checkInvariants()
     }
 }
+
+@Suite("Deep review: batched against stepped")
+struct DeepBatchingTests {
+    /// Drives a scenario with IOC on every entry, verbs every 50 frames and unsolicited
+    /// responses every 200, clearing every status bit when the line rises.
+    func drive(_ run: ScenarioRun, batched: Bool, chunkSeed: UInt64, snapshotAt: Set<UInt64>) {
+        var rng = SeededRandom(seed: chunkSeed)
+        let c = run.c, scenario = run.scenario
+        let origin = c.frame
+        let fixed: [UInt64] = [scenario.releaseFrame, scenario.releaseFrame + 3, scenario.stopFrame,
+                               scenario.stopFrame + 1, scenario.restartFrame]
+        var unsolicitedTag: UInt32 = 1
+        while c.frame - origin < scenario.frames {
+            let t = c.frame - origin
+            run.actions(at: t)
+            if t % 50 == 7 { run.sendVerbs(3, at: t) }
+            if t % 200 == 11 {
+                run.codecs[t % 400 == 11 ? 0 : 1].unsolicited.append(unsolicitedTag << 26 | UInt32(t))
+                unsolicitedTag = unsolicitedTag % 63 + 1
+            }
+            let nextVerb = t - t % 50 + (t % 50 < 7 ? 7 : 57)
+            let nextUnsol = t - t % 200 + (t % 200 < 11 ? 11 : 211)
+            let next = (fixed.filter { $0 > t } + [nextVerb, nextUnsol, scenario.frames]).min()!
+            let chunk = batched ? min(next - t, UInt64.random(in: 1...700, using: &rng)) : 1
+            _ = c.advance(frames: chunk, stopAtInterrupt: true)
+            let now = c.frame - origin
+            if c.interruptAsserted {
+                run.rises.append(now)
+                for s in scenario.streams { c.write8(c.sd(s.descriptor, 3), 0x1C) }
+                c.write8(HDARegister.rirbsts, 0x5)
+            }
+            // Snapshots (all registers, all RAM, all codec traffic) at every third stop and at the end.
+            let stops = run.snapshots.count + run.rises.count
+            if (batched && (stops % 3 == 0 || now == scenario.frames)) || snapshotAt.contains(now) {
+                run.snapshots[now] = run.snapshot()
+            }
+        }
+        c._checkInvariants()
+    }
+
+    @Test("Batched equals stepped on seeded random configurations with IOC on every entry, steady CORB traffic and unsolicited responses",
+          arguments: Array(UInt64(101)...UInt64(105)))
+    func batchedEqualsSteppedEveryIOC(seed: UInt64) throws {
+        var scenario = Scenario(seed: seed)
+        for i in scenario.streams.indices { scenario.streams[i].iocs = scenario.streams[i].iocs.map { _ in true } }
+        print("deep batching seed \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
+        let batched = try ScenarioRun(scenario)
+        drive(batched, batched: true, chunkSeed: seed &* 31, snapshotAt: [])
+        let stepped = try ScenarioRun(scenario)
+        drive(stepped, batched: false, chunkSeed: 0, snapshotAt: Set(batched.snapshots.keys))
+        #expect(batched.rises == stepped.rises && batched.rises.count > 10, "seed \(seed): interrupts on the same frames")
+        var differing: UInt64?
+        for frame in batched.snapshots.keys.sorted() where batched.snapshots[frame] != stepped.snapshots[frame] {
+            differing = frame
+            break
+        }
+        #expect(differing == nil, "seed \(seed): state differs after frame \(differing ?? 0)")
+        let verbs = batched.codecs.map(\.verbs), steppedVerbs = stepped.codecs.map(\.verbs)
+        #expect(verbs == steppedVerbs && verbs.map(\.count).reduce(0, +) > 50)
+        #expect(batched.codecs.allSatisfy { $0.unsolicited.isEmpty }, "every unsolicited response was sent")
+    }
+}
