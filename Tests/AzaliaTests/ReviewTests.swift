@@ -81,6 +81,46 @@ struct PathCLIReviewTests {
         #expect((refused?["args"] as? [String: Any])?["status"] as? String == "STATUS_BUFFER_TOO_SMALL")
     }
 
+    @Test("A converter format mismatch is visible in the --trace file (issue 6: counted, and visible in traces)",
+          .disabled("bug: PathRunner never connects VirtualCodec.trace to the TraceRecorder; refused packets appear only as a count"))
+    func traceShowsMismatch() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.json").path
+        let run = try azalia("demo", "--seconds", "0.05", "--fault", "dac-format", "--trace", trace)
+        #expect(run.status == 1)
+        let data = try Data(contentsOf: URL(fileURLWithPath: trace))
+        let events = try #require(try jsonObject(String(decoding: data, as: UTF8.self))["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { (($0["name"] as? String ?? "") + ($0["cat"] as? String ?? "")).lowercased().contains("mismatch") })
+    }
+
+    @Test("The demo's (V2) trace shows the controller's interrupts, not only the notifications they signal (issue 7)",
+          .disabled("bug: interrupts are traced only from the BDL ISR; with V2 and BASE no interrupt event is recorded (controllerThread is unused)"))
+    func v2TraceHasInterrupts() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let trace = dir.appendingPathComponent("t.json").path
+        let run = try azalia("demo", "--seconds", "0.2", "--trace", trace)
+        #expect(run.status == 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: trace))
+        let events = try #require(try jsonObject(String(decoding: data, as: UTF8.self))["traceEvents"] as? [[String: Any]])
+        #expect(events.contains { $0["cat"] as? String == "notification" })
+        #expect(events.contains { $0["cat"] as? String == "interrupt" })
+    }
+
+    @Test("Every data command's --json output parses as JSON", arguments: [
+        ["profiles", "--json"], ["profiles", "azalia-bidi", "--json"], ["format", "--decode", "0x4011", "--json"],
+        ["format", "96000/24/2", "--json"], ["plan", "--render", "48000/16/2", "--capture", "3:48000/16/2", "--json"],
+        ["demo", "--seconds", "0.01", "--interface", "bdl", "--json"],
+    ])
+    func jsonEverywhere(_ args: [String]) throws {
+        let run = try azalia(arguments: args)
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        let value = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8))
+        #expect(value is [String: Any] || value is [Any])
+    }
+
     @Test("--trace to an unwritable path is one error line and exit 1, with --json's stdout left empty", arguments: ["play", "demo", "plan"])
     func traceUnwritable(_ command: String) throws {
         let dir = try temporaryDirectory()
