@@ -54,6 +54,29 @@ struct PathCLIReviewTests {
         #expect(!run.stdout.contains("yes, bit for bit"))
     }
 
+    @Test("A --format the DDI accepts with a container wider than SDnFMT's (16in32, 8in16, 8in32) runs bit-exact or is refused up front",
+          .disabled("bug: the path DMAs the client's wide containers but the engine moves SDnFMT's natural ones; the DelayLine drops every packet and the report says 0 refused"),
+          arguments: ["48000/16in32/2", "48000/8in16/2", "48000/8in32/2"])
+    func wideContainerDemo(_ format: String) throws {
+        let run = try azalia("demo", "--format", format, "--seconds", "0.05", "--json")
+        if run.status == 0 {
+            let path = try #require(try jsonObject(run.stdout)["path"] as? [String: Any])
+            #expect(path["bitExact"] as? Bool == true)
+        } else {
+            // Refused before running: one line naming why, no report.
+            #expect(run.stdout.isEmpty)
+            #expect(!run.stderr.contains("differs"))
+        }
+    }
+
+    @Test("Packets a loopback drops for a format mismatch are counted in the report, not hidden",
+          .disabled("bug: DelayLine.formatMismatches is never added to codecFormatMismatches; a 16in32 loopback reports 0 refusals with silence captured"))
+    func delayLineDropsReported() throws {
+        let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 32, numberOfChannels: 2)
+        let result = try AudioPath.loopback(signal: AudioPath.testSignal(format: format, blocks: 960), format: format)
+        #expect(result.report.bitExact || result.report.codecFormatMismatches > 0)
+    }
+
     @Test("The demo's comparison of a real signal is real: a DAC fault on a 0.05 s signal is caught (probe)")
     func demoFaultCaught() throws {
         let run = try azalia("demo", "--seconds", "0.05", "--fault", "dac-format", "--json")
