@@ -157,7 +157,8 @@ public final class ToneGenerator: SampleSource {
     /// A tone of `frequency` Hz at `amplitude` (clamped to 0...1).
     public init(frequency: Double = 440, amplitude: Double = 0.5, spreadChannels: Bool = false) {
         self.frequency = frequency
-        self.amplitude = min(max(amplitude, 0), 1)
+        // A non-finite amplitude (NaN, infinity) is silence, never a trap.
+        self.amplitude = amplitude.isFinite ? min(max(amplitude, 0), 1) : 0
         self.spreadChannels = spreadChannels
     }
 
@@ -167,7 +168,8 @@ public final class ToneGenerator: SampleSource {
         let f = frequency * (spreadChannels ? Double(channel + 1) : 1)
         let full = Double((Int64(1) << (bits - 1)) - 1)
         let x = (amplitude * sin(2 * Double.pi * f * Double(n) / Double(format.sampleRate)) * full).rounded()
-        let v = Int64(x) << (32 - bits)
+        // A non-finite frequency gives sin(inf) = NaN: silence.
+        let v = x.isFinite ? Int64(x) << (32 - bits) : 0
         return UInt32(truncatingIfNeeded: v)
     }
 

@@ -36,7 +36,7 @@ public struct CodecConfiguration: Hashable, Sendable {
     /// True when the converters take `format` (rate, sample size and channel count).
     public func supports(_ format: StreamFormat) -> Bool {
         rates.contains(format.sampleRate) && sampleBits.contains(format.validBitsPerSample)
-            && (1...maxChannels).contains(format.numberOfChannels)
+            && format.numberOfChannels >= 1 && format.numberOfChannels <= maxChannels
     }
 }
 
@@ -186,7 +186,7 @@ public final class VirtualCodec: LinkCodec {
         for i in 0..<dacs {
             // Jack, rear panel, line out, 1/8", green, association i + 1.
             w.append(Widget(kind: .outputPin, connections: [UInt8(first + i)],
-                            configDefault: 0x0101_4010 | UInt32((i + 1) & 0xF) << 4))
+                            configDefault: 0x0101_4000 | UInt32((i + 1) & 0xF) << 4))
         }
         for i in 0..<adcs {
             // Jack, rear panel, line in, 1/8", blue, association 8 + i.

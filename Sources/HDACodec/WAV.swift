@@ -77,6 +77,8 @@ public struct WAVFormat: Hashable, Sendable, CustomStringConvertible {
         guard validBitsPerSample >= 1, validBitsPerSample <= bitsPerSample else {
             throw .invalidValidBits(validBitsPerSample, container: bitsPerSample)
         }
+        // nAvgBytesPerSec is a 32-bit field: a rate x block size above it cannot be written.
+        guard byteRate <= UInt64(UInt32.max) else { throw .tooLarge }
     }
 }
 
@@ -288,6 +290,21 @@ public struct WAVFile: Hashable, Sendable {
 
     /// Reads and parses the WAV file at `path`.
     public static func read(path: String) throws(WAVError) -> WAVFile {
+        // Check what the path is before loading it: a RIFF file is a regular file of at most
+        // 4 GiB + 8 bytes starting "RIFF....WAVE"; anything else (a device such as /dev/zero,
+        // a huge file that is not audio) is refused without being read into memory.
+        let attributes: [FileAttributeKey: Any]
+        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
+            throw .io("cannot read \(path): \(error.localizedDescription)")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw .io("\(path) is not a regular file") }
+        let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+        guard size <= UInt64(UInt32.max) + 8 else { throw .tooLarge }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw .io("cannot read \(path)") }
+        let head = handle.readData(ofLength: 12)
+        try? handle.close()
+        if head.count >= 4 && head.prefix(4) != Data("RIFF".utf8) { throw .notRIFF }
+        if head.count >= 12 && head.suffix(4) != Data("WAVE".utf8) { throw .notWAVE }
         let bytes: Data
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw .io("cannot read \(path): \(error.localizedDescription)")

@@ -102,7 +102,8 @@ public enum ControllerBenchmark {
         let converter = try ConverterFormat(format)
         let words = try LinkBudget.fifoWords(format)
         guard words <= Int(min(profile.outstrmpay, profile.instrmpay)) else { throw .bufferTooSmall }
-        guard linkSeconds > 0, linkSeconds < 1e6 else { throw .invalidParameter }
+        // Every round needs at least one frame, or there is no ratio to report.
+        guard linkSeconds * Double(LinkTiming.framesPerSecond) >= Double(rounds), linkSeconds < 1e6 else { throw .invalidParameter }
         let engines = profile.gcap.totalEngines
         let pagesPerEntry = entryBytes / GuestMemory.pageSize
         let memory = GuestMemory(pages: engines * (entries * pagesPerEntry + 1) + 1)

@@ -68,9 +68,13 @@ struct DemoCommand: ParsableCommand {
             var options = path.pathOptions()
             options.fault = ConverterFault(rawValue: fault) ?? .none
             let blocks = Int((seconds * Double(stream.sampleRate)).rounded())
+            // A bit-exact claim needs something to compare: at least one link frame's worth.
+            guard blocks >= max(1, Int(stream.sampleRate / 48000)) else {
+                throw CLIFailure("--seconds \(seconds) holds no whole sample block at \(stream.sampleRate) Hz: nothing to compare")
+            }
             let signal = AudioPath.testSignal(format: stream, blocks: blocks)
             let progress = ProgressReporter(label: "demo", enabled: !path.json && seconds >= 10)
-            let result = try runPath { () throws(AudioPathError) in
+            let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
                 try AudioPath.loopback(signal: signal, format: stream, profile: profile, options: options,
                                        progress: progressClosure(progress))
             }

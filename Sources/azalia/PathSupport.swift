@@ -79,11 +79,14 @@ func writeTrace(_ recorder: TraceRecorder?, to path: String?) throws {
     }
 }
 
-/// Runs a path, turning its errors into one-line failures.
-func runPath(_ body: () throws(AudioPathError) -> AudioPathResult) throws -> AudioPathResult {
+/// Runs a path, turning its errors into one-line failures. A trace asked for is written
+/// even when the run fails, so the refused call and its status can be seen in it.
+func runPath(tracing recorder: TraceRecorder?, to tracePath: String?,
+             _ body: () throws(AudioPathError) -> AudioPathResult) throws -> AudioPathResult {
     do {
         return try body()
     } catch {
+        try? writeTrace(recorder, to: tracePath)
         switch error {
         case .driver(.ddi(let routine, let status)):
             throw CLIFailure("the bus refused: \(routine) returned \(status)")

@@ -42,7 +42,7 @@ struct PlayCommand: ParsableCommand {
             let options = path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
             let progress = ProgressReporter(label: "play", enabled: !path.json && seconds >= 10)
-            let result = try runPath { () throws(AudioPathError) in
+            let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
                 try AudioPath.play(wav, profile: profile, options: options, progress: progressClosure(progress))
             }
             progress.finish()
