@@ -532,8 +532,7 @@ struct DeepReviewTests {
         m._checkInvariants()
     }
 
-    @Test("pageLimit with a huge page count is outOfMemory, never an overflow trap",
-          .disabled("bug: allocatedCount + pages overflows and traps when pageLimit is set (GuestMemory.swift:123)"))
+    @Test("pageLimit with a huge page count is outOfMemory, never an overflow trap")
     func pageLimitOverflow() throws {
         let m = GuestMemory(pages: 4)
         m.pageLimit = 2
