@@ -64,7 +64,7 @@ extension HDAController {
             }
             if corb.unsolicited.contains(where: { $0 != nil }) { busy = true }
         }
-        return busy ? frame + 1 : nil
+        return busy ? frame.addingSaturated(1) : nil
     }
 
     /// Runs the command path over frames [start, end); it only has work when

@@ -185,7 +185,11 @@ public final class HDAController {
                 guard !crstRequested else { return }
                 crstRequested = true
                 if faults.crstNeverCompletes { return }
-                if profile.crstExitFrames == 0 { leaveReset() } else { crstExitAt = frame + profile.crstExitFrames }
+                if profile.crstExitFrames == 0 {
+                    leaveReset()
+                } else {
+                    crstExitAt = frame.addingSaturated(profile.crstExitFrames)
+                }
             } else {
                 crstRequested = false
                 crstExitAt = nil
@@ -218,7 +222,7 @@ public final class HDAController {
         crstExitAt = nil
         crstRequested = false
         values[table.gctl] |= GlobalControl.crst
-        codecWakeAt = frame + UInt64(LinkTiming.codecWakeFrames)
+        codecWakeAt = frame.addingSaturated(UInt64(LinkTiming.codecWakeFrames))
     }
 
     func wakeCodecs() {
@@ -323,7 +327,7 @@ public final class HDAController {
                 } else if latency == 0 {
                     latchStreamReset(n)
                 } else {
-                    e.srst = .latchPending(frame + latency)
+                    e.srst = .latchPending(frame.addingSaturated(latency))
                 }
             case (.latchPending, false), (.latchNever, false):
                 e.srst = .idle
@@ -333,7 +337,7 @@ public final class HDAController {
                 } else if latency == 0 {
                     e.srst = .idle
                 } else {
-                    e.srst = .clearPending(frame + latency)
+                    e.srst = .clearPending(frame.addingSaturated(latency))
                 }
             case (.clearPending, true), (.clearNever, true):
                 e.srst = .latched
@@ -520,7 +524,8 @@ public final class HDAController {
                 precondition(before + e.entryOffset == e.lpib, "entry position disagrees with LPIB")
                 precondition(e.gathered == 0 && e.scatterLeft == 0)
             }
-            if e.active { precondition(e.nextEvent > frame) }
+            // At the end of 64-bit time events saturate at UInt64.max and never come.
+            if e.active { precondition(e.nextEvent > frame || frame == .max) }
         }
         var copy = values
         let line = interruptAsserted
@@ -528,5 +533,14 @@ public final class HDAController {
         precondition(copy[table.intsts] == values[table.intsts] && line == interruptAsserted, "stale INTSTS")
         copy = []
         memory._checkInvariants()
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, saturating at `UInt64.max`: a latency that would end past the end of
+    /// 64-bit link time never completes instead of trapping.
+    @inline(__always) func addingSaturated(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }
