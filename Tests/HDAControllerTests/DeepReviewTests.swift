@@ -145,8 +145,7 @@ struct DeepReviewTests {
         #expect(r.c.read8(HDARegister.corbsize) == 0x71 && r.c.read8(HDARegister.corbctl) == 0x2)
     }
 
-    @Test("Codecs answer no verb before the 25-frame codec wake that follows CRST exit",
-          .disabled("bug: verbs are answered as soon as CRST reads 1, before the codecs wake and show in STATESTS"))
+    @Test("Codecs answer no verb before the 25-frame codec wake that follows CRST exit")
     func noVerbBeforeCodecWake() throws {
         let codec = TestCodec()
         let c = HDAController(memory: GuestMemory(pages: 16))
