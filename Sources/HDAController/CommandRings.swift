@@ -34,13 +34,16 @@ extension HDAController {
     /// Ring entries for a CORBSIZE / RIRBSIZE value (00 = 2, 01 = 16, 10 = 256; 11 reads as 256).
     func ringEntries(_ sizeRegister: Int) -> Int { [2, 16, 256, 256][Int(values[sizeRegister] & 0x3)] }
 
-    /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, or CMEI with CMEIE.
+    /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, CMEI with CMEIE, or an SDIN state
+    /// change (a STATESTS bit whose WAKEEN bit is set), as Intel's INTSTS.CIS and QEMU's
+    /// intel-hda define it.
     func controllerInterruptStatus() -> Bool {
         let rirbsts = values[table.rirbsts], rirbctl = values[table.rirbctl]
         let corbsts = values[table.corbsts], corbctl = values[table.corbctl]
         return (rirbsts & RingBits.responseInterrupt != 0 && rirbctl & RingBits.responseInterruptControl != 0)
             || (rirbsts & RingBits.overrun != 0 && rirbctl & RingBits.overrunInterruptControl != 0)
             || (corbsts & RingBits.corbMemoryError != 0 && corbctl & RingBits.corbMemoryErrorEnable != 0)
+            || (values[table.statests] & values[table.wakeen] != 0)
     }
 
     /// True when the CORB has a verb to send.

@@ -149,8 +149,7 @@ public final class HDAController {
         switch spec.role {
         case .plain, .readOnly, .alias: break
         case .gctl: writeGCTL(old: old, lanes: lanes)
-        case .statests: break
-        case .intctl: updateInterrupts()
+        case .wakeen, .statests, .intctl: updateInterrupts()
         case .ssync: writeSSYNC(old: old)
         case .sdCTL(let n): writeCTL(n, old: old, lanes: lanes)
         case .sdSTS: updateInterrupts()
@@ -175,6 +174,8 @@ public final class HDAController {
     /// stopped, codecs reset, WALCLK cleared); writing 1 reads back 1 after the profile's
     /// `crstExitFrames` of link time, and the attached codecs appear in STATESTS
     /// `LinkTiming.codecWakeFrames` (25) frames later. Fault: CRST never completes.
+    /// FCNTRL = 1 out of reset flushes the stream FIFOs: the flush completes at once, so
+    /// FCNTRL reads back 0 and GSTS.FSTS (write 1 to clear) is set.
     func writeGCTL(old: UInt32, lanes: UInt32) {
         let crstWritten = lanes & GlobalControl.crst != 0
         let wantOut = values[table.gctl] & GlobalControl.crst != 0
@@ -200,7 +201,10 @@ public final class HDAController {
             enterReset()
             return
         }
-        values[table.gctl] &= ~GlobalControl.fcntrl   // flush completes at once
+        if values[table.gctl] & GlobalControl.fcntrl != 0 {   // FCNTRL written 1: the flush completes at once
+            values[table.gctl] &= ~GlobalControl.fcntrl
+            values[table.gsts] |= GlobalStatusBits.fsts
+        }
     }
 
     /// The one reset loop: every register to its reset value, every engine stopped.
@@ -242,7 +246,10 @@ public final class HDAController {
     public func attach(_ codec: any LinkCodec, at address: Int) -> Bool {
         guard codecs.indices.contains(address) else { return false }
         codecs[address] = codec
-        if codecsAwake { values[table.statests] |= 1 << UInt32(address) }
+        if codecsAwake {
+            values[table.statests] |= 1 << UInt32(address)
+            updateInterrupts()   // a state change: CIS when WAKEEN has the address
+        }
         return true
     }
 

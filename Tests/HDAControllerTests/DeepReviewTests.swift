@@ -196,8 +196,7 @@ struct DeepReviewTests {
         #expect(c.read16(HDARegister.wakeen) == 0x7FFF)
     }
 
-    @Test("CIS reports an SDIN state change: STATESTS & WAKEEN raises CIS and, with CIE and GIE, the interrupt",
-          .disabled("bug: controllerInterruptStatus ignores STATESTS & WAKEEN (Intel INTSTS.CIS; QEMU and bhyve do it)"))
+    @Test("CIS reports an SDIN state change: STATESTS & WAKEEN raises CIS and, with CIE and GIE, the interrupt")
     func stateChangeRaisesCIS() throws {
         let c = HDAController(memory: GuestMemory(pages: 4))
         c.attach(TestCodec(), at: 2)
@@ -243,8 +242,7 @@ struct DeepReviewTests {
         #expect(c.read32(HDARegister.intsts) == 0 && !c.interruptAsserted)
     }
 
-    @Test("GCTL.FCNTRL: a flush completes by clearing FCNTRL and setting GSTS.FSTS (write 1 to clear)",
-          .disabled("bug: FCNTRL clears at once but GSTS.FSTS is never set, so a driver polling FSTS for the flush times out"))
+    @Test("GCTL.FCNTRL: a flush completes by clearing FCNTRL and setting GSTS.FSTS (write 1 to clear)")
     func flushSetsFSTS() throws {
         let c = HDAController(memory: GuestMemory(pages: 4))
         c.bringUp()
