@@ -266,9 +266,10 @@ public final class HDAController {
 
     // MARK: Interrupts
 
-    /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
-    /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
-    /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
+    /// Recomputes INTSTS and the interrupt line. SIS n = BCIS & IOCE | FIFOE & FEIE |
+    /// DESE & DEIE; CIS as `controllerInterruptStatus` says. GIS is the OR of every SIS bit
+    /// and CIS, independent of SIE and CIE (Intel's INTSTS.GIS); the enables gate only the
+    /// line: GIE and (an SIS enabled by its SIE, or CIS with CIE).
     /// Also counts newly raised causes (`interruptCausesRaised`), so that
     /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
@@ -294,9 +295,10 @@ public final class HDAController {
         enabledCauses = (completion, fifo, descriptor)
         lastCIS = cis
         let intctl = values[table.intctl]
-        let gis = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
+        let gis = sis != 0 || cis
         values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)
-        let line = gis && intctl & InterruptBits.global != 0
+        let enabled = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
+        let line = enabled && intctl & InterruptBits.global != 0
         if line != interruptAsserted {
             interruptAsserted = line
             interruptLineChanged?(line)
