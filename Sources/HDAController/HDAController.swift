@@ -154,15 +154,20 @@ public final class HDAController {
         case .sdCTL(let n): writeCTL(n, old: old, lanes: lanes)
         case .sdSTS: updateInterrupts()
         case .sdLocked(let n):
-            let e = engines[n]
-            if e.running || e.srst.inReset { values[r] = old }
+            if descriptorLocked(n) { values[r] = old }
         case .sdFMT(let n):
-            let e = engines[n]
-            if e.running || e.srst.inReset { values[r] = old } else { updateFIFOS(n) }
+            if descriptorLocked(n) { values[r] = old } else { updateFIFOS(n) }
         case .corbwp, .corbrp, .corbctl, .corbsize, .corbBase, .rirbwp, .rintcnt, .rirbctl, .rirbsts, .rirbsize,
              .rirbBase:
             writeCommandRing(spec.role, register: r, old: old, value: value, lanes: lanes)
         }
+    }
+
+    /// CBL, LVI, FMT, BDPL and BDPU are read-only while RUN reads 1 (whether or not the
+    /// engine got FIFORDY: the fifoNeverReady fault leaves RUN at 1 with the engine idle)
+    /// and while SRST reads 1.
+    @inline(__always) func descriptorLocked(_ n: Int) -> Bool {
+        sdValue(n, .ctl) & StreamControl.run != 0 || engines[n].srst.inReset
     }
 
     @inline(__always) func sdValue(_ n: Int, _ reg: SDReg) -> UInt32 { values[table.sd(n, reg)] }

@@ -313,8 +313,7 @@ struct DeepReviewTests {
         }
     }
 
-    @Test("CBL, LVI, FMT and BDPL writes are ignored while RUN reads 1, also when the FIFO never became ready",
-          .disabled("bug: the lock follows the engine's internal running flag, not RUN: under fifoNeverReady RUN reads 1 and writes land"))
+    @Test("CBL, LVI, FMT and BDPL writes are ignored while RUN reads 1, also when the FIFO never became ready")
     func lockFollowsRunBit() throws {
         let c = HDAController(memory: GuestMemory(pages: 64), faults: FaultInjection(fifoNeverReady: [4]))
         c.bringUp()
