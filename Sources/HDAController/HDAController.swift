@@ -312,7 +312,9 @@ public final class HDAController {
 
     // MARK: Stream descriptors
 
-    /// SDnFIFOS follows every SDnFMT write (and a DIR change) by the profile's FIFO rule.
+    /// SDnFIFOS follows every SDnFMT write, and on a bidirectional engine DIR whenever RUN
+    /// reads 0 (a DIR written while running shows once the engine stops), by the profile's
+    /// FIFO rule.
     func updateFIFOS(_ n: Int) {
         let e = engines[n]
         let output = e.kind == .output || (e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.dir != 0)
@@ -374,8 +376,9 @@ public final class HDAController {
         } else if wasRun && !isRun {
             stopRun(n)
         }
-        ctl = sdValue(n, .ctl)
-        if e.kind == .bidirectional && (old ^ ctl) & StreamControl.dir != 0 && !e.running { updateFIFOS(n) }
+        // FIFOS for the direction DIR now names, once RUN reads 0 (also right after a stop
+        // or a descriptor error); while RUN reads 1 it keeps the direction latched at RUN.
+        if e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.run == 0 { updateFIFOS(n) }
         updateInterrupts()
     }
 

@@ -350,8 +350,7 @@ struct DeepReviewTests {
         c._checkInvariants()
     }
 
-    @Test("SDnFIFOS follows DIR: a DIR written while running is reflected once the engine stops",
-          .disabled("bug: updateFIFOS runs only when DIR changes while stopped; a DIR written during RUN leaves FIFOS for the old direction"))
+    @Test("SDnFIFOS follows DIR: a DIR written while running is reflected once the engine stops")
     func fifosFollowsDirAfterStop() throws {
         let p = ControllerProfile.bidirectional4SDO
         let n = p.layout.indices(of: .bidirectional).lowerBound
