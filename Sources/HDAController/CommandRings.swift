@@ -34,13 +34,16 @@ extension HDAController {
     /// Ring entries for a CORBSIZE / RIRBSIZE value (00 = 2, 01 = 16, 10 = 256; 11 reads as 256).
     func ringEntries(_ sizeRegister: Int) -> Int { [2, 16, 256, 256][Int(values[sizeRegister] & 0x3)] }
 
-    /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, or CMEI with CMEIE.
+    /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, CMEI with CMEIE, or an SDIN state
+    /// change (a STATESTS bit whose WAKEEN bit is set), as Intel's INTSTS.CIS and QEMU's
+    /// intel-hda define it.
     func controllerInterruptStatus() -> Bool {
         let rirbsts = values[table.rirbsts], rirbctl = values[table.rirbctl]
         let corbsts = values[table.corbsts], corbctl = values[table.corbctl]
         return (rirbsts & RingBits.responseInterrupt != 0 && rirbctl & RingBits.responseInterruptControl != 0)
             || (rirbsts & RingBits.overrun != 0 && rirbctl & RingBits.overrunInterruptControl != 0)
             || (corbsts & RingBits.corbMemoryError != 0 && corbctl & RingBits.corbMemoryErrorEnable != 0)
+            || (values[table.statests] & values[table.wakeen] != 0)
     }
 
     /// True when the CORB has a verb to send.
@@ -52,11 +55,13 @@ extension HDAController {
 
     /// The next frame at which the command path has work, if any: while verbs, responses
     /// or unsolicited responses are under way, time moves one frame at a time. Unsolicited
-    /// responses are polled here, at every batch boundary, when GCTL.UNSOL is set.
+    /// responses are polled here, at every batch boundary, when GCTL.UNSOL is set and the
+    /// codecs have woken (`LinkTiming.codecWakeFrames` after CRST exit): a waking codec
+    /// sends nothing. See `LinkCodec.linkPollUnsolicited` for when a codec may queue one.
     func nextCommandFrame() -> UInt64? {
         guard !inReset else { return nil }
         var busy = corb.inFlight != nil || corb.responseCount > 0 || corbHasWork
-        if values[table.gctl] & GlobalControl.unsol != 0 {
+        if codecsAwake && values[table.gctl] & GlobalControl.unsol != 0 {
             for address in codecs.indices where corb.unsolicited[address] == nil {
                 if let codec = codecs[address], let response = codec.linkPollUnsolicited() {
                     corb.unsolicited[address] = response
@@ -64,13 +69,17 @@ extension HDAController {
             }
             if corb.unsolicited.contains(where: { $0 != nil }) { busy = true }
         }
-        return busy ? frame + 1 : nil
+        return busy ? frame.addingSaturated(1) : nil
     }
 
     /// Runs the command path over frames [start, end); it only has work when
     /// `nextCommandFrame` made the batch one frame long.
+    ///
+    /// Before the codecs wake (`codecsAwake`, `LinkTiming.codecWakeFrames` after CRST exit)
+    /// the CORB still sends its verbs on the link, but no codec hears or answers them: the
+    /// verb's response never comes (a driver times it out).
     func runCommandRings(from start: UInt64, to end: UInt64) {
-        guard !inReset, end == start + 1 else { return }
+        guard !inReset, end &- start == 1 else { return }
         var wrote = false
         var busyAddress = -1
         // Responses arriving in this frame: the solicited one first.
@@ -98,8 +107,9 @@ extension HDAController {
                memory.isRAM(GuestAddress(base), length: UInt64(entries) * 4) {
                 values[table.corbrp] = values[table.corbrp] & ~0xFF | rp
                 let address = Int(verb >> 28)
-                if codecs.indices.contains(address), let codec = codecs[address], let response = codec.linkCommand(verb) {
-                    corb.inFlight = (address, response, start + 1)
+                if codecsAwake, codecs.indices.contains(address), let codec = codecs[address],
+                   let response = codec.linkCommand(verb) {
+                    corb.inFlight = (address, response, end)
                 }
             } else {
                 // The CORB is not RAM: memory error, the CORB DMA stops.

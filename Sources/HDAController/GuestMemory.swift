@@ -120,7 +120,9 @@ public final class GuestMemory {
     public func allocate(pages: Int, contiguous: Bool) throws(GuestMemoryError) -> [GuestAddress] {
         guard pages >= 0 else { throw .invalidPageCount(pages) }
         if pages == 0 { return [] }
-        if let limit = pageLimit, allocatedCount + pages > limit { throw .outOfMemory }
+        // Compared without adding, so a huge count cannot overflow; a limit at or below the
+        // allocated count (even a negative one) refuses everything without subtracting.
+        if let limit = pageLimit, limit <= allocatedCount || pages > limit - allocatedCount { throw .outOfMemory }
         guard pages <= freePages else { throw .outOfMemory }
         var chosen: [Int] = []
         chosen.reserveCapacity(pages)

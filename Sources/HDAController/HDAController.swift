@@ -149,21 +149,25 @@ public final class HDAController {
         switch spec.role {
         case .plain, .readOnly, .alias: break
         case .gctl: writeGCTL(old: old, lanes: lanes)
-        case .statests: break
-        case .intctl: updateInterrupts()
+        case .wakeen, .statests, .intctl: updateInterrupts()
         case .ssync: writeSSYNC(old: old)
         case .sdCTL(let n): writeCTL(n, old: old, lanes: lanes)
         case .sdSTS: updateInterrupts()
         case .sdLocked(let n):
-            let e = engines[n]
-            if e.running || e.srst.inReset { values[r] = old }
+            if descriptorLocked(n) { values[r] = old }
         case .sdFMT(let n):
-            let e = engines[n]
-            if e.running || e.srst.inReset { values[r] = old } else { updateFIFOS(n) }
+            if descriptorLocked(n) { values[r] = old } else { updateFIFOS(n) }
         case .corbwp, .corbrp, .corbctl, .corbsize, .corbBase, .rirbwp, .rintcnt, .rirbctl, .rirbsts, .rirbsize,
              .rirbBase:
             writeCommandRing(spec.role, register: r, old: old, value: value, lanes: lanes)
         }
+    }
+
+    /// CBL, LVI, FMT, BDPL and BDPU are read-only while RUN reads 1 (whether or not the
+    /// engine got FIFORDY: the fifoNeverReady fault leaves RUN at 1 with the engine idle)
+    /// and while SRST reads 1.
+    @inline(__always) func descriptorLocked(_ n: Int) -> Bool {
+        sdValue(n, .ctl) & StreamControl.run != 0 || engines[n].srst.inReset
     }
 
     @inline(__always) func sdValue(_ n: Int, _ reg: SDReg) -> UInt32 { values[table.sd(n, reg)] }
@@ -175,6 +179,8 @@ public final class HDAController {
     /// stopped, codecs reset, WALCLK cleared); writing 1 reads back 1 after the profile's
     /// `crstExitFrames` of link time, and the attached codecs appear in STATESTS
     /// `LinkTiming.codecWakeFrames` (25) frames later. Fault: CRST never completes.
+    /// FCNTRL = 1 out of reset flushes the stream FIFOs: the flush completes at once, so
+    /// FCNTRL reads back 0 and GSTS.FSTS (write 1 to clear) is set.
     func writeGCTL(old: UInt32, lanes: UInt32) {
         let crstWritten = lanes & GlobalControl.crst != 0
         let wantOut = values[table.gctl] & GlobalControl.crst != 0
@@ -185,7 +191,11 @@ public final class HDAController {
                 guard !crstRequested else { return }
                 crstRequested = true
                 if faults.crstNeverCompletes { return }
-                if profile.crstExitFrames == 0 { leaveReset() } else { crstExitAt = frame + profile.crstExitFrames }
+                if profile.crstExitFrames == 0 {
+                    leaveReset()
+                } else {
+                    crstExitAt = frame.addingSaturated(profile.crstExitFrames)
+                }
             } else {
                 crstRequested = false
                 crstExitAt = nil
@@ -196,7 +206,10 @@ public final class HDAController {
             enterReset()
             return
         }
-        values[table.gctl] &= ~GlobalControl.fcntrl   // flush completes at once
+        if values[table.gctl] & GlobalControl.fcntrl != 0 {   // FCNTRL written 1: the flush completes at once
+            values[table.gctl] &= ~GlobalControl.fcntrl
+            values[table.gsts] |= GlobalStatusBits.fsts
+        }
     }
 
     /// The one reset loop: every register to its reset value, every engine stopped.
@@ -218,7 +231,7 @@ public final class HDAController {
         crstExitAt = nil
         crstRequested = false
         values[table.gctl] |= GlobalControl.crst
-        codecWakeAt = frame + UInt64(LinkTiming.codecWakeFrames)
+        codecWakeAt = frame.addingSaturated(UInt64(LinkTiming.codecWakeFrames))
     }
 
     func wakeCodecs() {
@@ -238,7 +251,10 @@ public final class HDAController {
     public func attach(_ codec: any LinkCodec, at address: Int) -> Bool {
         guard codecs.indices.contains(address) else { return false }
         codecs[address] = codec
-        if codecsAwake { values[table.statests] |= 1 << UInt32(address) }
+        if codecsAwake {
+            values[table.statests] |= 1 << UInt32(address)
+            updateInterrupts()   // a state change: CIS when WAKEEN has the address
+        }
         return true
     }
 
@@ -255,9 +271,10 @@ public final class HDAController {
 
     // MARK: Interrupts
 
-    /// Recomputes INTSTS and the interrupt line (Azalia gates GIS by the enables, as the
-    /// design brief says). SIS n = BCIS & IOCE | FIFOE & FEIE |
-    /// DESE & DEIE; GIS = an SIS enabled by its SIE, or CIS with CIE; the line = GIE & GIS.
+    /// Recomputes INTSTS and the interrupt line. SIS n = BCIS & IOCE | FIFOE & FEIE |
+    /// DESE & DEIE; CIS as `controllerInterruptStatus` says. GIS is the OR of every SIS bit
+    /// and CIS, independent of SIE and CIE (Intel's INTSTS.GIS); the enables gate only the
+    /// line: GIE and (an SIS enabled by its SIE, or CIS with CIE).
     /// Also counts newly raised causes (`interruptCausesRaised`), so that
     /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
@@ -283,9 +300,10 @@ public final class HDAController {
         enabledCauses = (completion, fifo, descriptor)
         lastCIS = cis
         let intctl = values[table.intctl]
-        let gis = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
+        let gis = sis != 0 || cis
         values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)
-        let line = gis && intctl & InterruptBits.global != 0
+        let enabled = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
+        let line = enabled && intctl & InterruptBits.global != 0
         if line != interruptAsserted {
             interruptAsserted = line
             interruptLineChanged?(line)
@@ -294,7 +312,9 @@ public final class HDAController {
 
     // MARK: Stream descriptors
 
-    /// SDnFIFOS follows every SDnFMT write (and a DIR change) by the profile's FIFO rule.
+    /// SDnFIFOS follows every SDnFMT write, and on a bidirectional engine DIR whenever RUN
+    /// reads 0 (a DIR written while running shows once the engine stops), by the profile's
+    /// FIFO rule.
     func updateFIFOS(_ n: Int) {
         let e = engines[n]
         let output = e.kind == .output || (e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.dir != 0)
@@ -323,7 +343,7 @@ public final class HDAController {
                 } else if latency == 0 {
                     latchStreamReset(n)
                 } else {
-                    e.srst = .latchPending(frame + latency)
+                    e.srst = .latchPending(frame.addingSaturated(latency))
                 }
             case (.latchPending, false), (.latchNever, false):
                 e.srst = .idle
@@ -333,7 +353,7 @@ public final class HDAController {
                 } else if latency == 0 {
                     e.srst = .idle
                 } else {
-                    e.srst = .clearPending(frame + latency)
+                    e.srst = .clearPending(frame.addingSaturated(latency))
                 }
             case (.clearPending, true), (.clearNever, true):
                 e.srst = .latched
@@ -356,8 +376,9 @@ public final class HDAController {
         } else if wasRun && !isRun {
             stopRun(n)
         }
-        ctl = sdValue(n, .ctl)
-        if e.kind == .bidirectional && (old ^ ctl) & StreamControl.dir != 0 && !e.running { updateFIFOS(n) }
+        // FIFOS for the direction DIR now names, once RUN reads 0 (also right after a stop
+        // or a descriptor error); while RUN reads 1 it keeps the direction latched at RUN.
+        if e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.run == 0 { updateFIFOS(n) }
         updateInterrupts()
     }
 
@@ -520,7 +541,8 @@ public final class HDAController {
                 precondition(before + e.entryOffset == e.lpib, "entry position disagrees with LPIB")
                 precondition(e.gathered == 0 && e.scatterLeft == 0)
             }
-            if e.active { precondition(e.nextEvent > frame) }
+            // At the end of 64-bit time events saturate at UInt64.max and never come.
+            if e.active { precondition(e.nextEvent > frame || frame == .max) }
         }
         var copy = values
         let line = interruptAsserted
@@ -528,5 +550,14 @@ public final class HDAController {
         precondition(copy[table.intsts] == values[table.intsts] && line == interruptAsserted, "stale INTSTS")
         copy = []
         memory._checkInvariants()
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, saturating at `UInt64.max`: a latency that would end past the end of
+    /// 64-bit link time never completes instead of trapping.
+    @inline(__always) func addingSaturated(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

@@ -30,6 +30,8 @@ enum RegisterRole: Hashable {
     case plain
     case readOnly
     case gctl
+    /// WAKEEN and STATESTS: their AND is a CIS cause, so a write recomputes the interrupts.
+    case wakeen
     case statests
     case intctl
     case ssync
@@ -41,6 +43,12 @@ enum RegisterRole: Hashable {
     /// CBL, LVI, BDPL, BDPU: ignored while the engine runs.
     case sdLocked(Int)
     case sdFMT(Int)
+}
+
+/// GSTS bits (the vocabulary module names GCTL's bits, not GSTS's).
+enum GlobalStatusBits {
+    /// FSTS: a flush started by GCTL.FCNTRL has completed (write 1 to clear).
+    static let fsts: UInt32 = 1 << 1
 }
 
 /// One row of the register table.
@@ -68,7 +76,7 @@ struct RegisterTable {
     /// Index of the first descriptor register.
     var sdBase = 0
     // Global register indices.
-    var gcap = 0, gctl = 0, statests = 0, intctl = 0, intsts = 0, walclk = 0, ssync = 0
+    var gcap = 0, gctl = 0, wakeen = 0, statests = 0, gsts = 0, intctl = 0, intsts = 0, walclk = 0, ssync = 0
     var corblbase = 0, corbubase = 0, corbwp = 0, corbrp = 0, corbctl = 0, corbsts = 0, corbsize = 0
     var rirblbase = 0, rirbubase = 0, rirbwp = 0, rintcnt = 0, rirbctl = 0, rirbsts = 0, rirbsize = 0
     var dplbase = 0, dpubase = 0
@@ -103,9 +111,9 @@ struct RegisterTable {
         add("OUTPAY", HDARegister.outpay, 2, reset: UInt32(profile.outpay), .readOnly)
         add("INPAY", HDARegister.inpay, 2, reset: UInt32(profile.inpay), .readOnly)
         gctl = add("GCTL", HDARegister.gctl, 4, writable: GlobalControl.crst | GlobalControl.fcntrl | GlobalControl.unsol, .gctl)
-        add("WAKEEN", HDARegister.wakeen, 2, writable: sdiMask)
+        wakeen = add("WAKEEN", HDARegister.wakeen, 2, writable: sdiMask, .wakeen)
         statests = add("STATESTS", HDARegister.statests, 2, w1c: sdiMask, .statests)
-        add("GSTS", HDARegister.gsts, 2, w1c: 0x2)
+        gsts = add("GSTS", HDARegister.gsts, 2, w1c: GlobalStatusBits.fsts)
         add("OUTSTRMPAY", HDARegister.outstrmpay, 2, reset: UInt32(profile.outstrmpay), .readOnly)
         add("INSTRMPAY", HDARegister.instrmpay, 2, reset: UInt32(profile.instrmpay), .readOnly)
         intctl = add("INTCTL", HDARegister.intctl, 4,

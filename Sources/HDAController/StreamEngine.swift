@@ -143,10 +143,11 @@ final class StreamEngine {
     /// current entry (or the cyclic buffer) ends, or the first frame when a FIFO error is due.
     func computeNextEvent(now: UInt64) {
         guard active else { nextEvent = .max; return }
-        if fifoErrorPending { nextEvent = now + 1; return }
+        // Saturating: an event past the end of 64-bit time never comes.
+        if fifoErrorPending { nextEvent = now.addingSaturated(1); return }
         let remaining = min(entryLength[entry] - entryOffset, cbl - lpib)
         let blocks = (remaining + UInt64(blockBytes) - 1) / UInt64(blockBytes)
         let relative = now - runStart
-        nextEvent = runStart + cadence.frame(after: relative, carrying: blocks)
+        nextEvent = runStart.addingSaturated(cadence.frame(after: relative, carrying: blocks))
     }
 }

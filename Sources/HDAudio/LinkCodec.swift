@@ -21,6 +21,15 @@ public protocol LinkCodec: AnyObject {
     func linkCommand(_ verb: UInt32) -> UInt32?
 
     /// The next unsolicited response the codec wants to send (tag in bits 31:26), if any.
+    ///
+    /// The controller polls at batch boundaries (while GCTL.UNSOL is set and the codecs are
+    /// awake), and batches are sized from events it knows in advance. So a codec must queue
+    /// unsolicited responses only between the controller's `advance` calls (a jack change
+    /// from the host, for example) or from `linkCommand` (the command path moves time one
+    /// frame at a time): then the response takes the codec's SDI slot on the same frame
+    /// however time is batched. A response queued inside `linkReceive` or `linkTransmit`,
+    /// whose calls span many frames when time is batched, is still sent, but at the next
+    /// batch boundary, whose frame depends on the batching.
     func linkPollUnsolicited() -> UInt32?
 
     /// The link was reset (CRST): converters lose their stream and format settings.
