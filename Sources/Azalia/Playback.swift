@@ -49,7 +49,8 @@ public struct AudioPathOptions: Sendable {
     public var maxChunkFrames: UInt64 = 480
     /// The codec's address (its SDI line).
     public var codecAddress: UInt8 = 0
-    /// Where DDI calls, state changes, interrupts, notifications and positions are traced.
+    /// Where DDI calls, state changes, interrupts (every ISR run), notifications, refused
+    /// packets and positions are traced.
     public var trace: TraceRecorder?
     /// A fault to inject.
     public var fault: ConverterFault = .none
@@ -174,11 +175,13 @@ public struct AudioPathReport: Sendable, Hashable, Codable {
     public var verbs: Int
     /// How they travelled.
     public var verbPath: VerbPath
-    /// Packets a codec converter refused for a format mismatch.
+    /// Packets refused for a format mismatch: by a codec converter, or by the loopback
+    /// between the DAC and the ADC.
     public var codecFormatMismatches: Int
     /// Loopback latency in blocks (loopback only).
     public var latencyBlocks: Int?
-    /// Whether the output equals the input sample for sample (a real comparison).
+    /// Whether the output equals the input sample for sample (a real comparison) and no
+    /// packet was refused on the way (`codecFormatMismatches` is 0).
     public var bitExact: Bool
     /// The first block that differs, when not bit-exact.
     public var firstDifferentBlock: Int?
