@@ -453,7 +453,7 @@ final class PathRunner {
     ///
     /// Computed from the real step (after the buffers are allocated, the step is at most
     /// a quarter buffer), not from `maxChunkFrames`, which may be anything up to UInt64.max;
-    /// the arithmetic saturates all the same.
+    /// the step is clamped all the same, so the product never overflows.
     static func loopbackLatency(format: StreamFormat, stepFrames: UInt64) -> Int {
         let peak = (try? LinkCadence(format).peakBlocksPerFrame) ?? 4
         // Clamped far above any real step (a quarter of at most 1 MiB), so no product overflows.
