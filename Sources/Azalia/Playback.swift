@@ -49,7 +49,8 @@ public struct AudioPathOptions: Sendable {
     public var maxChunkFrames: UInt64 = 480
     /// The codec's address (its SDI line).
     public var codecAddress: UInt8 = 0
-    /// Where DDI calls, state changes, interrupts, notifications and positions are traced.
+    /// Where DDI calls, state changes, interrupts (every ISR run), notifications, refused
+    /// packets and positions are traced.
     public var trace: TraceRecorder?
     /// A fault to inject.
     public var fault: ConverterFault = .none
@@ -174,11 +175,13 @@ public struct AudioPathReport: Sendable, Hashable, Codable {
     public var verbs: Int
     /// How they travelled.
     public var verbPath: VerbPath
-    /// Packets a codec converter refused for a format mismatch.
+    /// Packets refused for a format mismatch: by a codec converter, or by the loopback
+    /// between the DAC and the ADC.
     public var codecFormatMismatches: Int
     /// Loopback latency in blocks (loopback only).
     public var latencyBlocks: Int?
-    /// Whether the output equals the input sample for sample (a real comparison).
+    /// Whether the output equals the input sample for sample (a real comparison) and no
+    /// packet was refused on the way (`codecFormatMismatches` is 0).
     public var bitExact: Bool
     /// The first block that differs, when not bit-exact.
     public var firstDifferentBlock: Int?
@@ -214,7 +217,8 @@ public enum AudioPath {
         codec.setSink(sink, dac: 0)
         let runner = try PathRunner(profile: profile, codec: codec, options: options)
         let report = try runner.run(format: stream, render: memory, captureBlocks: nil, progress: progress)
-        let out = sink.data
+        // The DAC received the layout the engine moved (SDnFMT's natural containers).
+        let out = PathRunner.clientLayout(sink.data, format: stream)
         return try finish(report: report, stream: stream, file: file, outMemory: out, expectedMemory: memory, latency: nil)
     }
 
@@ -246,13 +250,16 @@ public enum AudioPath {
         let memory = Array(signal.prefix(blocks * format.blockBytes))
         let expected: [UInt8]
         do { expected = try SampleConversion.linkMasked(memory, stream: format) } catch { throw .wav(error) }
-        let latency = PathRunner.loopbackLatency(format: format, options: options)
+        // The loopback carries what the link carries: the natural layout of the valid bits.
+        // Its latency is set by the run once the buffers, and so the step, are known.
         let codec = VirtualCodec(address: options.codecAddress)
-        let delay = DelayLine(format: format, delayBlocks: latency)
+        let delay = DelayLine(format: format.dmaFormat, delayBlocks: 0)
         codec.setSink(delay, dac: 0)
         codec.setSource(delay, adc: 0)
         let runner = try PathRunner(profile: profile, codec: codec, options: options)
-        let report = try runner.run(format: format, render: memory, captureBlocks: blocks + latency, progress: progress)
+        runner.loopback = delay
+        let report = try runner.run(format: format, render: memory, captureBlocks: blocks, progress: progress)
+        let latency = runner.latencyBlocks
         let captured = runner.captured
         let skip = min(captured.count, latency * format.blockBytes)
         let wav = WAVFormat(format)
@@ -288,12 +295,19 @@ public enum AudioPath {
                        expectedMemory: [UInt8], latency: Int?) throws(AudioPathError) -> AudioPathResult {
         var r = report
         let bb = stream.blockBytes
-        r.bitExact = outMemory == expectedMemory
-        if !r.bitExact {
+        // Bit-exact needs equal bytes AND no packet refused by a converter (or the loopback):
+        // a refused packet's samples never reached the output, and equal bytes then only
+        // mean that the signal was silence where it was refused (a one-block sine is).
+        let sameBytes = outMemory == expectedMemory
+        r.bitExact = sameBytes && r.codecFormatMismatches == 0
+        if !sameBytes {
             let n = min(outMemory.count, expectedMemory.count)
             var first = n / bb
             for i in 0..<n where outMemory[i] != expectedMemory[i] { first = i / bb; break }
             r.firstDifferentBlock = first
+        } else if !r.bitExact {
+            // No byte differs, yet packets were refused: no block can be vouched for.
+            r.firstDifferentBlock = 0
         }
         r.latencyBlocks = latency
         let wavData: [UInt8]
@@ -353,7 +367,10 @@ enum DmaRegion {
 /// One stream of a run: its engine, its buffer, and where the client stands in it.
 final class StreamRun {
     let direction: StreamDirection
+    /// The format the client gave the DDI (its container may be wider than the natural one).
     let format: StreamFormat
+    /// The layout of the bytes in the DMA buffer: `format.dmaFormat`.
+    let dma: StreamFormat
     let allocation: DmaEngineAllocation
     let summary: EngineSummary
     var region: DmaRegion = .contiguous(0, 0)
@@ -379,6 +396,7 @@ final class StreamRun {
     init(direction: StreamDirection, format: StreamFormat, allocation: DmaEngineAllocation, summary: EngineSummary) {
         self.direction = direction
         self.format = format
+        dma = format.dmaFormat
         self.allocation = allocation
         self.summary = summary
     }
@@ -397,21 +415,63 @@ final class PathRunner {
     var leadingSteps: [UInt64] = []
     private var render: [UInt8] = []
     private var silence: [UInt8] = []
+    /// A loopback between the codec's DAC and ADC: the run sets its latency from the real
+    /// step once the buffers are allocated, records that much longer, and adds the packets
+    /// it refused to the report's `codecFormatMismatches`.
+    var loopback: DelayLine?
+    /// The latency the run gave `loopback`, in blocks (0 without one).
+    private(set) var latencyBlocks = 0
+    /// Maps converter packets to engine timelines for the codec's trace events.
+    private let codecTrace = CodecTraceBridge()
 
     init(profile: ControllerProfile, codec: sending VirtualCodec, options: AudioPathOptions) throws(AudioPathError) {
         self.options = options
         trace = options.trace
+        if let trace = options.trace {
+            // Refused packets (and unsolicited responses) appear on the trace: a refused packet
+            // as an instant on its engine's timeline at the packet's frame.
+            let bridge = codecTrace
+            codec.trace = { event in bridge.record(event, to: trace) }
+        }
         do {
             system = try AzaliaSystem(profile: profile, codecs: [Int(options.codecAddress): codec])
         } catch {
             throw .system(error)
         }
+        if let trace = options.trace {
+            // Every ISR run, whichever interface is open, on the controller's timeline.
+            trace.nameThread(TraceRecorder.controllerThread, "controller (interrupts)")
+            system.platform.observeInterrupts { d in
+                trace.instant("interrupt", category: "interrupt", frame: d.frame, tid: TraceRecorder.controllerThread,
+                              args: ["INTSTS": .string(d.intsts.hexLiteral), "claimed": .string(d.claimed ? "true" : "false")])
+            }
+        }
     }
 
-    /// The loopback latency: at least the most blocks one step of link time can carry.
-    static func loopbackLatency(format: StreamFormat, options: AudioPathOptions) -> Int {
+    /// The loopback latency for a step of `stepFrames` link frames: at least the most
+    /// blocks one step can carry, (step + 2) x the peak blocks per frame.
+    ///
+    /// Computed from the real step (after the buffers are allocated, the step is at most
+    /// a quarter buffer), not from `maxChunkFrames`, which may be anything up to UInt64.max;
+    /// the step is clamped all the same, so the product never overflows.
+    static func loopbackLatency(format: StreamFormat, stepFrames: UInt64) -> Int {
         let peak = (try? LinkCadence(format).peakBlocksPerFrame) ?? 4
-        return Int(max(1, options.maxChunkFrames) + 2) * peak
+        // Clamped far above any real step (a quarter of at most 1 MiB), so no product overflows.
+        let step = Int(min(max(1, stepFrames), 1 << 32))
+        return (step + 2) * peak
+    }
+
+    /// Converts bytes in the DMA layout of `format` (`format.dmaFormat`) to `format`'s own
+    /// memory layout (whole blocks; the same bytes when the two agree).
+    static func clientLayout(_ data: [UInt8], format: StreamFormat) -> [UInt8] {
+        guard format.dmaFormat != format, let from = PCMLayout.memory(format.dmaFormat), let to = PCMLayout.memory(format) else { return data }
+        return PCMLayout.convert(data, from: from, to: to)
+    }
+
+    /// Converts bytes in `format`'s memory layout to its DMA layout (`format.dmaFormat`).
+    static func dmaLayout(_ data: [UInt8], format: StreamFormat) -> [UInt8] {
+        guard format.dmaFormat != format, let from = PCMLayout.memory(format), let to = PCMLayout.memory(format.dmaFormat) else { return data }
+        return PCMLayout.convert(data, from: from, to: to)
     }
 
     // MARK: tracing
@@ -446,7 +506,16 @@ final class PathRunner {
     func run(format: StreamFormat, render: [UInt8]?, captureBlocks: Int?,
              progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> AudioPathReport {
         guard format.isValid else { throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))") }
-        self.render = render ?? []
+        // **Decision** (containers wider than the natural one, e.g. 16in32, 8in16, 8in32):
+        // the DDI accepts them, but SDnFMT has no container field (BITS implies it: 8 in 8,
+        // 16 in 16, 20/24/32 in 32), so the engine moves the natural containers of the valid
+        // bits. The function driver therefore converts the client's samples to that natural
+        // layout before writing the DMA buffer, and recorded samples back to the client's
+        // layout after copying them out: such formats run bit-exact (only the valid bits
+        // travel on the link either way). Positions and sizes below are DMA bytes.
+        let dma = format.dmaFormat
+        self.render = Self.dmaLayout(render ?? [], format: format)
+        captured = []
         trace?.nameThread(TraceRecorder.ddiThread, "DDI (function driver)")
         let address = Int(options.codecAddress)
         let iface: OpenInterface
@@ -485,12 +554,13 @@ final class PathRunner {
         }
         if let captureBlocks {
             let s = try allocate(.capture, format: format, iface: iface)
-            s.target = captureBlocks * bb
+            s.target = captureBlocks * dma.blockBytes
             s.node = adc
             s.pin = topology.inputPins[adc]
             streams.append(s)
         }
         for s in streams { try allocateBuffer(s, iface: iface) }
+        for s in streams { codecTrace.register(output: s.direction == .render, tag: s.streamId, engine: s.summary.index) }
 
         // Program the converters with what the bus returned.
         for s in streams {
@@ -509,18 +579,27 @@ final class PathRunner {
         // Prefill render buffers: the whole buffer ahead of the engine.
         for s in streams where s.direction == .render { try fill(s, upTo: s.size) }
 
+        let chunk = chunkFrames(streams)
+        if let loopback {
+            // The latency covers the most blocks one step carries (from the real step, known
+            // now that the buffers are); the capture records that much more.
+            latencyBlocks = Self.loopbackLatency(format: dma, stepFrames: chunk)
+            loopback.prime(delayBlocks: latencyBlocks)
+            for s in streams where s.direction == .capture { s.target += latencyBlocks * dma.blockBytes }
+        }
+
         try setState(.stop, streams, iface)
         try setState(.run, streams, iface)
         let runStart = system.frame
         let clock = ContinuousClock()
         let began = clock.now
-        let chunk = chunkFrames(streams)
         let limit = frameLimit(streams)
         let total = streams.reduce(0) { $0 + $1.target }
         while !streams.allSatisfy(\.done) {
             guard system.frame - runStart <= limit else {
                 throw .stalled("the streams did not finish within \(limit) link frames")
             }
+            codecTrace.frame = system.frame
             system.advance(frames: leadingSteps.isEmpty ? chunk : min(chunk, leadingSteps.removeFirst()))
             for s in streams { try service(s) }
             progress?(AudioProgress(done: streams.reduce(0) { $0 + min($1.target, $1.direction == .render ? $1.moved : $1.client) },
@@ -537,7 +616,10 @@ final class PathRunner {
         for s in streams {
             try ddi("FreeDmaEngine", engineArgs(s)) { () throws(NTStatus) in try iface.common.freeDmaEngine(s.allocation.handle) }
         }
+        // Packets refused: by the codec's converters, and by the loopback between them.
         let mismatches = system.platform.withController { c -> Int in (c.codec(at: address) as? VirtualCodec)?.formatMismatchCount ?? 0 }
+            + (loopback?.formatMismatches ?? 0)
+        captured = Self.clientLayout(captured, format: format)
         let seconds = Double(frames) / Double(LinkTiming.framesPerSecond)
         let c = wall.components
         let wallSeconds = max(1e-9, Double(c.seconds) + Double(c.attoseconds) / 1e18)
@@ -705,7 +787,7 @@ final class PathRunner {
         var chunk = max(1, options.maxChunkFrames)
         for s in streams {
             let peak = UInt64((try? LinkCadence(s.format).peakBlocksPerFrame) ?? 4)
-            let blocks = UInt64(s.size / s.format.blockBytes)
+            let blocks = UInt64(s.size / s.dma.blockBytes)
             chunk = min(chunk, max(1, blocks / peak / 4))
         }
         return chunk
@@ -715,7 +797,7 @@ final class PathRunner {
     private func frameLimit(_ streams: [StreamRun]) -> UInt64 {
         var need: UInt64 = 0
         for s in streams {
-            let blocks = UInt64((s.target + s.size) / s.format.blockBytes + 1)
+            let blocks = UInt64((s.target + s.size) / s.dma.blockBytes + 1)
             need = max(need, blocks * LinkTiming.framesPerSecond / UInt64(s.format.sampleRate) + 1)
         }
         return 2 * need + LinkTiming.framesPerSecond
@@ -768,12 +850,12 @@ final class PathRunner {
             let n = min(end - s.client, s.size - offset)
             var bytes: [UInt8]
             if s.client >= render.count {
-                bytes = silenceBytes(s.format, count: n)
+                bytes = silenceBytes(s.dma, count: n)
             } else if s.client + n <= render.count {
                 bytes = Array(render[s.client..<(s.client + n)])
             } else {
                 bytes = Array(render[s.client...])
-                bytes += silenceBytes(s.format, count: n - bytes.count)
+                bytes += silenceBytes(s.dma, count: n - bytes.count)
             }
             var at = 0
             for piece in s.region.pieces(offset..<(offset + n)) {
@@ -818,3 +900,57 @@ func lcm(_ a: Int, _ b: Int) -> Int {
     return a / gcd(a, b) * b
 }
 
+
+extension StreamFormat {
+    /// The layout the engine moves for this format: the same rate, valid bits and channels
+    /// in the natural container of the valid bits (SDnFMT's BITS implies the container:
+    /// 8 in 8, 16 in 16, 20, 24 and 32 in 32).
+    var dmaFormat: StreamFormat {
+        var f = self
+        f.containerSize = StreamFormat.container(forBits: validBitsPerSample)
+        return f
+    }
+}
+
+/// Turns the codec's trace events into trace instants: a refused packet on the timeline
+/// of the engine whose stream it belongs to (by direction and tag), at the packet's frame;
+/// an unsolicited response on the controller's timeline.
+///
+/// Sendable: its state is a `Mutex` and an `Atomic`. The codec calls `record` inside the
+/// controller's lock, so it never touches the platform; unsolicited responses carry no
+/// frame and are stamped with `frame`, the frame at the start of the path's current step.
+final class CodecTraceBridge: Sendable {
+    private struct Key: Hashable { var output: Bool; var tag: UInt8 }
+    private let engines = Mutex<[Key: Int]>([:])
+    private let lastFrame = Atomic<UInt64>(0)
+
+    /// The frame at the start of the path's current step.
+    var frame: UInt64 {
+        get { lastFrame.load(ordering: .relaxed) }
+        set { lastFrame.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Notes which engine carries the stream of a direction and tag.
+    func register(output: Bool, tag: UInt8, engine: Int) {
+        engines.withLock { $0[Key(output: output, tag: tag)] = engine }
+    }
+
+    /// Records one codec event on `trace` (verbs are traced by the path itself).
+    func record(_ event: CodecTraceEvent, to trace: TraceRecorder) {
+        switch event {
+        case .verb:
+            break
+        case .mismatch(let m):
+            let engine = engines.withLock { $0[Key(output: m.isOutput, tag: m.tag)] }
+            trace.instant("format mismatch", category: "codec",
+                          frame: m.frame, tid: engine.map(TraceRecorder.engineThread) ?? TraceRecorder.controllerThread,
+                          args: ["converter": .string(m.isOutput ? "DAC" : "ADC"), "node": .number(Double(m.node)),
+                                 "tag": .number(Double(m.tag)), "blocks": .number(Double(m.blocks)),
+                                 "converterFormat": .string(m.converterFormat.rawValue.hexLiteral),
+                                 "streamFormat": .string(m.streamFormat.rawValue.hexLiteral), "fault": .string("\(m.fault)")])
+        case .unsolicited(let node, let response):
+            trace.instant("unsolicited response", category: "codec", frame: frame, tid: TraceRecorder.controllerThread,
+                          args: ["node": .number(Double(node)), "response": .string(response.hexLiteral)])
+        }
+    }
+}

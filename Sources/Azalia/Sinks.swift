@@ -60,54 +60,87 @@ public final class RecordingSink: SampleSink, Sendable {
 /// by an amount that depends on how time was batched. A latency of at least the largest
 /// batch keeps the FIFO from running dry, and the captured stream is then exactly the
 /// rendered one, `delayBlocks` later, however time is batched.
-public final class DelayLine: SampleSink, SampleSource {
+///
+/// Packets in another format than `format` are dropped (DAC side) or answered with
+/// silence (ADC side) and counted in `formatMismatches`, which the path adds to its
+/// report's `codecFormatMismatches`.
+///
+/// Sendable: its state lives in a `Mutex`, so the path can set the latency once the
+/// buffers are allocated (`prime(delayBlocks:)`) and read the counts after the run.
+public final class DelayLine: SampleSink, SampleSource, Sendable {
+    private struct State {
+        var queue: [UInt8] = []
+        var head = 0
+        var delayBlocks = 0
+        var underrunBlocks = 0
+        var formatMismatches = 0
+    }
+
     /// The format the loopback carries.
     public let format: StreamFormat
-    /// The latency in blocks.
-    public let delayBlocks: Int
-    private var queue: [UInt8]
-    private var head = 0
-    /// Blocks of silence handed out because the FIFO ran dry (0 when the latency suffices).
-    public private(set) var underrunBlocks = 0
-    /// Packets dropped or silenced because their format was not `format`.
-    public private(set) var formatMismatches = 0
+    private let state = Mutex(State())
 
     /// A loopback of `format` with `delayBlocks` blocks of latency.
     public init(format: StreamFormat, delayBlocks: Int) {
         self.format = format
-        self.delayBlocks = max(0, delayBlocks)
-        queue = [UInt8](repeating: 0, count: self.delayBlocks * format.blockBytes)
+        prime(delayBlocks: delayBlocks)
+    }
+
+    /// Empties the FIFO and fills it with `delayBlocks` blocks of silence (the latency);
+    /// called before the stream starts.
+    public func prime(delayBlocks: Int) {
+        let delay = max(0, delayBlocks)
+        var queue = [UInt8](repeating: 0, count: delay * format.blockBytes)
         if let layout = PCMLayout.memory(format) {
-            queue.withUnsafeMutableBytes { layout.fillSilence($0, blocks: self.delayBlocks) }
+            queue.withUnsafeMutableBytes { layout.fillSilence($0, blocks: delay) }
+        }
+        state.withLock { s in
+            s.queue = queue
+            s.head = 0
+            s.delayBlocks = delay
         }
     }
 
+    /// The latency in blocks.
+    public var delayBlocks: Int { state.withLock { $0.delayBlocks } }
+    /// Blocks of silence handed out because the FIFO ran dry (0 when the latency suffices).
+    public var underrunBlocks: Int { state.withLock { $0.underrunBlocks } }
+    /// Packets dropped or silenced because their format was not `format`.
+    public var formatMismatches: Int { state.withLock { $0.formatMismatches } }
+
     /// Queues what the DAC plays.
     public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
-        guard incoming == format else { formatMismatches += 1; return }
-        let blocks = min(wanted, src.count / format.blockBytes)
-        guard blocks > 0 else { return }
-        if head > 0, head >= queue.count / 2 { queue.removeFirst(head); head = 0 }
-        queue.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[0..<blocks * format.blockBytes]))
+        let format = self.format
+        state.withLock { s in
+            guard incoming == format else { s.formatMismatches += 1; return }
+            let blocks = min(wanted, src.count / format.blockBytes)
+            guard blocks > 0 else { return }
+            if s.head > 0, s.head >= s.queue.count / 2 { s.queue.removeFirst(s.head); s.head = 0 }
+            s.queue.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[0..<blocks * format.blockBytes]))
+        }
     }
 
     /// Hands the oldest queued blocks to the ADC, then silence if the FIFO runs dry.
     public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format asked: StreamFormat) -> Int {
         guard let out = PCMLayout.memory(asked) else { return 0 }
         let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
-        guard asked == format else {
-            formatMismatches += 1
-            out.fillSilence(dst, blocks: blocks)
-            return 0
+        let format = self.format
+        return state.withLock { s in
+            guard asked == format else {
+                s.formatMismatches += 1
+                out.fillSilence(dst, blocks: blocks)
+                return 0
+            }
+            let bb = format.blockBytes
+            let n = min(blocks, (s.queue.count - s.head) / bb)
+            let head = s.head
+            s.queue.withUnsafeBytes { q in
+                dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: q[head..<(head + n * bb)]))
+            }
+            s.head += n * bb
+            out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * bb)...]), blocks: blocks - n)
+            s.underrunBlocks += blocks - n
+            return n
         }
-        let bb = format.blockBytes
-        let n = min(blocks, (queue.count - head) / bb)
-        queue.withUnsafeBytes { q in
-            dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: q[head..<(head + n * bb)]))
-        }
-        head += n * bb
-        out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * bb)...]), blocks: blocks - n)
-        underrunBlocks += blocks - n
-        return n
     }
 }

@@ -4,7 +4,8 @@ import Synchronization
 /// Records events in the Chrome trace event format (opens in Perfetto or chrome://tracing).
 ///
 /// Timestamps are link time: frame k is at k x 20.833 us. Each engine gets its own
-/// timeline (a thread id), the DDI its own, and positions are counters.
+/// timeline (a thread id), the DDI its own, the controller its own (every ISR run, and
+/// unsolicited responses), and positions are counters.
 public final class TraceRecorder: Sendable {
     /// One trace event as the format defines it.
     public struct Event: Sendable, Encodable, Equatable {

@@ -30,6 +30,7 @@ public final class VirtualPlatform: HDAPlatform {
 
     private let machine: Mutex<Machine>
     private let connection = Mutex<Connection?>(nil)
+    private let interruptObserver = Mutex<(@Sendable (InterruptDelivery) -> Void)?>(nil)
     /// Serialises ISR calls, like an interrupt spin lock.
     private let interruptLock = Mutex<Int>(0)
     /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
@@ -155,12 +156,18 @@ public final class VirtualPlatform: HDAPlatform {
             missedDelivery.store(true, ordering: .relaxed)
             return
         }
+        let observer = interruptObserver.withLock { $0 }
         while machine.withLock({ $0.controller.interruptAsserted }) {
             missedDelivery.store(false, ordering: .relaxed)
+            // What the ISR is about to see (read only when someone observes).
+            let seen = observer == nil ? nil : machine.withLock { m in
+                (m.controller.frame, m.controller.read32(HDARegister.intsts))
+            }
             let claimed = interruptLock.withLock { _ in
                 withIRQL(.dirql) { c.isr() }
             }
             if claimed { withIRQL(.dispatch) { c.deferred() } }
+            if let observer, let seen { observer(InterruptDelivery(frame: seen.0, intsts: seen.1, claimed: claimed)) }
             // Again only when the ISR itself moved time and so masked a new interrupt.
             guard missedDelivery.load(ordering: .relaxed) else { return }
         }
@@ -169,6 +176,13 @@ public final class VirtualPlatform: HDAPlatform {
     /// Connects the ISR and its DPC.
     public func connectInterrupt(_ isr: @escaping @Sendable () -> Bool, deferred: @escaping @Sendable () -> Void) {
         connection.withLock { $0 = Connection(isr: isr, deferred: deferred) }
+    }
+
+    /// Installs (or, with nil, removes) an observer told of every ISR run, after the ISR
+    /// (and its DPC, when claimed) returned, outside every lock: for traces. Additive: the
+    /// bus driver does not see it, and delivery is unchanged.
+    public func observeInterrupts(_ observer: (@Sendable (InterruptDelivery) -> Void)?) {
+        interruptObserver.withLock { $0 = observer }
     }
 
     /// The calling thread's (task's) IRQL.
@@ -197,4 +211,15 @@ public final class VirtualPlatform: HDAPlatform {
     public func withController<R, E: Error>(_ body: (HDAController) throws(E) -> sending R) throws(E) -> sending R {
         try machine.withLock { (m: inout Machine) throws(E) -> sending R in try body(m.controller) }
     }
+}
+
+/// One delivery of the controller's interrupt to the connected ISR, as an observer of
+/// `VirtualPlatform` sees it.
+public struct InterruptDelivery: Sendable, Hashable {
+    /// The link frame at which the ISR ran.
+    public var frame: UInt64
+    /// INTSTS just before the ISR ran (bit 31 GIS, 30 CIS, bit n stream n).
+    public var intsts: UInt32
+    /// Whether the ISR claimed the interrupt (and so its DPC ran).
+    public var claimed: Bool
 }

@@ -23,8 +23,7 @@ struct PathCLIReviewTests {
 
     // MARK: The bit-exact claim
 
-    @Test("The demo's bit-exact 'yes' needs the codec to have passed the audio: an ADC that refused every packet is a failure",
-          .disabled("bug: finish() compares bytes only; one block of a sine is silence, so a refused ADC's silence 'matches' and the demo exits 0"))
+    @Test("The demo's bit-exact 'yes' needs the codec to have passed the audio: an ADC that refused every packet is a failure")
     func demoYesDespiteRefusedPackets() throws {
         // 1 block of the test signal: sin(0) = 0 on every channel, i.e. silence.
         let run = try azalia("demo", "--seconds", "0.00002", "--fault", "adc-format", "--json")
@@ -35,8 +34,7 @@ struct PathCLIReviewTests {
         #expect(path["bitExact"] as? Bool == false)
     }
 
-    @Test("Record: a recording the ADC refused (format mismatch) is not reported bit-exact, even when the source is silence",
-          .disabled("bug: AudioPath.finish sets bitExact from a byte comparison only, ignoring codecFormatMismatches"))
+    @Test("Record: a recording the ADC refused (format mismatch) is not reported bit-exact, even when the source is silence")
     func recordSilenceThroughRefusingADC() throws {
         let wav = WAVFile(format: WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16), data: [UInt8](repeating: 0, count: 4 * 960))
         var options = AudioPathOptions()
@@ -54,7 +52,6 @@ struct PathCLIReviewTests {
     }
 
     @Test("A --format the DDI accepts with a container wider than SDnFMT's (16in32, 8in16, 8in32) runs bit-exact or is refused up front",
-          .disabled("bug: the path DMAs the client's wide containers but the engine moves SDnFMT's natural ones; the DelayLine drops every packet and the report says 0 refused"),
           arguments: ["48000/16in32/2", "48000/8in16/2", "48000/8in32/2"])
     func wideContainerDemo(_ format: String) throws {
         let run = try azalia("demo", "--format", format, "--seconds", "0.05", "--json")
@@ -68,8 +65,7 @@ struct PathCLIReviewTests {
         }
     }
 
-    @Test("Packets a loopback drops for a format mismatch are counted in the report, not hidden",
-          .disabled("bug: DelayLine.formatMismatches is never added to codecFormatMismatches; a 16in32 loopback reports 0 refusals with silence captured"))
+    @Test("Packets a loopback drops for a format mismatch are counted in the report, not hidden")
     func delayLineDropsReported() throws {
         let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 32, numberOfChannels: 2)
         let result = try AudioPath.loopback(signal: AudioPath.testSignal(format: format, blocks: 960), format: format)
@@ -102,8 +98,7 @@ struct PathCLIReviewTests {
         #expect((refused?["args"] as? [String: Any])?["status"] as? String == "STATUS_BUFFER_TOO_SMALL")
     }
 
-    @Test("A converter format mismatch is visible in the --trace file (issue 6: counted, and visible in traces)",
-          .disabled("bug: PathRunner never connects VirtualCodec.trace to the TraceRecorder; refused packets appear only as a count"))
+    @Test("A converter format mismatch is visible in the --trace file (issue 6: counted, and visible in traces)")
     func traceShowsMismatch() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -115,8 +110,7 @@ struct PathCLIReviewTests {
         #expect(events.contains { (($0["name"] as? String ?? "") + ($0["cat"] as? String ?? "")).lowercased().contains("mismatch") })
     }
 
-    @Test("The demo's (V2) trace shows the controller's interrupts, not only the notifications they signal (issue 7)",
-          .disabled("bug: interrupts are traced only from the BDL ISR; with V2 and BASE no interrupt event is recorded (controllerThread is unused)"))
+    @Test("The demo's (V2) trace shows the controller's interrupts, not only the notifications they signal (issue 7)")
     func v2TraceHasInterrupts() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -281,8 +275,7 @@ struct PathCLIReviewTests {
         #expect(throws: AudioPathError.self) { try AudioPath.play(wav, options: options) }
     }
 
-    @Test("A huge maxChunkFrames does not trap the loopback (the step is capped at a quarter buffer anyway)",
-          .disabled("bug: loopbackLatency computes Int(max(1, maxChunkFrames) + 2) * peak, which overflows and traps"))
+    @Test("A huge maxChunkFrames does not trap the loopback (the step is capped at a quarter buffer anyway)")
     func hugeChunk() throws {
         let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
         var options = AudioPathOptions()
