@@ -92,14 +92,14 @@ struct DemoCommand: ParsableCommand {
                 if r.bitExact {
                     print("Captured == rendered: yes, bit for bit (\(r.blocks) blocks compared)")
                 } else {
-                    print("Captured == rendered: NO, first difference at block \(r.firstDifferentBlock ?? 0)")
+                    print("Captured == rendered: NO, \(differenceSummary(r))")
                 }
                 print(speedLine(r))
                 if let out { print("Captured audio written to \(out)") }
                 if let t = path.trace { print("Trace written to \(t)") }
             }
             if !r.bitExact {
-                throw CLIFailure("the captured audio differs from the rendered audio (first difference at block \(r.firstDifferentBlock ?? 0))")
+                throw CLIFailure("the captured audio differs from the rendered audio (\(differenceSummary(r)))")
             }
         }
     }

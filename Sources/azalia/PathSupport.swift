@@ -137,3 +137,14 @@ func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeat
 func decimal(_ v: Double) -> String {
     v >= 100 ? String(Int(v.rounded())) : String(format: "%.3g", v)
 }
+
+/// Why a run is not bit-exact, in words: the first block that differs, and the packets the
+/// codec refused for a format mismatch (a refused packet is never vouched for).
+func differenceSummary(_ r: AudioPathReport) -> String {
+    var parts: [String] = []
+    if let block = r.firstDifferentBlock { parts.append("first difference at block \(block)") }
+    if r.codecFormatMismatches > 0 {
+        parts.append("the codec refused \(r.codecFormatMismatches) packet\(r.codecFormatMismatches == 1 ? "" : "s") for a format mismatch")
+    }
+    return parts.isEmpty ? "differs" : parts.joined(separator: "; ")
+}

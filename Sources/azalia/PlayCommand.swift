@@ -54,13 +54,13 @@ struct PlayCommand: ParsableCommand {
             } else {
                 print("Played \(input): \(wav.format), \(r.blocks) blocks as \(r.format) on \(r.profile), \(r.interface.rawValue.uppercased()) interface")
                 printPath(r)
-                print("Sink == input: \(r.bitExact ? "yes, sample for sample" : "NO, first difference at block \(r.firstDifferentBlock ?? 0)")")
+                print("Sink == input: \(r.bitExact ? "yes, sample for sample" : "NO, \(differenceSummary(r))")")
                 print(speedLine(r))
                 if let out { print("Written to \(out)") }
                 if let t = path.trace { print("Trace written to \(t)") }
             }
             if !r.bitExact {
-                throw CLIFailure("the DAC received audio that differs from \(input) (first difference at block \(r.firstDifferentBlock ?? 0))")
+                throw CLIFailure("the DAC received audio that differs from \(input) (\(differenceSummary(r)))")
             }
         }
     }

@@ -53,12 +53,12 @@ struct RecordCommand: ParsableCommand {
             } else {
                 print("Recorded \(out) from \(from): \(wav.format), \(r.blocks) blocks as \(r.format) on \(r.profile), \(r.interface.rawValue.uppercased()) interface")
                 printPath(r)
-                print("Recording == source: \(r.bitExact ? "yes, sample for sample" : "NO, first difference at block \(r.firstDifferentBlock ?? 0)")")
+                print("Recording == source: \(r.bitExact ? "yes, sample for sample" : "NO, \(differenceSummary(r))")")
                 print(speedLine(r))
                 if let t = path.trace { print("Trace written to \(t)") }
             }
             if !r.bitExact {
-                throw CLIFailure("the recording differs from \(from) (first difference at block \(r.firstDifferentBlock ?? 0))")
+                throw CLIFailure("the recording differs from \(from) (\(differenceSummary(r)))")
             }
         }
     }
