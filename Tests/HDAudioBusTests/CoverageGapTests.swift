@@ -9,11 +9,7 @@ import Testing
 struct CoverageGapTests {
     @Test("SetDmaEngineState(Run) whose FIFO never becomes ready is STATUS_DEVICE_NOT_READY; the engine is left stopped")
     func runHandshakeFails() throws {
-        let system = try makeSystem(.ich6)
-        let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let h = try StateTests.engine(client)
-        let index = try #require(system.engineIndex(tag: 1, .render))
-        try client.setDmaEngineState(.stop, handles: [h])
+        let (system, client, h, index) = try StateTests.stoppedEngine()
         system.setFaults(FaultInjection(fifoNeverReady: [index]))
         expectStatus(.deviceNotReady) { try client.setDmaEngineState(.run, handles: [h]) }
         #expect(!system.control(index).run)
@@ -34,11 +30,7 @@ struct CoverageGapTests {
 
     @Test("SetDmaEngineState(Stop) whose RUN never reads back 0 is STATUS_DEVICE_NOT_READY")
     func stopHandshakeFails() throws {
-        let system = try makeSystem(.ich6)
-        let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let h = try StateTests.engine(client)
-        let index = try #require(system.engineIndex(tag: 1, .render))
-        try client.setDmaEngineState(.stop, handles: [h])
+        let (system, client, h, index) = try StateTests.stoppedEngine()
         try client.setDmaEngineState(.run, handles: [h])
         system.setFaults(FaultInjection(runNeverClears: [index]))
         expectStatus(.deviceNotReady) { try client.setDmaEngineState(.stop, handles: [h]) }
@@ -80,11 +72,7 @@ struct CoverageGapTests {
 
     @Test("After a Reset that timed out, Run is STATUS_DEVICE_NOT_READY until a Reset succeeds; then the engine runs")
     func runRefusedUntilResetSucceeds() throws {
-        let system = try makeSystem(.ich6)
-        let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let h = try StateTests.engine(client)
-        let index = try #require(system.engineIndex(tag: 1, .render))
-        try client.setDmaEngineState(.stop, handles: [h])
+        let (system, client, h, index) = try StateTests.stoppedEngine()
         system.setFaults(FaultInjection(srstNeverLatches: [index]))
         expectStatus(.deviceNotReady) { try client.setDmaEngineState(.reset, handles: [h]) }
         system.setFaults(FaultInjection())

@@ -13,6 +13,17 @@ struct StateTests {
         return a.handle
     }
 
+    /// An ich6 system with a V2 client holding one render engine with a buffer, moved to
+    /// Stop; returns the engine's handle and its descriptor index.
+    static func stoppedEngine() throws -> (AzaliaSystem, HDAudioV2Interface, DmaEngineHandle, Int) {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let h = try engine(client)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        try client.setDmaEngineState(.stop, handles: [h])
+        return (system, client, h, index)
+    }
+
     @Test("NumberOfHandles = 0 is STATUS_INVALID_PARAMETER")
     func noHandles() throws {
         let system = try makeSystem(.ich6)
@@ -130,11 +141,7 @@ struct StateTests {
 
     @Test("SetDmaEngineState(Reset) whose SRST handshake fails is STATUS_DEVICE_NOT_READY")
     func resetHandshakeFails() throws {
-        let system = try makeSystem(.ich6)
-        let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let h = try StateTests.engine(client)
-        let index = try #require(system.engineIndex(tag: 1, .render))
-        try client.setDmaEngineState(.stop, handles: [h])
+        let (system, client, h, index) = try StateTests.stoppedEngine()
         system.setFaults(FaultInjection(srstNeverLatches: [index]))
         expectStatus(.deviceNotReady) { try client.setDmaEngineState(.reset, handles: [h]) }
         #expect(!system.control(index).run)
