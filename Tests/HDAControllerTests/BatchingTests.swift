@@ -195,4 +195,183 @@ struct BatchingTests {
         #expect(batched.codecs[0].verbs == stepped.codecs[0].verbs && batched.codecs[0].verbs.count == 5,
                 "the command path ran alongside")
     }
+
+    /// Expected IOC frames (1-based frame counts after which BCIS reads 1) for a stream whose
+    /// completion points, in stream bytes, are `points`.
+    func iocFrames(_ cadence: LinkCadence, blockBytes: UInt64, entries: [UInt64], cbl: UInt64, frames: UInt64) -> [UInt64] {
+        var ends: [UInt64] = []
+        var sum: UInt64 = 0
+        for length in entries { sum += length; if sum <= cbl { ends.append(sum) } }
+        var result: [UInt64] = []
+        var cycle: UInt64 = 0
+        let total = cadence.blocks(before: frames) * blockBytes
+        outer: while true {
+            for end in ends {
+                let point = cycle * cbl + end
+                if point > total { break outer }
+                var lo: UInt64 = 1, hi = frames
+                while lo < hi {   // the first frame count whose bytes reach the point
+                    let mid = (lo + hi) / 2
+                    if cadence.blocks(before: mid) * blockBytes >= point { hi = mid } else { lo = mid + 1 }
+                }
+                if result.last != lo { result.append(lo) }
+            }
+            cycle += 1
+        }
+        return result
+    }
+
+    @Test("IOC on every entry at odd block boundaries fires in the frame the cadence predicts, stepped and batched; LPIB and DPL exact after wraps",
+          arguments: ["32000/16/2", "44100/20/3", "88200/24/5", "11025/8/1", "22050/32/7", "64000/16/1"], [true, false])
+    func iocAtOddBoundaries(_ text: String, output: Bool) throws {
+        let n = output ? 4 : 1
+        let format = StreamFormat(compact: text)!
+        let bb = format.blockBytes
+        let lengths: [UInt32] = [UInt32(bb * 13), UInt32(bb * 7 + 2), 386, UInt32(bb * 5 + 1), UInt32(bb * 3)]
+        let total = lengths.reduce(0, +)
+        let cbl = (total / UInt32(bb) - 4) * UInt32(bb)   // ends inside the last-but-one or last entry
+        let cadence = try LinkCadence(format)
+        let frames: UInt64 = 6000
+        let expected = iocFrames(cadence, blockBytes: UInt64(bb), entries: lengths.map(UInt64.init), cbl: UInt64(cbl), frames: frames)
+        #expect(expected.count > 8)
+        var observed: [[UInt64]] = []
+        for batched in [false, true] {
+            let c = HDAController(memory: GuestMemory(pages: 64))
+            c.attach(TestCodec(transmitTags: [2]), at: 0)
+            c.bringUp()
+            let dpl = try c.memory.allocate(pages: 1, contiguous: true)[0]
+            c.write32(HDARegister.dplbase, dpl.low32 | 1)
+            c.write32(HDARegister.dpubase, dpl.high32)
+            _ = try programStream(c, descriptor: n, format: format, lengths: lengths, iocs: lengths.map { _ in true },
+                                  cbl: cbl, tag: 2, control: StreamControl.ioce)
+            c.write32(HDARegister.intctl, InterruptBits.global | 1 << UInt32(n))
+            c.run(n)
+            var seen: [UInt64] = []
+            var done: UInt64 = 0
+            while done < frames {
+                done += batched ? c.advance(frames: frames - done, stopAtInterrupt: true) : c.advance(frames: 1, stopAtInterrupt: false)
+                if c.status(n).contains(.bufferCompletion) {
+                    seen.append(done)
+                    c.write8(c.sd(n, 3), StreamStatus.bufferCompletion.rawValue)
+                }
+            }
+            let bytes = cadence.blocks(before: frames) * UInt64(bb)
+            #expect(c.lpib(n) == UInt32(bytes % UInt64(cbl)))
+            #expect(try c.memory.readUInt32(dpl.adding(UInt64(8 * n))!) == UInt32(bytes % UInt64(cbl)))
+            c._checkInvariants()
+            observed.append(seen)
+        }
+        #expect(observed[0] == expected, "\(text) output \(output) stepped")
+        #expect(observed[1] == expected, "\(text) output \(output) batched")
+    }
+
+    @Test("An unsolicited response queued between advance calls (the LinkCodec contract) lands on the same frame stepped and batched while a stream runs")
+    func unsolicitedBetweenAdvances() throws {
+        // Frames after RUN at which the host raises a response (a jack change, say).
+        let raiseAt: [UInt64] = [37, 700, 1501, 2048]
+        let total: UInt64 = 3000
+        var rises: [[UInt64]] = [], entries: [[UInt32]] = [], positions: [UInt32] = [], calls: [Int] = []
+        for batched in [false, true] {
+            let codec = TestCodec()
+            let c = HDAController(memory: GuestMemory(pages: 64))
+            c.attach(codec, at: 0)
+            c.bringUp()
+            let (_, rirb) = try setUpRings(c)
+            c.write32(HDARegister.gctl, GlobalControl.crst | GlobalControl.unsol)
+            c.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller)
+            _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                                  lengths: [4096, 4096], tag: 1)
+            c.run(4)
+            var done: UInt64 = 0, seen: [UInt64] = [], advances = 0
+            var pending = raiseAt
+            while done < total {
+                if pending.first == done {
+                    codec.unsolicited.append(UInt32(pending.count) << 26 | UInt32(done))
+                    pending.removeFirst()
+                }
+                let limit = (pending.first ?? total) - done
+                done += c.advance(frames: batched ? limit : 1, stopAtInterrupt: true)
+                advances += 1
+                if c.interruptAsserted {
+                    seen.append(done)
+                    c.write8(HDARegister.rirbsts, 0x5)
+                }
+            }
+            var rirbEntries: [UInt32] = []
+            for i in 1...raiseAt.count {
+                rirbEntries.append(try c.memory.readUInt32(rirb.adding(UInt64(8 * i))!))
+                rirbEntries.append(try c.memory.readUInt32(rirb.adding(UInt64(8 * i + 4))!))
+            }
+            c._checkInvariants()
+            rises.append(seen)
+            entries.append(rirbEntries)
+            positions.append(c.lpib(4))
+            calls.append(advances)
+        }
+        #expect(rises[0] == rises[1] && entries[0] == entries[1] && positions[0] == positions[1])
+        // Each response takes codec 0's SDI slot in the frame after it was queued, and with
+        // RINTCNT = 1 raises RINTFL (CIS) at the end of that frame.
+        #expect(rises[0] == raiseAt.map { $0 + 1 })
+        #expect(entries[0][1] == 0x10 && entries[0][0] & 0xFFFF == 37, "unsolicited, codec 0, in order")
+        #expect(calls[1] < 20, "the batched run really batched (\(calls[1]) advances)")
+    }
+
+    /// Drives a scenario with IOC on every entry, verbs every 50 frames and unsolicited
+    /// responses every 200, clearing every status bit when the line rises.
+    func drive(_ run: ScenarioRun, batched: Bool, chunkSeed: UInt64, snapshotAt: Set<UInt64>) {
+        var rng = SeededRandom(seed: chunkSeed)
+        let c = run.c, scenario = run.scenario
+        let origin = c.frame
+        let fixed: [UInt64] = [scenario.releaseFrame, scenario.releaseFrame + 3, scenario.stopFrame,
+                               scenario.stopFrame + 1, scenario.restartFrame]
+        var unsolicitedTag: UInt32 = 1
+        while c.frame - origin < scenario.frames {
+            let t = c.frame - origin
+            run.actions(at: t)
+            if t % 50 == 7 { run.sendVerbs(3, at: t) }
+            if t % 200 == 11 {
+                run.codecs[t % 400 == 11 ? 0 : 1].unsolicited.append(unsolicitedTag << 26 | UInt32(t))
+                unsolicitedTag = unsolicitedTag % 63 + 1
+            }
+            let nextVerb = t - t % 50 + (t % 50 < 7 ? 7 : 57)
+            let nextUnsol = t - t % 200 + (t % 200 < 11 ? 11 : 211)
+            let next = (fixed.filter { $0 > t } + [nextVerb, nextUnsol, scenario.frames]).min()!
+            let chunk = batched ? min(next - t, UInt64.random(in: 1...700, using: &rng)) : 1
+            _ = c.advance(frames: chunk, stopAtInterrupt: true)
+            let now = c.frame - origin
+            if c.interruptAsserted {
+                run.rises.append(now)
+                for s in scenario.streams { c.write8(c.sd(s.descriptor, 3), 0x1C) }
+                c.write8(HDARegister.rirbsts, 0x5)
+            }
+            // Snapshots (all registers, all RAM, all codec traffic) at every third stop and at the end.
+            let stops = run.snapshots.count + run.rises.count
+            if (batched && (stops % 3 == 0 || now == scenario.frames)) || snapshotAt.contains(now) {
+                run.snapshots[now] = run.snapshot()
+            }
+        }
+        c._checkInvariants()
+    }
+
+    @Test("Batched equals stepped on seeded random configurations with IOC on every entry, steady CORB traffic and unsolicited responses",
+          arguments: Array(UInt64(101)...UInt64(105)))
+    func batchedEqualsSteppedEveryIOC(seed: UInt64) throws {
+        var scenario = Scenario(seed: seed)
+        for i in scenario.streams.indices { scenario.streams[i].iocs = scenario.streams[i].iocs.map { _ in true } }
+        print("deep batching seed \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
+        let batched = try ScenarioRun(scenario)
+        drive(batched, batched: true, chunkSeed: seed &* 31, snapshotAt: [])
+        let stepped = try ScenarioRun(scenario)
+        drive(stepped, batched: false, chunkSeed: 0, snapshotAt: Set(batched.snapshots.keys))
+        #expect(batched.rises == stepped.rises && batched.rises.count > 10, "seed \(seed): interrupts on the same frames")
+        var differing: UInt64?
+        for frame in batched.snapshots.keys.sorted() where batched.snapshots[frame] != stepped.snapshots[frame] {
+            differing = frame
+            break
+        }
+        #expect(differing == nil, "seed \(seed): state differs after frame \(differing ?? 0)")
+        let verbs = batched.codecs.map(\.verbs), steppedVerbs = stepped.codecs.map(\.verbs)
+        #expect(verbs == steppedVerbs && verbs.map(\.count).reduce(0, +) > 50)
+        #expect(batched.codecs.allSatisfy { $0.unsolicited.isEmpty }, "every unsolicited response was sent")
+    }
 }

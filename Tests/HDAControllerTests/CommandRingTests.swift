@@ -180,4 +180,124 @@ struct CommandRingTests {
         #expect(r.c.read8(HDARegister.corbctl) & 0x2 == 0)
         #expect(r.c.interruptAsserted)
     }
+
+
+    @Test("CORBRP reset (bit 15, by byte write) zeroes a non-zero read pointer and reads 1 until cleared; RIRBWP reset zeroes the write pointer and reads 0")
+    func pointerResets() throws {
+        let codec = TestCodec()
+        var r = try Rings(entries: 16, codecs: [0: codec], interrupts: false)
+        try r.send((0..<3).map { verb(codec: 0, node: 1, payload: UInt32($0)) })
+        r.c.advance(frames: 6)
+        #expect(r.c.read16(HDARegister.corbrp) == 3 && r.c.read16(HDARegister.rirbwp) == 3)
+        r.c.write8(HDARegister.corbctl, 0)
+        r.c.write8(HDARegister.rirbctl, 0)
+        r.c.write8(HDARegister.corbrp + 1, 0x80)
+        #expect(r.c.read16(HDARegister.corbrp) == 0x8000)
+        r.c.write8(HDARegister.corbrp, 0xFF)   // the pointer itself is read-only
+        #expect(r.c.read16(HDARegister.corbrp) == 0x8000)
+        r.c.write8(HDARegister.corbrp + 1, 0)
+        #expect(r.c.read16(HDARegister.corbrp) == 0)
+        r.c.write8(HDARegister.rirbwp + 1, 0x80)
+        #expect(r.c.read16(HDARegister.rirbwp) == 0)
+        r.c.write16(HDARegister.rirbwp, 0x00FF)   // writing the pointer bits changes nothing
+        #expect(r.c.read16(HDARegister.rirbwp) == 0)
+        r.c.write16(HDARegister.corbwp, 0)
+        r.wp = 0
+        r.c.write8(HDARegister.rirbctl, 0x2)
+        r.c.write8(HDARegister.corbctl, 0x2)
+        try r.send([verb(codec: 0, node: 2, payload: 9)])
+        r.c.advance(frames: 2)
+        #expect(r.c.read16(HDARegister.corbrp) == 1 && r.c.read16(HDARegister.rirbwp) == 1)
+        #expect(try r.response(1).0 == verb(codec: 0, node: 2, payload: 9) ^ 0xABCD_0000)
+        #expect(codec.verbs.count == 4, "the reset did not resend old verbs")
+    }
+
+    @Test("RINTCNT = 0 means 256: RINTFL rises with the 256th response of an unbroken run")
+    func rintcntZeroIs256() throws {
+        let codec = TestCodec()
+        var r = try Rings(entries: 256, codecs: [0: codec], rintcnt: 0, interrupts: false)
+        try r.send((0..<255).map { verb(codec: 0, node: 0, payload: UInt32($0)) })
+        var flagged: [Int] = []
+        for f in 1...300 {
+            if f == 129 { try r.send((0..<128).map { verb(codec: 0, node: 1, payload: UInt32($0)) }) }
+            r.c.advance(frames: 1)
+            if r.c.read8(HDARegister.rirbsts) & 1 != 0 {
+                flagged.append(f)
+                r.c.write8(HDARegister.rirbsts, 1)
+            }
+        }
+        // Verb i leaves in frame i and its response lands in frame i + 1: the 256th in frame 257.
+        #expect(flagged.first == 257)
+    }
+
+    @Test("RIRBSTS (RINTFL, RIRBOIS) and CORBSTS (CMEI) clear only the bits written 1; reserved bits read 0")
+    func ringStatusW1C() throws {
+        var r = try Rings(entries: 16, codecs: [0: TestCodec()], interrupts: false)
+        r.c.write8(HDARegister.rirbctl, 0x1)          // RIRB DMA off: the response overruns
+        try r.send([verb(codec: 0, node: 0, payload: 0)])
+        r.c.advance(frames: 2)
+        r.c.write8(HDARegister.rirbctl, 0x3)
+        try r.send([verb(codec: 0, node: 0, payload: 1)])
+        r.c.advance(frames: 3)
+        #expect(r.c.read8(HDARegister.rirbsts) == 0x5)
+        r.c.write8(HDARegister.rirbsts, 0xFA)
+        #expect(r.c.read8(HDARegister.rirbsts) == 0x5)
+        r.c.write8(HDARegister.rirbsts, 0x1)
+        #expect(r.c.read8(HDARegister.rirbsts) == 0x4)
+        r.c.write8(HDARegister.rirbsts, 0x4)
+        #expect(r.c.read8(HDARegister.rirbsts) == 0)
+        r.c.write8(HDARegister.corbctl, 0)
+        r.c.write32(HDARegister.corblbase, 0x0100_0000)
+        r.c.write8(HDARegister.corbctl, 0x2)
+        r.c.write16(HDARegister.corbwp, UInt16((r.wp + 1) % 16))
+        r.c.advance(frames: 1)
+        #expect(r.c.read8(HDARegister.corbsts) == 1)
+        r.c.write8(HDARegister.corbsts, 0xFE)
+        #expect(r.c.read8(HDARegister.corbsts) == 1)
+        r.c.write8(HDARegister.corbsts, 0x01)
+        #expect(r.c.read8(HDARegister.corbsts) == 0)
+    }
+
+    @Test("CORBSIZE / RIRBSIZE capability bits are read-only; size and base are fixed while the ring runs")
+    func ringSizesWhileRunning() throws {
+        let r = try Rings(entries: 16, codecs: [0: TestCodec()], interrupts: false)
+        for reg in [HDARegister.corbsize, HDARegister.rirbsize] {
+            #expect(r.c.read8(reg) == 0x71)
+            r.c.write8(reg, 0x02)   // while running: ignored
+            #expect(r.c.read8(reg) == 0x71)
+        }
+        let corbBase = r.c.read32(HDARegister.corblbase), rirbBase = r.c.read32(HDARegister.rirblbase)
+        r.c.write32(HDARegister.corblbase, 0)
+        r.c.write32(HDARegister.rirblbase, 0)
+        #expect(r.c.read32(HDARegister.corblbase) == corbBase && r.c.read32(HDARegister.rirblbase) == rirbBase)
+        r.c.write8(HDARegister.corbctl, 0)
+        r.c.write8(HDARegister.rirbctl, 0)
+        for reg in [HDARegister.corbsize, HDARegister.rirbsize] {
+            r.c.write8(reg, 0x00)
+            #expect(r.c.read8(reg) == 0x70, "capability 0111 stays, size 2 entries")
+            r.c.write8(reg, 0xF2)
+            #expect(r.c.read8(reg) == 0x72)
+        }
+        // A dword write at CORBCTL sets the size (applied first) and CORBRUN together.
+        r.c.write32(HDARegister.corbctl, 0x0001_0002)
+        #expect(r.c.read8(HDARegister.corbsize) == 0x71 && r.c.read8(HDARegister.corbctl) == 0x2)
+    }
+
+    @Test("Unsolicited responses are dropped while GCTL.UNSOL is clear, even when already polled")
+    func unsolDroppedWhenCleared() throws {
+        let codec = TestCodec()
+        var r = try Rings(entries: 16, codecs: [4: codec], interrupts: false)
+        r.c.write32(HDARegister.gctl, GlobalControl.crst | GlobalControl.unsol)
+        codec.unsolicited = [0x0400_0000, 0x0800_0000]
+        r.c.advance(frames: 1)   // first polled and written
+        r.c.write32(HDARegister.gctl, GlobalControl.crst)
+        r.c.advance(frames: 5)
+        #expect(r.c.read16(HDARegister.rirbwp) == 1)
+        let first = try r.response(1)
+        #expect(first.0 == 0x0400_0000 && first.1 == 0x14)
+        try r.send([verb(codec: 4, node: 0, payload: 0)])
+        r.c.advance(frames: 3)
+        let ext = try r.response(2).1
+        #expect(r.c.read16(HDARegister.rirbwp) == 2 && ext == 4, "solicited responses still flow")
+    }
 }

@@ -180,4 +180,110 @@ struct DMATests {
         #expect(c.read16(c.sd(4, HDARegister.SD.lvi)) == 1)
         #expect(c.read16(c.sd(4, HDARegister.SD.fmt)) == 0x0011)
     }
+
+    @Test("A bidirectional engine keeps the direction latched at RUN; DIR written while running takes effect at the next RUN")
+    func dirLatchedAtRun() throws {
+        let p = ControllerProfile.bidirectional4SDO
+        let n = p.layout.indices(of: .bidirectional).lowerBound
+        let codec = TestCodec(transmitTags: [3])
+        let c = HDAController(profile: p, memory: GuestMemory(pages: 64))
+        c.attach(codec, at: 0)
+        c.bringUp()
+        _ = try programStream(c, descriptor: n, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [512, 512], tag: 3, control: StreamControl.dir)
+        c.run(n)
+        c.advance(frames: 10)
+        c.write32(c.sd(n, 0), c.read32(c.sd(n, 0)) & 0xFF_FFFF & ~StreamControl.dir)
+        c.advance(frames: 10)
+        #expect(codec.received[3, default: []].count == 80 && codec.sent[3] == nil, "still output")
+        c.stop(n)
+        c.run(n)
+        c.advance(frames: 10)
+        #expect(codec.received[3, default: []].count == 80 && codec.sent[3, default: []].count == 40, "now input")
+        c._checkInvariants()
+    }
+
+    @Test("A buffer or BDL address whose range wraps past 2^64 is a descriptor error, never a host access",
+          arguments: ["buffer", "bdl", "bufferTopOfSpace"])
+    func addressWrap(_ which: String) throws {
+        let (c, s) = try controllerWithStream()
+        switch which {
+        case "buffer": try setEntry(c, s, 1, address: UInt64.max - 127, length: 512)
+        case "bufferTopOfSpace": try setEntry(c, s, 0, address: 0xFFFF_FFFF_FFFF_FF00, length: 0x200)
+        default:
+            c.write32(c.sd(4, HDARegister.SD.bdpl), 0xFFFF_FF80)
+            c.write32(c.sd(4, HDARegister.SD.bdpu), 0xFFFF_FFFF)
+        }
+        c.run(4)
+        #expect(c.status(4).contains(.descriptorError))
+        #expect(c.read32(c.sd(4, 0)) & StreamControl.run == 0 && c.interruptAsserted)
+        c.advance(frames: 300)
+        #expect(c.statistics(ofDescriptor: 4).bytesMoved == 0 && c.lpib(4) == 0)
+        c._checkInvariants()
+    }
+
+    @Test("Entries past LVI are never fetched: garbage after the last valid entry does not matter")
+    func boundedByLvi() throws {
+        let (c, s) = try controllerWithStream()
+        try setEntry(c, s, 2, address: 0, length: 0)          // would be a descriptor error if fetched
+        try setEntry(c, s, 3, address: UInt64.max, length: 1)
+        c.run(4)
+        #expect(!c.status(4).contains(.descriptorError))
+        c.advance(frames: 256 * 3)
+        #expect(c.statistics(ofDescriptor: 4).bytesMoved == 256 * 3 * 4)
+        #expect(c.statistics(ofDescriptor: 4).completions == 6)
+        c._checkInvariants()
+    }
+
+    @Test("A 32-bit write that clears old status and sets RUN on a bad BDL keeps the new DESE")
+    func dwordWriteKeepsNewDese() throws {
+        let (c, s) = try controllerWithStream()
+        try setEntry(c, s, 0, address: s.entries[0].address.rawValue, length: 0)
+        let ctl = c.read32(c.sd(4, 0)) & 0xFF_FFFF
+        c.write32(c.sd(4, 0), ctl | StreamControl.run | UInt32(StreamStatus.interruptCauses.rawValue) << 24)
+        #expect(c.status(4).contains(.descriptorError))
+        c.write8(c.sd(4, 3), StreamStatus.descriptorError.rawValue)
+        #expect(!c.status(4).contains(.descriptorError) && !c.interruptAsserted)
+    }
+
+    @Test("Without 64OK every upper address register reads 0, so DMA stays below 4 GiB")
+    func no64Bit() throws {
+        let gcap = GlobalCapabilities(outputEngines: 1, inputEngines: 1, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: false)
+        let profile = ControllerProfile(name: "review-32", summary: "32-bit only", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x1,
+                                        revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
+        let c = HDAController(profile: profile, memory: GuestMemory(pages: 4))
+        c.bringUp()
+        for offset in [HDARegister.corbubase, HDARegister.rirbubase, HDARegister.dpubase, c.sd(0, HDARegister.SD.bdpu), c.sd(1, HDARegister.SD.bdpu)] {
+            c.write32(offset, 0xFFFF_FFFF)
+            #expect(c.read32(offset) == 0, "offset \(offset)")
+        }
+    }
+
+    @Test("The position buffer is written in the last bytes of RAM, but not where it runs past the end of RAM or lies above it")
+    func positionBufferAtRamEnd() throws {
+        let (c, _) = try controllerWithStream(pages: 16)
+        let ramEnd = c.memory.base.rawValue + c.memory.sizeInBytes
+        c.write32(HDARegister.dplbase, UInt32(truncatingIfNeeded: ramEnd - 128) | 1)   // 8 engines x 8 = 64 bytes: fits
+        c.run(4)
+        c.advance(frames: 3)
+        #expect(c.positionBufferErrors == 0)
+        #expect(try c.memory.readUInt32(GuestAddress(ramEnd - 128 + 4 * 8)) == 12)
+        c.write32(HDARegister.dplbase, UInt32(truncatingIfNeeded: ramEnd) | 1)
+        c.advance(frames: 1)
+        #expect(c.positionBufferErrors == 1)
+
+        // 30 descriptors x 8 = 240 bytes: at RAM end - 128 the buffer straddles the end of RAM.
+        let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 15, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: true)
+        let wide = ControllerProfile(name: "review-30", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x2,
+                                     revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
+        let d = HDAController(profile: wide, memory: GuestMemory(pages: 4))
+        d.bringUp()
+        let end = d.memory.base.rawValue + d.memory.sizeInBytes
+        d.write32(HDARegister.dplbase, UInt32(truncatingIfNeeded: end - 128) | 1)
+        try d.memory.write(GuestAddress(end - 128), bytes: [UInt8](repeating: 0xAA, count: 128))
+        d.advance(frames: 2)
+        #expect(d.positionBufferErrors > 0)
+        #expect(try d.memory.read(GuestAddress(end - 128), count: 128) == [UInt8](repeating: 0xAA, count: 128))
+        d._checkInvariants()
+    }
 }

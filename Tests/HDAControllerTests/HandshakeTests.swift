@@ -144,45 +144,87 @@ struct HandshakeTests {
             }
         }
     }
-}
 
-@Suite("Guest memory")
-struct GuestMemoryTests {
-    @Test("Scattered and contiguous allocation, exhaustion leaves nothing allocated, bad frees are counted")
-    func allocation() throws {
-        let m = GuestMemory(pages: 16)
-        #expect(m.base.rawValue != 0)
-        let scattered = try m.allocate(pages: 4, contiguous: false)
-        #expect(Set(scattered).count == 4)
-        #expect(scattered.allSatisfy { $0.isAligned(to: 4096) && m.isAllocated($0) })
-        #expect(zip(scattered, scattered.dropFirst()).contains { $0.1.rawValue != $0.0.rawValue + 4096 },
-                "scattered pages are not one ascending run")
-        let run = try m.allocate(pages: 5, contiguous: true)
-        #expect(zip(run, run.dropFirst()).allSatisfy { $0.1.rawValue == $0.0.rawValue + 4096 })
-        #expect(m.allocatedPages == 9 && m.freePages == 7)
-        #expect(throws: GuestMemoryError.outOfMemory) { try m.allocate(pages: 8, contiguous: false) }
-        #expect(m.allocatedPages == 9)
-        m.pageLimit = 10
-        #expect(throws: GuestMemoryError.outOfMemory) { try m.allocate(pages: 2, contiguous: false) }
-        _ = try m.allocate(pages: 1, contiguous: false)
-        m.free(scattered)
-        m.free([scattered[0], GuestAddress(0), GuestAddress(m.base.rawValue + 1)])
-        #expect(m.invalidFrees == 3)
-        #expect(m.allocatedPages == 6)
-        m._checkInvariants()
+    @Test("Codecs answer no verb before the 25-frame codec wake that follows CRST exit")
+    func noVerbBeforeCodecWake() throws {
+        let codec = TestCodec()
+        let c = HDAController(memory: GuestMemory(pages: 16))
+        c.attach(codec, at: 0)
+        c.write32(HDARegister.gctl, GlobalControl.crst)
+        c.advance(frames: c.profile.crstExitFrames)
+        #expect(c.read32(HDARegister.gctl) & GlobalControl.crst != 0 && c.read16(HDARegister.statests) == 0)
+        let (corb, _) = try setUpRings(c)
+        try c.memory.writeUInt32(corb.adding(4)!, verb(codec: 0, node: 0, payload: 0xF0000))
+        c.write16(HDARegister.corbwp, 1)
+        c.advance(frames: 3)
+        #expect(c.read16(HDARegister.statests) == 0, "the codec is still waking")
+        #expect(codec.verbs.isEmpty && c.read16(HDARegister.rirbwp) == 0, "a waking codec does not answer")
     }
 
-    @Test("Reading or writing outside RAM is notRAM, never a trap; addresses only add with overflow checks")
-    func bounds() throws {
-        let m = GuestMemory(pages: 2)
-        #expect(throws: GuestMemoryError.notRAM(GuestAddress(0))) { try m.readUInt32(GuestAddress(0)) }
-        let end = m.base.adding(UInt64(2 * 4096))!
-        #expect(throws: GuestMemoryError.self) { try m.writeUInt32(end, 1) }
-        #expect(throws: GuestMemoryError.self) { try m.writeUInt64(GuestAddress(end.rawValue - 4), 1) }
-        #expect(throws: GuestMemoryError.self) { try m.read(GuestAddress(UInt64.max - 2), count: 8) }
-        #expect(GuestAddress(UInt64.max).adding(1) == nil)
-        try m.writeUInt64(m.base, 0x1122_3344_5566_7788)
-        #expect(try m.read(m.base, count: 2) == [0x88, 0x77])
-        #expect(try m.readUInt32(m.base.adding(4)!) == 0x1122_3344)
+
+    @Test("CRST = 0 while engines run stops them, zeroes LPIB, WALCLK and the rings; nothing moves after")
+    func crstWhileRunning() throws {
+        let out = TestCodec(), inp = TestCodec(transmitTags: [2])
+        var r = try Rings(entries: 16, codecs: [0: out, 1: inp], interrupts: false)
+        let c = r.c
+        let dpl = try c.memory.allocate(pages: 1, contiguous: true)[0]
+        c.write32(HDARegister.dplbase, dpl.low32 | 1)
+        c.write32(HDARegister.dpubase, dpl.high32)
+        let f = StreamFormat(rate: 44100, bits: 16, channels: 2)
+        _ = try programStream(c, descriptor: 4, format: f, lengths: [1024, 1024], tag: 1)
+        _ = try programStream(c, descriptor: 0, format: f, lengths: [1024, 1024], tag: 2)
+        c.run(4)
+        c.run(0)
+        try r.send([verb(codec: 0, node: 0, payload: 1)])
+        c.advance(frames: 100)
+        let moved = c.totalBytesMoved
+        #expect(moved > 0 && c.lpib(4) != 0)
+        let dplBefore = try c.memory.read(dpl, count: 64)
+        c.write32(HDARegister.gctl, 0)
+        #expect(!c.isMoving(descriptor: 4) && !c.isMoving(descriptor: 0))
+        #expect(c.lpib(4) == 0 && c.lpib(0) == 0 && c.read32(HDARegister.walclk) == 0)
+        #expect(c.read16(HDARegister.corbrp) == 0 && c.read16(HDARegister.rirbwp) == 0 && c.read32(HDARegister.dplbase) == 0)
+        c.advance(frames: 50)
+        #expect(c.read32(HDARegister.walclk) == 0, "WALCLK does not count in reset")
+        c.bringUp()
+        c.advance(frames: 100)
+        #expect(c.totalBytesMoved == moved)
+        #expect(c.read32(c.sd(4, 0)) & StreamControl.run == 0 && !c.status(4).contains(.fifoReady))
+        #expect(try c.memory.read(dpl, count: 64) == dplBefore, "the position buffer is no longer written")
+        #expect(c.read32(HDARegister.walclk) == UInt32(100 + LinkTiming.codecWakeFrames) * 500)
+        c._checkInvariants()
+    }
+
+    @Test("SDnFIFOS follows DIR: a DIR written while running is reflected once the engine stops")
+    func fifosFollowsDirAfterStop() throws {
+        let p = ControllerProfile.bidirectional4SDO
+        let n = p.layout.indices(of: .bidirectional).lowerBound
+        let c = HDAController(profile: p, memory: GuestMemory(pages: 64))
+        c.bringUp()
+        let s = try programStream(c, descriptor: n, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                                  lengths: [512, 512], tag: 3)
+        let inputFIFOS = p.fifoRule.fifos(for: s.converter, output: false)
+        let outputFIFOS = p.fifoRule.fifos(for: s.converter, output: true)
+        #expect(inputFIFOS != outputFIFOS)
+        #expect(c.read16(c.sd(n, HDARegister.SD.fifos)) == inputFIFOS)
+        c.run(n)
+        c.write32(c.sd(n, 0), c.read32(c.sd(n, 0)) & 0xFF_FFFF | StreamControl.dir)
+        c.stop(n)
+        #expect(c.read32(c.sd(n, 0)) & StreamControl.dir != 0)
+        #expect(c.read16(c.sd(n, HDARegister.SD.fifos)) == outputFIFOS)
+    }
+
+    @Test("While CRST = 0 only GCTL listens: every other write is ignored")
+    func writesIgnoredInReset() throws {
+        let c = HDAController(memory: GuestMemory(pages: 4))
+        for offset in [HDARegister.intctl, HDARegister.dplbase, c.sd(4, HDARegister.SD.cbl), c.sd(4, 0), HDARegister.wakeen] {
+            c.write32(offset, 0xFFFF_FFFE)
+            #expect(c.read32(offset) & 0xFF_FFFF == 0, "offset \(offset)")
+        }
+        c.write32(HDARegister.gctl, GlobalControl.crst)
+        c.advance(frames: c.profile.crstExitFrames)
+        #expect(c.read32(HDARegister.gctl) & GlobalControl.crst != 0)
+        c.write32(HDARegister.intctl, InterruptBits.global)
+        #expect(c.read32(HDARegister.intctl) == InterruptBits.global)
     }
 }

@@ -276,4 +276,87 @@ struct InterruptTests {
         #expect(batched.frame - start == 256)
         batched._checkInvariants()
     }
+
+
+    @Test("STATESTS clears only the bits written 1; WAKEEN holds bits 14:0 only")
+    func statestsW1C() throws {
+        let c = HDAController(memory: GuestMemory(pages: 4))
+        c.attach(TestCodec(), at: 0)
+        c.attach(TestCodec(), at: 3)
+        c.bringUp()
+        #expect(c.read16(HDARegister.statests) == 0x9)
+        c.write16(HDARegister.statests, 0xFFF6)
+        #expect(c.read16(HDARegister.statests) == 0x9)
+        c.write8(HDARegister.statests, 0x1)
+        #expect(c.read16(HDARegister.statests) == 0x8)
+        c.write16(HDARegister.wakeen, 0xFFFF)
+        #expect(c.read16(HDARegister.wakeen) == 0x7FFF)
+    }
+
+    @Test("CIS reports an SDIN state change: STATESTS & WAKEEN raises CIS and, with CIE and GIE, the interrupt")
+    func stateChangeRaisesCIS() throws {
+        let c = HDAController(memory: GuestMemory(pages: 4))
+        c.attach(TestCodec(), at: 2)
+        c.bringUp()
+        c.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller)
+        #expect(c.read32(HDARegister.intsts) == 0, "WAKEEN clear: no cause")
+        c.write16(HDARegister.wakeen, 1 << 2)
+        #expect(c.read32(HDARegister.intsts) & InterruptBits.controller != 0)
+        #expect(c.interruptAsserted)
+        c.write16(HDARegister.statests, 1 << 2)
+        #expect(c.read32(HDARegister.intsts) == 0 && !c.interruptAsserted)
+    }
+
+    @Test("GIS is the OR of every INTSTS status bit, independent of SIE and CIE (the enables gate only the line)")
+    func gisIndependentOfEnables() throws {
+        let c = HDAController(memory: GuestMemory(pages: 64))
+        c.bringUp()
+        _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [256, 256], iocs: [true, true], tag: 1, control: StreamControl.ioce)
+        c.write32(HDARegister.intctl, InterruptBits.global)   // SIE 4 clear
+        c.run(4)
+        c.advance(frames: 64)
+        #expect(c.status(4).contains(.bufferCompletion))
+        #expect(c.read32(HDARegister.intsts) == 1 << 4 | InterruptBits.global)
+        #expect(!c.interruptAsserted, "SIE clear: no interrupt")
+    }
+
+    @Test("SIS follows the enabled stream causes and INTSTS is derived: clearing BCIS clears SIS and GIS at once")
+    func intstsDerived() throws {
+        let c = HDAController(memory: GuestMemory(pages: 64))
+        c.bringUp()
+        _ = try programStream(c, descriptor: 5, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [256, 256], iocs: [true, false], tag: 1, control: StreamControl.ioce)
+        c.write32(HDARegister.intctl, InterruptBits.global | 1 << 5)
+        c.run(5)
+        let done = c.advance(frames: 1000, stopAtInterrupt: true)
+        #expect(done == 64, "256 bytes at 4 bytes per frame")
+        #expect(c.read32(HDARegister.intsts) == 1 << 5 | InterruptBits.global && c.interruptAsserted)
+        c.write32(HDARegister.intsts, 0)   // read-only
+        #expect(c.read32(HDARegister.intsts) == 1 << 5 | InterruptBits.global)
+        c.write8(c.sd(5, 3), StreamStatus.bufferCompletion.rawValue)
+        #expect(c.read32(HDARegister.intsts) == 0 && !c.interruptAsserted)
+    }
+
+    @Test("A 30-descriptor controller: SSYNC and SIE hold 30 bits, descriptor 29 interrupts on SIS 29 without touching CIS")
+    func thirtyDescriptors() throws {
+        let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 15, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: true)
+        let p = ControllerProfile(name: "review-30", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x3,
+                                  revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
+        let c = HDAController(profile: p, memory: GuestMemory(pages: 64))
+        c.bringUp()
+        c.write32(p.ssyncOffset, 0xFFFF_FFFF)
+        #expect(c.read32(p.ssyncOffset) == 0x3FFF_FFFF)
+        c.write32(HDARegister.intctl, 0xFFFF_FFFF)
+        #expect(c.read32(HDARegister.intctl) == 0xFFFF_FFFF)
+        _ = try programStream(c, descriptor: 29, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [256, 256], iocs: [true, true], tag: 1, control: StreamControl.ioce)
+        c.run(29)
+        c.advance(frames: 100)
+        #expect(c.statistics(ofDescriptor: 29).bytesMoved == 0, "held by SSYNC bit 29")
+        c.write32(p.ssyncOffset, 0)
+        c.advance(frames: 64)
+        #expect(c.read32(HDARegister.intsts) == 1 << 29 | InterruptBits.global && c.interruptAsserted)
+        c._checkInvariants()
+    }
 }

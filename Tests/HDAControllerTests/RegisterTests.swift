@@ -233,6 +233,127 @@ struct RegisterFileTests {
         #expect(c.read32(other) == 0)
         #expect(p.ssyncOffset == (["ich6", "ich9"].contains(name) ? 0x34 : 0x38))
     }
+
+    @Test("GCTL.FCNTRL: a flush completes by clearing FCNTRL and setting GSTS.FSTS (write 1 to clear)")
+    func flushSetsFSTS() throws {
+        let c = HDAController(memory: GuestMemory(pages: 4))
+        c.bringUp()
+        c.write32(HDARegister.gctl, GlobalControl.crst | GlobalControl.fcntrl)
+        c.advance(frames: 1)
+        #expect(c.read32(HDARegister.gctl) & GlobalControl.fcntrl == 0)
+        #expect(c.read16(HDARegister.gsts) == 0x2)
+        c.write16(HDARegister.gsts, 0x2)
+        #expect(c.read16(HDARegister.gsts) == 0)
+    }
+
+
+    @Test("SDnSTS write-1-to-clear by word at CTL+2, dword at CTL+1 and dword at CTL+3 leaves CTL and LPIB alone")
+    func stsOddOffsets() throws {
+        let c = HDAController(memory: GuestMemory(pages: 64))
+        c.bringUp()
+        _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [128, 128], iocs: [true, true], tag: 7, control: StreamControl.ioce)
+        c.run(4)
+        let ctl = c.read32(c.sd(4, 0)) & 0xFF_FFFF
+        let bcis = UInt32(StreamStatus.bufferCompletion.rawValue)
+        for way in 0..<3 {
+            c.advance(frames: 32)
+            #expect(c.status(4).contains(.bufferCompletion), "way \(way)")
+            let lpib = c.lpib(4)
+            switch way {
+            case 0: c.write16(c.sd(4, 2), UInt16(ctl >> 16) | UInt16(bcis) << 8)
+            case 1: c.write32(c.sd(4, 1), (ctl >> 8) | bcis << 16 | 0xFF00_0000)
+            default: c.write32(c.sd(4, 3), bcis | 0xFFFF_FF00)
+            }
+            #expect(!c.status(4).contains(.bufferCompletion) && c.status(4).contains(.fifoReady), "way \(way)")
+            #expect(c.read32(c.sd(4, 0)) & 0xFF_FFFF == ctl && c.lpib(4) == lpib, "way \(way)")
+        }
+    }
+
+    @Test("CBL, LVI, FMT and BDPL writes are ignored while RUN reads 1, also when the FIFO never became ready")
+    func lockFollowsRunBit() throws {
+        let c = HDAController(memory: GuestMemory(pages: 64), faults: FaultInjection(fifoNeverReady: [4]))
+        c.bringUp()
+        _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [256, 256], tag: 1)
+        c.run(4)
+        #expect(c.read32(c.sd(4, 0)) & StreamControl.run != 0)
+        for (reg, width) in [(HDARegister.SD.cbl, 4), (HDARegister.SD.lvi, 2), (HDARegister.SD.fmt, 2), (HDARegister.SD.bdpl, 4)] {
+            let before = c.read32(c.sd(4, reg))
+            if width == 4 { c.write32(c.sd(4, reg), 0x80) } else { c.write16(c.sd(4, reg), 0x11) }
+            #expect(c.read32(c.sd(4, reg)) == before, "register +\(reg)")
+        }
+    }
+
+    @Test("STRIPE is read-only 0 on input engines and on a bidirectional engine it only applies when DIR is output")
+    func stripeOnInput() throws {
+        let p = ControllerProfile.bidirectional4SDO
+        let c = HDAController(profile: p, memory: GuestMemory(pages: 64))
+        let codec = TestCodec(transmitTags: [4])
+        c.attach(codec, at: 1)
+        c.bringUp()
+        let input = p.layout.indices(of: .input).lowerBound
+        c.write32(c.sd(input, 0), 0x3 << 16)
+        #expect(c.read32(c.sd(input, 0)) & (0x3 << 16) == 0)
+        let bidi = p.layout.indices(of: .bidirectional).lowerBound
+        _ = try programStream(c, descriptor: bidi, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [512, 512], tag: 4, control: 0x2 << 16)   // 4 lines, DIR = input
+        c.run(bidi)
+        c.advance(frames: 20)
+        #expect(c.sdoBitsCarried.allSatisfy { $0 == 0 } && codec.sent[4, default: []].count == 80)
+        #expect(c.sdiBitsCarried[1] == 20 * 32)
+    }
+
+    @Test("Reserved and read-only bits: LVI 15:8, FIFOW 15:3, FIFOS, INTSTS, WALCLK, LPIB, SSYNC beyond the engines, STS bit 5 and 7:6")
+    func reservedBits() throws {
+        let (c, _) = try controllerWithStream()
+        c.write16(c.sd(4, HDARegister.SD.lvi), 0xFFFF)
+        #expect(c.read16(c.sd(4, HDARegister.SD.lvi)) == 0x00FF)
+        c.write16(c.sd(4, HDARegister.SD.fifow), 0xFFFF)
+        #expect(c.read16(c.sd(4, HDARegister.SD.fifow)) == 0x0007)
+        let fifos = c.read16(c.sd(4, HDARegister.SD.fifos))
+        c.write16(c.sd(4, HDARegister.SD.fifos), 0)
+        #expect(c.read16(c.sd(4, HDARegister.SD.fifos)) == fifos)
+        for offset in [HDARegister.intsts, HDARegister.walclk, c.sd(4, HDARegister.SD.lpib), HDARegister.lpibAlias(4), HDARegister.walclkAlias] {
+            let before = c.read32(offset)
+            c.write32(offset, 0xFFFF_FFFF)
+            #expect(c.read32(offset) == before, "offset \(offset)")
+        }
+        c.write32(c.profile.ssyncOffset, 0xFFFF_FFFF)
+        #expect(c.read32(c.profile.ssyncOffset) == 0xFF)   // 8 engines
+        c.write32(c.profile.ssyncOffset, 0)
+        c.write8(c.sd(4, 3), 0xFF)
+        #expect(c.read8(c.sd(4, 3)) == 0)
+        c.write16(c.sd(4, HDARegister.SD.lvi), 1)
+        c.run(4)
+        c.write8(c.sd(4, 3), 0xFF)   // FIFORDY is read-only
+        #expect(c.status(4).contains(.fifoReady))
+    }
+
+    @Test("Accesses at the edges of the MMIO space read 0 and change nothing, never trap")
+    func edgesOfMmio() throws {
+        let (c, _) = try controllerWithStream()
+        for offset: UInt32 in [0xFFFF_FFFF, 0xFFFF_FFFE, 0xFFFF_FFFC, 0x2000 + 0x80 + 8 * 0x20, 0x1FFF, 0x7C] {
+            c.write32(offset, 0xFFFF_FFFF)
+            c.write16(offset, 0xFFFF)
+            c.write8(offset, 0xFF)
+            #expect(c.read32(offset) == 0 && c.read16(offset) == 0 && c.read8(offset) == 0, "offset \(offset)")
+        }
+        // An access straddling the last implemented byte gets only the implemented part.
+        let last = HDARegister.lpibAlias(7) + 3
+        _ = c.read32(last)
+        c._checkInvariants()
+    }
+
+    @Test("A word write at GCTL + 1 sets UNSOL without touching CRST; a byte at INTCTL + 3 sets only CIE and GIE")
+    func partialWrites() throws {
+        let (c, _) = try controllerWithStream()
+        c.write16(HDARegister.gctl + 1, 0x0001)
+        #expect(c.read32(HDARegister.gctl) == GlobalControl.crst | GlobalControl.unsol)
+        c.write32(HDARegister.intctl, 0)
+        c.write8(HDARegister.intctl + 3, 0xFF)
+        #expect(c.read32(HDARegister.intctl) == InterruptBits.global | InterruptBits.controller)
+    }
 }
 
 @Suite("Profiles")

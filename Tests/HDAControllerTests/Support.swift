@@ -1,5 +1,6 @@
 import HDAController
 import HDAudio
+import Testing
 
 /// A codec that records every output packet by tag and generates input from a counter.
 final class TestCodec: LinkCodec {
@@ -162,4 +163,38 @@ extension HDAController {
 /// Blocks a stream of `format` carries in its first `frames` frames (from the vocabulary's cadence).
 func blocks(_ format: StreamFormat, frames: UInt64) -> UInt64 {
     try! LinkCadence(format).blocks(before: frames)
+}
+
+/// Sets up CORB and RIRB (16 entries) on a controller that is already out of reset.
+func setUpRings(_ c: HDAController, rintcnt: UInt16 = 1) throws -> (corb: GuestAddress, rirb: GuestAddress) {
+    let corb = try c.memory.allocate(pages: 1, contiguous: true)[0]
+    let rirb = try c.memory.allocate(pages: 1, contiguous: true)[0]
+    c.write32(HDARegister.corblbase, corb.low32)
+    c.write32(HDARegister.corbubase, corb.high32)
+    c.write8(HDARegister.corbsize, 1)
+    c.write16(HDARegister.corbrp, 0x8000)
+    c.write16(HDARegister.corbrp, 0)
+    c.write32(HDARegister.rirblbase, rirb.low32)
+    c.write32(HDARegister.rirbubase, rirb.high32)
+    c.write8(HDARegister.rirbsize, 1)
+    c.write16(HDARegister.rirbwp, 0x8000)
+    c.write16(HDARegister.rintcnt, rintcnt)
+    c.write8(HDARegister.rirbctl, 0x7)
+    c.write8(HDARegister.corbctl, 0x2)
+    return (corb, rirb)
+}
+
+/// A controller brought up, with one stereo 16-bit output stream programmed on descriptor 4.
+func controllerWithStream(pages: Int = 64) throws -> (HDAController, ProgrammedStream) {
+    let c = HDAController(memory: GuestMemory(pages: pages))
+    c.bringUp()
+    let s = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [512, 512], iocs: [true, true], tag: 1, control: StreamControl.deie)
+    c.write32(HDARegister.intctl, InterruptBits.global | 1 << 4)
+    return (c, s)
+}
+
+func setEntry(_ c: HDAController, _ s: ProgrammedStream, _ i: Int, address: UInt64, length: UInt32) throws {
+    try c.memory.write(s.bdl.adding(UInt64(16 * i))!,
+                       bytes: BDLEntry(address: address, length: length, interruptOnCompletion: true).bytes)
 }
