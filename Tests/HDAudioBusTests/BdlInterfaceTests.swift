@@ -220,4 +220,64 @@ struct BdlInterfaceTests {
         try client.setDmaEngineState(.reset, handles: [a.handle])
         try client.freeContiguousDmaBuffer(a.handle)
     }
+
+
+    enum BadBdl: String, CaseIterable, Sendable {
+        case misaligned, sumTooSmall, sumTooLarge, lviBeyondWritten, beforeBuffer, pastBuffer, straddlesEnd, wrapsAddressSpace,
+             zeroLength, bdlPage, lengthNotBlocks
+    }
+
+    @Test("SetupDmaEngineWithBdl refuses a bad client BDL with INVALID_PARAMETER, programs nothing and keeps the buffer",
+          arguments: BadBdl.allCases)
+    func badClientBdl(_ kind: BadBdl) throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let a = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 16, channels: 3), stripe: false)   // 6-byte blocks
+        let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 8192)
+        let d = c.dataBuffer.address, end = d + UInt64(c.dataBuffer.length)
+        let pages = system.allocatedPages
+        var entries: [(UInt64, UInt32, Bool)] = [(d, 3072, true), (d + 4096, 3072, true)]
+        var length: UInt32 = 6144
+        var lvi: UInt16 = 1
+        switch kind {
+        case .misaligned: entries[1].0 = d + 4096 + 64
+        case .sumTooSmall: length = 6144 + 6
+        case .sumTooLarge: length = 6144 - 6
+        case .lviBeyondWritten: lvi = 2; length = 6144
+        case .beforeBuffer: entries[0].0 = d - 4096
+        case .pastBuffer: entries[1].0 = end
+        case .straddlesEnd: entries[1] = (end - 1024, 3072, true)
+        case .wrapsAddressSpace: entries[1] = (UInt64.max - 127, 3072, true)
+        case .zeroLength: entries.append((d, 0, false)); lvi = 2
+        case .bdlPage: entries[1].0 = c.bdlBuffer.address
+        case .lengthNotBlocks: entries = [(d, 3000, true), (d + 4096, 3001, true)]; length = 6001
+        }
+        writeRawBdl(system, at: c.bdlBuffer.address, entries)
+        expectStatus(.invalidParameter) {
+            try client.setupDmaEngineWithBdl(a.handle, bufferLength: length, lvi: lvi, isr: { _, _ in }, context: 0)
+        }
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        #expect(system.sd32(index, HDARegister.SD.bdpl) == 0 && system.sd32(index, HDARegister.SD.cbl) == 0)
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
+        #expect(system.allocatedPages == pages)
+        try client.freeContiguousDmaBuffer(a.handle)
+        try client.freeDmaEngine(a.handle)
+    }
+
+    @Test("SetupDmaEngineWithBdl: Lvi 0 and Lvi 256 are INVALID_PARAMETER; Lvi 255 (a full BDL page) is accepted")
+    func lviBounds() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 256 * 128)
+        writeRawBdl(system, at: c.bdlBuffer.address, (0..<256).map { (c.dataBuffer.address + UInt64($0) * 128, 128, $0 % 64 == 63) })
+        expectStatus(.invalidParameter) { try client.setupDmaEngineWithBdl(a.handle, bufferLength: 128, lvi: 0, isr: { _, _ in }, context: 0) }
+        expectStatus(.invalidParameter) { try client.setupDmaEngineWithBdl(a.handle, bufferLength: 257 * 128, lvi: 256, isr: { _, _ in }, context: 0) }
+        let s = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 256 * 128, lvi: 255, isr: { _, _ in }, context: 0)
+        #expect(s.streamId == 1)
+        try client.setDmaEngineState(.stop, handles: [a.handle]); try client.setDmaEngineState(.run, handles: [a.handle])
+        system.advance(frames: 256 * 32 + 10)   // one wrap at 4 bytes per frame
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        #expect(system.platform.withController { $0.statistics(ofDescriptor: index).completions } == 4)
+    }
 }

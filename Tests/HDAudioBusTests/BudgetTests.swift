@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 /// Output cost per the bandwidth Decision: peak blocks per frame x channels x sample bits.
 func outputBits(_ f: StreamFormat) -> Int {
@@ -145,6 +146,48 @@ struct BudgetTests {
         }
         _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: StreamFormat(rate: 192_000, bits: 16, channels: 6))
     }
+
+    @Test("SDI budget per codec address: filled exactly to INPAY x 16 bits, one stream past it refused, other lines independent")
+    func sdiBudgetExact() throws {
+        let system = try makeSystem(.skylakePCH, codecs: [0, 1])
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let eight = StreamFormat(rate: 48000, bits: 16, channels: 8)    // 10 + 128 = 138 bits
+        let twenty = StreamFormat(rate: 48000, bits: 20, channels: 2)   // 10 + 8 x ceil(40 / 8) = 50 bits
+        for _ in 0..<3 { _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: eight) }
+        _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: twenty)
+        #expect(system.bus.resources().sdi[0] == BudgetUse(used: 464, budget: 0x1D * 16))
+        let before = system.bus.resources()
+        expectStatus(.insufficientResources) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.small) }
+        #expect(system.bus.resources() == before)
+        _ = try client.allocateCaptureDmaEngine(codecAddress: 1, format: F.small)
+        #expect(system.bus.resources().sdi[1].used == 18)
+    }
+
+    @Test("A striped stream needs its share on every line, SDO0 included; blocks per frame follow ceil(m / d) and the 44.1 kHz multiplier")
+    func stripedBudget() throws {
+        let system = try makeSystem(.bidirectional4SDO)   // 4 SDO lines of 960 bits
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let big = StreamFormat(rate: 96000, bits: 16, channels: 16)   // 2 x 16 x 16 = 512: 128 per line
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<6 { handles.append(try client.allocateRenderDmaEngine(format: big, stripe: true).handle) }
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 32, channels: 8), stripe: true)   // 64 per line
+        #expect(system.bus.resources().sdo.map(\.used) == [832, 832, 832, 832])
+        try client.freeDmaEngine(handles[0])
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 16, channels: 8), stripe: false)   // 128 on SDO0
+        #expect(system.bus.resources().sdo.map(\.used) == [832, 704, 704, 704])
+        _ = try client.allocateRenderDmaEngine(format: big, stripe: true)
+        #expect(system.bus.resources().sdo.map(\.used) == [960, 832, 832, 832])
+        let full = system.bus.resources()
+        #expect(full.engines.count == 8)
+        // Blocks per frame: 88.2 kHz carries 2 per frame at most, 32 kHz 1, 11.025 kHz 1.
+        let other = try makeSystem(.ich6)
+        let c2 = try other.openInterface(codecAddress: 0, version: .base)
+        for (rate, bits): (UInt32, Int) in [(88200, 64), (32000, 32), (11025, 32), (176_400, 128), (64000, 64), (144_000, 96)] {
+            let a = try c2.allocateRenderDmaEngine(format: StreamFormat(rate: rate, bits: 16, channels: 2), stripe: false)
+            #expect(other.bus.resources().engines.first { $0.tag == 1 }?.bitsPerLine == bits, "\(rate) Hz")
+            try c2.freeDmaEngine(a.handle)
+        }
+    }
 }
 
 @Suite("ChangeBandwidthAllocation")
@@ -222,5 +265,32 @@ struct ChangeBandwidthTests {
         try client.freeDmaBuffer(a.handle)
         #expect(system.bus.resources().sdo == before.sdo)
         _ = try client.changeBandwidthAllocation(a.handle, format: F.small)
+    }
+
+
+    @Test("ChangeBandwidthAllocation failures (INVALID_PARAMETER, BUFFER_TOO_SMALL, INSUFFICIENT_RESOURCES) leave the reservation exactly as it was")
+    func changeBandwidthAtomic() throws {
+        let system = try makeSystem(.ich6)   // SDO0 budget 0x3C x 16 = 960 bits, OUTSTRMPAY 48 words
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)                                 // 32 bits
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 16, channels: 8), stripe: false) // 128
+        _ = try client.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 32, channels: 8), stripe: false) // 256
+        let filled = system.bus.resources()
+        #expect(filled.sdo[0].used == 32 + 128 + 256)
+        expectStatus(.invalidParameter) { try client.changeBandwidthAllocation(a.handle, format: F.invalid[0]) }
+        #expect(system.bus.resources() == filled)
+        // 192 kHz x 16 ch x 32 bit: 4 x 16 x 4 / 2 = 128 FIFO words > 48.
+        expectStatus(.bufferTooSmall) { try client.changeBandwidthAllocation(a.handle, format: StreamFormat(rate: 192_000, bits: 32, channels: 16)) }
+        #expect(system.bus.resources() == filled)
+        // 96 kHz x 12 ch x 32 bit: 48 FIFO words (fits), 768 bits > the 960 - 384 = 576 left with a's own 32 released.
+        expectStatus(.insufficientResources) { try client.changeBandwidthAllocation(a.handle, format: StreamFormat(rate: 96000, bits: 32, channels: 12)) }
+        #expect(system.bus.resources() == filled)
+        // 96 kHz x 12 ch x 24 bit: 576 bits, exactly what is left once a's own reservation is released.
+        let exact = StreamFormat(rate: 96000, bits: 24, channels: 12)
+        let converter = try client.changeBandwidthAllocation(a.handle, format: exact)
+        #expect(converter == (try ConverterFormat(exact)))
+        #expect(system.bus.resources().sdo[0].used == 960)
+        expectStatus(.insufficientResources) { try client.allocateRenderDmaEngine(format: F.small, stripe: false) }
+        #expect(system.bus.checkInvariants().isEmpty)
     }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 /// The buffer rules of issue 5, written out independently of the bus's implementation.
 enum Rules {
@@ -176,5 +177,90 @@ struct BufferLayoutTests {
                         == (notifications == 2 ? [size / 2, size] : [size]))
             }
         }
+    }
+
+
+    static let awkwardFormats: [StreamFormat] = [
+        StreamFormat(rate: 48000, bits: 8, channels: 3),     // 3-byte blocks
+        StreamFormat(rate: 48000, bits: 16, channels: 3),    // 6
+        StreamFormat(rate: 48000, bits: 24, channels: 6),    // 24 (32-bit containers)
+        StreamFormat(rate: 48000, bits: 16, channels: 15),   // 30
+        StreamFormat(rate: 48000, bits: 32, channels: 13),   // 52
+        StreamFormat(rate: 48000, bits: 32, channels: 16),   // 64
+    ]
+
+    @Test("Allocated size is the legal size closest to the request (1 byte, awkward sizes, above the largest, Int.max)",
+          arguments: awkwardFormats, [0, 1, 2])
+    func roundingAtTheExtremes(format: StreamFormat, notifications: Int) throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: format, stripe: false)
+        let block = memoryBlockBytes(format)
+        let largest = stride(from: 1 << 20, through: 1, by: -1).first { isLegalBufferSize($0, block: block, notifications: notifications) }!
+        for request in [1, 2, 127, 128, 129, 4095, 4096, 4097, 65536 + 3, 1 << 20, (1 << 20) + 4096, Int.max] {
+            let size: Int
+            let mdl: MemoryDescriptorList
+            if notifications == 0 {
+                let r = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
+                (size, mdl) = (r.allocatedBufferSize, r.mdl)
+            } else {
+                let r = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
+                #expect(r.offsetFromFirstPage == 0)
+                (size, mdl) = (r.allocatedBufferSize, r.mdl)
+            }
+            #expect(isLegalBufferSize(size, block: block, notifications: notifications), "request \(request): \(size) is not legal")
+            if request >= largest {
+                #expect(size == largest, "request \(request) above the largest legal \(largest) got \(size)")
+            } else {
+                // No legal size strictly closer; ties go to the larger.
+                let d = abs(size - request)
+                let closer = stride(from: max(1, request - d), through: request + d, by: 1).first { s in
+                    isLegalBufferSize(s, block: block, notifications: notifications) && (abs(s - request) < d || (abs(s - request) == d && s > size))
+                }
+                #expect(closer == nil, "request \(request) got \(size) but \(closer ?? 0) is closer")
+            }
+            #expect(mdl.byteCount == size && mdl.byteOffset == 0 && mdl.pages.count == (size + 4095) / 4096)
+            // The BDL read back from guest memory: LVI + 1 entries covering the MDL in order.
+            let index = try #require(system.engineIndex(tag: 1, .render))
+            let lvi = Int(system.sd16(index, HDARegister.SD.lvi))
+            #expect(Int(system.sd32(index, HDARegister.SD.cbl)) == size)
+            let bdlAddress = UInt64(system.sd32(index, HDARegister.SD.bdpu)) << 32 | UInt64(system.sd32(index, HDARegister.SD.bdpl))
+            let entries = try #require(readRawBdl(system, at: bdlAddress, count: lvi + 1))
+            #expect(lvi >= 1 && lvi <= 255)
+            var offset = 0
+            var iocEnds: [Int] = []
+            for e in entries {
+                #expect(e.address % 128 == 0 && e.length > 0)
+                #expect(e.address == mdl.physicalAddress(ofByte: offset))
+                #expect(Int(e.address % 4096) + Int(e.length) <= 4096, "an entry crosses a scattered page")
+                offset += Int(e.length)
+                if e.interruptOnCompletion { iocEnds.append(offset) }
+            }
+            #expect(offset == size)
+            switch notifications {
+            case 0: #expect(iocEnds.isEmpty)
+            case 1: #expect(iocEnds == [size])
+            default: #expect(iocEnds == [size / 2, size])
+            }
+            if notifications == 0 { try client.freeDmaBuffer(a.handle) } else {
+                try client.freeDmaBufferWithNotification(a.handle, bufferMdl: mdl, bufferSize: size)
+            }
+        }
+    }
+
+    @Test("A request of 0 or below, or a NotificationCount other than 1 or 2, is INVALID_PARAMETER and allocates nothing")
+    func badSizesAndCounts() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let baseline = system.allocatedPages
+        for size in [0, -1, Int.min] {
+            expectStatus(.invalidParameter) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: size) }
+            expectStatus(.invalidParameter) { try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: size) }
+        }
+        for count in [0, 3, -1, Int.max] {
+            expectStatus(.invalidParameter) { try client.allocateDmaBufferWithNotification(a.handle, notificationCount: count, requestedBufferSize: 4096) }
+        }
+        #expect(system.allocatedPages == baseline)
     }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 @Suite("AllocateDmaBuffer / AllocateDmaBufferWithNotification and their frees")
 struct BufferTests {
@@ -170,6 +171,62 @@ struct BufferTests {
         #expect(system.allocatedPages == baseline)
         #expect(system.bus.checkInvariants().isEmpty)
     }
+
+    @Test("DEVICE_NOT_READY from AllocateDmaBuffer and from SetupDmaEngineWithBdl leaks nothing; the engine still frees")
+    func deviceNotReadyAccounting() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        let baseline = system.allocatedPages
+        for faults in [FaultInjection(srstNeverLatches: [index]), FaultInjection(srstNeverClears: [index])] {
+            system.setFaults(faults)
+            let start = system.frame
+            expectStatus(.deviceNotReady) { try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 65536) }
+            // At most 300 us per phase (two phases), in link time.
+            #expect(system.frame - start <= LinkTiming.frames(microseconds: 2 * 303) + 1)
+            #expect(system.allocatedPages == baseline)
+            #expect(system.bus.resources().engines.first?.hasBuffer == false)
+            system.setFaults(FaultInjection())
+        }
+        let r = try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        #expect(r.allocatedBufferSize == 4096)
+        try v2.freeDmaBuffer(a.handle)
+        try v2.freeDmaEngine(a.handle)
+        #expect(system.allocatedPages == baseline)
+
+        // The BDL interface: the contiguous buffer stays the client's to free; nothing else is kept.
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let bIndex = try #require(system.engineIndex(tag: 1, .render))
+        let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
+        writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
+        system.setFaults(FaultInjection(srstNeverClears: [bIndex]))
+        expectStatus(.deviceNotReady) { try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
+        system.setFaults(FaultInjection())
+        #expect(system.platform.read32(HDARegister.intctl) & (1 << UInt32(bIndex)) == 0)
+        expectStatus(.invalidDeviceRequest) { try bdl.setDmaEngineState(.stop, handles: [b.handle]) }   // not set up
+        #expect(system.allocatedPages == baseline + 2)
+        try bdl.freeContiguousDmaBuffer(b.handle)
+        try bdl.freeDmaEngine(b.handle)
+        #expect(system.allocatedPages == baseline)
+    }
+
+    @Test("Guest memory running out between the data pages and the BDL page leaves nothing allocated")
+    func outOfMemoryBetweenDataAndBdl() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let baseline = system.allocatedPages
+        system.setPageLimit(baseline + 4)   // exactly the 4 data pages of 16 KiB, no BDL page
+        expectStatus(.insufficientResources) { try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 16384) }
+        expectStatus(.insufficientResources) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 1 << 20) }
+        #expect(system.allocatedPages == baseline)
+        system.setPageLimit(baseline + 5)
+        let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 16384)
+        #expect(b.allocatedBufferSize == 16384 && system.allocatedPages == baseline + 5)
+        system.setPageLimit(nil)
+    }
 }
 
 /// A codec that keeps every byte sent on SDO with tag 1.
@@ -208,5 +265,18 @@ struct DmaDataTests {
         let received = system.platform.withController { ($0.codec(at: 0) as? RecordingCodec)?.received ?? [] }
         #expect(received.count == Int(frames) * 4)
         #expect(received == data + data.prefix(received.count - data.count))
+    }
+
+    @Test("Writing or reading a DMA buffer through its MDL at an offset near Int.max is refused (false), never a trap")
+    func mdlAccessAtHugeOffset() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        var bytes: [UInt8] = [1, 2, 3, 4]
+        for offset in [Int.max, Int.max - 1, -1, Int.min, b.allocatedBufferSize - 3] {
+            #expect(bytes.withUnsafeBytes { system.platform.write($0, to: b.mdl, at: offset) } == false, "offset \(offset)")
+            #expect(bytes.withUnsafeMutableBytes { system.platform.read(b.mdl, at: offset, into: $0) } == false, "offset \(offset)")
+        }
     }
 }

@@ -164,4 +164,16 @@ struct CommandTests {
         let absent = try system.openInterface(codecAddress: 4, version: .base)
         expectStatus(.deviceNotReady) { try absent.getResourceInformation() }
     }
+
+    @Test("A synchronous TransferCodecVerbs returns within a bounded wait (IsValid = 0) when the controller stops answering and WALCLK stops")
+    func verbsBoundedWhenControllerDies() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        system.advance(frames: 100)
+        system.platform.withController { $0.write32(HDARegister.gctl, 0) }   // the controller falls back into reset
+        let start = system.frame
+        let r = try client.transferCodecVerbs([CodecTransfer(verb: 0xF0000)])
+        #expect(r.count == 1 && r[0].input.isValid == false)
+        #expect(system.frame - start < 48_000, "waited more than a second of link time")
+    }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 /// A profile with 15 output and 15 bidirectional engines: more render-capable engines
 /// than tags, so the tag namespace runs out before the engines do.
@@ -165,5 +166,98 @@ struct EngineAllocationTests {
         #expect(system.bus.checkInvariants().isEmpty)
         system.setFaults(FaultInjection())
         _ = try client.allocateRenderDmaEngine(format: F.small, stripe: false)
+    }
+
+    @Test("Tag exhaustion: the 16th render engine of a controller with 16 render-capable engines is INSUFFICIENT_RESOURCES and charges nothing")
+    func tagExhaustion() throws {
+        let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 1, bidirectionalEngines: 1, sdoLines: 1, supports64Bit: true)
+        let profile = ControllerProfile(name: "review-16", summary: "15 out, 1 in, 1 bidirectional", gcap: gcap,
+                                        outpay: 0x3C, inpay: 0x1D, outstrmpay: 0x30, instrmpay: 0x18,
+                                        pciVendor: 0x8086, pciDevice: 0x9D70, revision: 1, ssyncOffset: HDARegister.ssyncSpec,
+                                        sdiLines: 3, crstExitFrames: 1, srstFrames: 1)
+        let system = try makeSystem(profile)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        var tags: Set<UInt8> = []
+        for _ in 0..<15 {
+            let a = try client.allocateRenderDmaEngine(format: F.small, stripe: false)
+            _ = a
+        }
+        for e in system.bus.resources().engines { tags.insert(e.tag) }
+        #expect(tags == Set(1...15))
+        let before = system.bus.resources()
+        expectStatus(.insufficientResources) { try client.allocateRenderDmaEngine(format: F.small, stripe: false) }
+        #expect(system.bus.resources() == before)
+        // Capture still has its own 15 tags: the input engine, then the bidirectional one.
+        let c1 = try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.small)
+        let c2 = try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.small)
+        _ = (c1, c2)
+        let captures = system.bus.resources().engines.filter { $0.direction == .capture }
+        #expect(captures.map(\.tag).sorted() == [1, 2] && captures.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.bidirectional, .input])
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
+
+    @Test("Bidirectional fallback: render sets DIR = 1 and gets the output FIFO, capture DIR = 0 and the input FIFO")
+    func bidirectionalFallbackFifo() throws {
+        let system = try makeSystem(.bidirectional4SDO)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let f24 = StreamFormat(rate: 48000, bits: 24, channels: 2)
+        for _ in 0..<4 { _ = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false) }
+        for _ in 0..<4 { _ = try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.stereo48) }
+        let r = try client.allocateRenderDmaEngine(format: f24, stripe: false)
+        let c = try client.allocateCaptureDmaEngine(codecAddress: 1, format: f24)
+        let rb = try client.allocateDmaBuffer(r.handle, requestedBufferSize: 4096)
+        let cb = try client.allocateDmaBuffer(c.handle, requestedBufferSize: 4096)
+        let rIndex = try #require(system.engineIndex(tag: 5, .render))
+        let cIndex = try #require(system.engineIndex(tag: 5, .capture))
+        #expect(rIndex == 8 && cIndex == 9)
+        #expect(system.control(rIndex).directionOutput && !system.control(cIndex).directionOutput)
+        #expect(rb.fifoSize == 256 && cb.fifoSize == 160)   // ICH6 rule for 24-bit samples
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 3, format: F.stereo48) }   // no codec
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 15, format: F.stereo48) }
+        expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: -1, format: F.stereo48) }
+    }
+
+    static let encodings: [(rate: UInt32, valid: UInt16, container: UInt16, channels: UInt16, expected: UInt16?)] = [
+        (48000, 16, 16, 2, 0x0011), (44100, 16, 16, 2, 0x4011), (96000, 24, 32, 2, 0x0831), (7350, 16, 16, 2, 0x4511),
+        (12000, 16, 16, 2, 0x0311), (64000, 16, 16, 2, 0x1A11), (144_000, 16, 16, 2, 0x1011), (132_300, 8, 8, 1, 0x5000),
+        (48000, 16, 32, 2, 0x0011), (48000, 20, 32, 2, 0x0021), (48000, 32, 32, 8, 0x0047), (6000, 8, 8, 1, 0x0700),
+        (384_000, 16, 16, 2, nil), (4000, 16, 16, 2, nil), (48000, 24, 16, 2, nil), (48000, 20, 16, 2, nil), (48000, 24, 24, 2, nil),
+        (48000, 16, 16, 0, nil), (48000, 16, 16, 17, nil), (48000, 12, 16, 2, nil), (0, 16, 16, 2, nil), (48001, 16, 16, 2, nil),
+        (48000, 8, 32, 2, 0x0001), (48000, 0, 16, 2, nil),
+    ]
+
+    @Test("The bus returns the vocabulary's encoding of every legal format and INVALID_PARAMETER for every illegal one, for render and capture")
+    func converterFormats() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        for e in EngineAllocationTests.encodings {
+            let format = StreamFormat(sampleRate: e.rate, validBitsPerSample: e.valid, containerSize: e.container, numberOfChannels: e.channels)
+            if let expected = e.expected {
+                let r = try client.allocateRenderDmaEngine(format: format, stripe: false)
+                let c = try client.allocateCaptureDmaEngine(codecAddress: 0, format: format)
+                #expect(r.converterFormat.rawValue == expected && c.converterFormat.rawValue == expected, "\(format)")
+                try client.freeDmaEngine(r.handle)
+                try client.freeDmaEngine(c.handle)
+            } else {
+                expectStatus(.invalidParameter) { try client.allocateRenderDmaEngine(format: format, stripe: false) }
+                expectStatus(.invalidParameter) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: format) }
+            }
+            #expect(system.bus.resources().engines.isEmpty)
+        }
+    }
+
+    @Test("AllocateCaptureDmaEngine whose SRST never completes is STATUS_DEVICE_NOT_READY and keeps nothing")
+    func captureResetFails() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let before = system.bus.resources()
+        let pages = system.allocatedPages
+        system.setFaults(FaultInjection(srstNeverLatches: [0]))   // input engine 0 is the first capture choice
+        expectStatus(.deviceNotReady) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.stereo48) }
+        #expect(system.bus.resources() == before)
+        #expect(system.allocatedPages == pages)
+        system.setFaults(FaultInjection())
+        let c = try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.stereo48)
+        try client.freeDmaEngine(c.handle)
     }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 @Suite("FreeDmaEngine")
 struct FreeEngineTests {
@@ -60,6 +61,40 @@ struct FreeEngineTests {
         try client.setDmaEngineState(.reset, handles: [a.handle])
         try client.freeDmaBuffer(a.handle)
         try client.freeDmaEngine(a.handle)
+        #expect(system.bus.resources().engines.isEmpty)
+    }
+
+
+    @Test("FreeDmaEngine is INVALID_DEVICE_REQUEST while any kind of buffer is held, and frees the engine once it is released")
+    func freeEngineWithEachBuffer() throws {
+        let system = try makeSystem(.ich6)
+        let baseline = system.allocatedPages
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaEngine(a.handle) }
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaBufferWithNotification(a.handle, bufferMdl: MemoryDescriptorList(pages: [], byteCount: 0), bufferSize: 0) }
+        try v2.freeDmaBuffer(a.handle)
+        let n = try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096)
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaEngine(a.handle) }
+        expectStatus(.invalidDeviceRequest) { try v2.freeDmaBuffer(a.handle) }
+        try v2.freeDmaBufferWithNotification(a.handle, bufferMdl: n.mdl, bufferSize: n.allocatedBufferSize)
+        try v2.freeDmaEngine(a.handle)
+
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
+        expectStatus(.invalidDeviceRequest) { try bdl.freeDmaEngine(b.handle) }   // not yet set up
+        writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
+        _ = try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0)
+        expectStatus(.invalidDeviceRequest) { try bdl.freeDmaEngine(b.handle) }   // set up
+        try bdl.setDmaEngineState(.stop, handles: [b.handle])
+        expectStatus(.invalidDeviceRequest) { try bdl.freeContiguousDmaBuffer(b.handle) }   // not in reset
+        try bdl.setDmaEngineState(.reset, handles: [b.handle])
+        try bdl.freeContiguousDmaBuffer(b.handle)
+        expectStatus(.invalidDeviceRequest) { try bdl.freeContiguousDmaBuffer(b.handle) }
+        try bdl.freeDmaEngine(b.handle)
+        #expect(system.allocatedPages == baseline)
         #expect(system.bus.resources().engines.isEmpty)
     }
 }

@@ -252,4 +252,131 @@ struct HandleTests {
         let ok = allocated.load(ordering: .acquiring)
         #expect(ok)
     }
+
+
+    @Test("The IRQL check comes before the handle check in every routine (UNSUCCESSFUL, not INVALID_HANDLE)")
+    func irqlBeforeHandle() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
+        let forged = DmaEngineHandle(rawValue: 0xDEAD_BEEF_0000_0001)
+        let event = NotificationEvent()
+        try system.atIRQL(.dispatch) {
+            expectStatus(.unsuccessful) { try v2.allocateDmaBuffer(forged, requestedBufferSize: 4096) }
+            expectStatus(.unsuccessful) { try v2.allocateDmaBufferWithNotification(forged, notificationCount: 3, requestedBufferSize: 0) }
+            expectStatus(.unsuccessful) { try v2.freeDmaBuffer(forged) }
+            expectStatus(.unsuccessful) { try v2.changeBandwidthAllocation(forged, format: F.invalid[0]) }
+            expectStatus(.unsuccessful) { try v2.registerNotificationEvent(forged, event: event) }
+            expectStatus(.unsuccessful) { try v2.unregisterNotificationEvent(forged, event: event) }
+            expectStatus(.unsuccessful) { try bdl.allocateContiguousDmaBuffer(forged, requestedBufferSize: 0) }
+            expectStatus(.unsuccessful) { try bdl.setupDmaEngineWithBdl(forged, bufferLength: 0, lvi: 0, isr: { _, _ in }, context: 0) }
+            expectStatus(.unsuccessful) { try bdl.freeContiguousDmaBuffer(forged) }
+            // Up to DISPATCH: the handle is checked.
+            expectStatus(.invalidHandle) { try v2.freeDmaEngine(forged) }
+            expectStatus(.invalidHandle) { try v2.setDmaEngineState(.stop, handles: [forged]) }
+            expectStatus(.invalidHandle) { try v2.getLinkPositionRegister(forged) }
+        }
+        try system.atIRQL(.dirql) {
+            expectStatus(.unsuccessful) { try v2.freeDmaEngine(forged) }
+            expectStatus(.unsuccessful) { try v2.setDmaEngineState(.stop, handles: []) }
+            expectStatus(.unsuccessful) { try v2.getLinkPositionRegister(forged) }
+            expectStatus(.unsuccessful) { try v2.getWallClockRegister() }
+        }
+    }
+
+    @Test("Handles near the limits (all ones, slot past the table, client 0, another client's bits) are INVALID_HANDLE", arguments: [
+        UInt.max, 0, 0xFF, 0x1_0000_00FF, 0xFFFF_FFFF_0000_0100, 0x0000_0001_FFFF_FF00, 0x0000_0000_0000_0105,
+    ])
+    func forgedHandles(raw: UInt) throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        _ = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let h = DmaEngineHandle(rawValue: raw)
+        expectStatus(.invalidHandle) { try client.freeDmaEngine(h) }
+        expectStatus(.invalidHandle) { try client.allocateDmaBuffer(h, requestedBufferSize: 4096) }
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.reset, handles: [h]) }
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
+
+
+    @Test("Closing an interface with engines running stops them, frees every page, engine, tag and bit of bandwidth, and signals nothing more")
+    func closeWhileRunning() throws {
+        let system = try makeSystem(.bidirectional4SDO)
+        let baseline = system.allocatedPages
+        let event = NotificationEvent()
+        let log = IsrLog()
+        do {
+            let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+            let bdl = try system.openInterface(codecAddress: 1, version: .bdl)
+            let r = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: true)
+            let cap = try v2.allocateCaptureDmaEngine(codecAddress: 1, format: F.cd)
+            _ = try v2.allocateDmaBufferWithNotification(r.handle, notificationCount: 2, requestedBufferSize: 4096)
+            _ = try v2.allocateDmaBufferWithNotification(cap.handle, notificationCount: 1, requestedBufferSize: 8192)
+            try v2.registerNotificationEvent(r.handle, event: event)
+            try v2.registerNotificationEvent(cap.handle, event: event)
+            let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
+            writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
+            _ = try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 512, lvi: 1,
+                                              isr: { m, ctx in log.calls.withLock { $0.append((m, ctx, .dirql)) } }, context: 1)
+            try v2.setDmaEngineState(.stop, handles: [r.handle, cap.handle]); try v2.setDmaEngineState(.run, handles: [r.handle, cap.handle])
+            try bdl.setDmaEngineState(.stop, handles: [b.handle]); try bdl.setDmaEngineState(.run, handles: [b.handle])
+            system.advance(frames: 600)
+            #expect(event.signalCount > 0 && !log.masks.isEmpty)
+            v2.close()
+            bdl.close()
+        }
+        let signals = event.signalCount, isrCalls = log.masks.count
+        let moved = system.platform.withController { $0.totalBytesMoved }
+        system.advance(frames: 5000)
+        #expect(event.signalCount == signals && log.masks.count == isrCalls)
+        #expect(system.platform.withController { $0.totalBytesMoved } == moved)
+        #expect(system.allocatedPages == baseline)
+        let res = system.bus.resources()
+        #expect(res.engines.isEmpty && res.sdo.allSatisfy { $0.used == 0 } && res.sdi.allSatisfy { $0.used == 0 })
+        #expect(res.tags.values.allSatisfy { $0.isEmpty })
+        #expect(system.platform.read32(HDARegister.intctl) & InterruptBits.streamMask == 0)
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
+
+    @Test("Closing an interface from inside its own BDL ISR (DIRQL) neither crashes nor hangs, and the close takes effect")
+    func closeFromInsideIsr() throws {
+        let system = try makeSystem(.ich6)
+        let baseline = system.allocatedPages
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let holder = Mutex<HDAudioBDLInterface?>(client)
+        let calls = Mutex(0)
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {   // two engines whose IOCs fall in the same frame
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+            writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
+            _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 512, lvi: 1, isr: { _, _ in
+                calls.withLock { $0 += 1 }
+                holder.withLock { h in let i = h; h = nil; return i }?.close()
+            }, context: 0)
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        system.advance(frames: 200)
+        #expect(calls.withLock { $0 } >= 1)
+        // Any later bus call at PASSIVE_LEVEL may complete a deferred close.
+        let other = try system.openInterface(codecAddress: 1, version: .base)
+        try other.freeDmaEngine(other.allocateRenderDmaEngine(format: F.small, stripe: false).handle)
+        #expect(system.bus.resources().engines.isEmpty)
+        #expect(system.allocatedPages == baseline)
+    }
+
+    @Test("Routines of a closed interface are STATUS_INVALID_DEVICE_REQUEST: capture, verbs, event callbacks, resources")
+    func closedInterface() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        client.close()
+        expectStatus(.invalidDeviceRequest) { try client.allocateCaptureDmaEngine(codecAddress: 0, format: F.stereo48) }
+        expectStatus(.invalidDeviceRequest) { try client.transferCodecVerbs([CodecTransfer(verb: 0x000F_0000)]) }
+        expectStatus(.invalidDeviceRequest) { try client.registerEventCallback({ _, _ in }, context: 0) }
+        expectStatus(.invalidDeviceRequest) { try client.getResourceInformation() }
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
 }

@@ -206,4 +206,67 @@ struct NotificationTests {
         let elapsed = system.frame - start
         #expect(event.signalCount == Int(elapsed / 32))
     }
+
+
+    @Test("Every IOC of a V2 buffer is one signal (two notifications, 4 IOCs in 2048 frames)")
+    func everyIocOneSignal() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let b = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let buffer = try v2.allocateDmaBufferWithNotification(b.handle, notificationCount: 2, requestedBufferSize: 4096)
+        #expect(buffer.allocatedBufferSize == 4096)
+        let event = NotificationEvent(name: "b")
+        try v2.registerNotificationEvent(b.handle, event: event)
+        try v2.setDmaEngineState(.stop, handles: [b.handle]); try v2.setDmaEngineState(.run, handles: [b.handle])
+        system.advance(frames: 2048 + 100)
+        #expect(event.signalCount == 4)
+    }
+
+    @Test("IOCs are never merged, even when another engine's interrupt is already pending as time moves")
+    func iocNeverMergedBehindPendingInterrupt() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let b = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try v2.allocateDmaBufferWithNotification(b.handle, notificationCount: 2, requestedBufferSize: 4096)
+        let event = NotificationEvent(name: "b")
+        try v2.registerNotificationEvent(b.handle, event: event)
+        // A BDL client whose BDL goes bad after setup (a guest mistake): its RUN raises DESE.
+        let bdl = try system.openInterface(codecAddress: 1, version: .bdl)
+        let a = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let c = try bdl.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+        let data = c.dataBuffer.address
+        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 2048, true), (data + 2048, 2048, true)])
+        let log = IsrLog()
+        _ = try bdl.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1,
+                                          isr: { mask, context in log.calls.withLock { $0.append((mask, context, .dirql)) } },
+                                          context: 9)
+        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 0, true), (data + 2048, 2048, true)])
+        try v2.setDmaEngineState(.stop, handles: [b.handle]); try v2.setDmaEngineState(.run, handles: [b.handle])
+        try bdl.setDmaEngineState(.stop, handles: [a.handle]); try bdl.setDmaEngineState(.run, handles: [a.handle])
+        system.advance(frames: 2048 + 100)
+        #expect(log.masks == [UInt32(StreamStatus.descriptorError.rawValue)])
+        #expect(event.signalCount == 4)
+    }
+
+    @Test("One event registered on two engines whose IOCs fall in the same frame is signalled once per IOC of each")
+    func sharedEventSameFrame() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let event = NotificationEvent()
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            _ = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 1024)
+            try client.registerNotificationEvent(a.handle, event: event)
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        system.advance(frames: 256 * 5 + 10)   // 1024 bytes at 4 bytes per frame: 5 wraps each
+        #expect(event.signalCount == 10)
+        try client.unregisterNotificationEvent(handles[0], event: event)
+        expectStatus(.invalidParameter) { try client.unregisterNotificationEvent(handles[0], event: event) }
+        system.advance(frames: 256)
+        #expect(event.signalCount == 11)
+    }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 @Suite("Bus start-up")
 struct StartTests {
@@ -43,5 +44,23 @@ struct StartTests {
     @Test("An unknown profile name is refused by AzaliaSystem")
     func unknownProfile() {
         #expect(throws: AzaliaSystemError.unknownProfile("nope")) { _ = try AzaliaSystem(profileNamed: "nope") }
+    }
+
+
+    @Test("A bus start that fails for lack of DMA memory leaves no guest page allocated and no position buffer enabled")
+    func startFailureLeaksNothing() throws {
+        let memory = GuestMemory(pages: 1)
+        let platform = VirtualPlatform(controller: HDAController(profile: .ich6, memory: memory))
+        expectStatus(.insufficientResources) { try HDAudioBus(platform: platform) }
+        #expect(platform.allocatedPages == 0)
+        #expect(platform.read32(HDARegister.dplbase) & 1 == 0)
+    }
+
+    @Test("A bus start with no DMA memory at all is INSUFFICIENT_RESOURCES and allocates nothing")
+    func startWithoutMemory() throws {
+        let memory = GuestMemory(pages: 0)
+        let platform = VirtualPlatform(controller: HDAController(profile: .ich6, memory: memory))
+        expectStatus(.insufficientResources) { try HDAudioBus(platform: platform) }
+        #expect(platform.allocatedPages == 0)
     }
 }

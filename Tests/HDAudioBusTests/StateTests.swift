@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 @Suite("SetDmaEngineState, wall clock, position, device information")
 struct StateTests {
@@ -195,5 +196,179 @@ struct StateTests {
         #expect(v2.deviceVersion == base.deviceVersion && v2.codecsDetected == 2)
         expectStatus(.invalidParameter) { try client.getDeviceInformation(size: 4) }
         expectStatus(.invalidParameter) { try client.getDeviceInformation(size: 0) }
+    }
+
+    @Test("SetDmaEngineState validates every handle before any transition: INVALID_HANDLE wins over INVALID_DEVICE_REQUEST, and nothing changes")
+    func handlesBeforeTransitions() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let ready = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBuffer(ready.handle, requestedBufferSize: 4096)
+        let bare = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)   // no buffer
+        let other = try system.openInterface(codecAddress: 1, version: .base)
+        let foreign = try other.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try other.allocateDmaBuffer(foreign.handle, requestedBufferSize: 4096)
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [ready.handle, bare.handle, foreign.handle]) }
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.stop, handles: [ready.handle, bare.handle]) }
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.run, handles: [ready.handle]) }   // Reset -> Run
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [ready.handle, DmaEngineHandle(rawValue: .max)]) }
+        #expect(system.bus.resources().engines.allSatisfy { $0.state == .reset })
+        system.advance(frames: 100)
+        #expect((0..<8).allSatisfy { i in !system.platform.withController { $0.isMoving(descriptor: i) } })
+        // A good list of handles repeated is fine, and Run -> Reset is refused without effect.
+        try client.setDmaEngineState(.stop, handles: [ready.handle, ready.handle]); try client.setDmaEngineState(.run, handles: [ready.handle, ready.handle])
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.reset, handles: [ready.handle]) }
+        #expect(system.bus.resources().engines.first { $0.tag == 1 }?.state == .run)
+        try client.setDmaEngineState(.pause, handles: [ready.handle])
+        try client.setDmaEngineState(.reset, handles: [ready.handle])
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.run, handles: [ready.handle, ready.handle]) }
+    }
+
+    @Test("After a Reset that timed out, Run either fails or really runs the engine (never a silent SUCCESS)")
+    func runAfterFailedReset() throws {
+        let system = try makeSystem(.ich6)
+        let v2 = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try v2.allocateDmaBufferWithNotification(a.handle, notificationCount: 1, requestedBufferSize: 4096)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        try v2.setDmaEngineState(.stop, handles: [a.handle]); try v2.setDmaEngineState(.run, handles: [a.handle])
+        system.advance(frames: 10)
+        try v2.setDmaEngineState(.stop, handles: [a.handle])
+        system.setFaults(FaultInjection(srstNeverLatches: [index]))
+        expectStatus(.deviceNotReady) { try v2.setDmaEngineState(.reset, handles: [a.handle]) }
+        system.setFaults(FaultInjection())
+        var ran = false
+        do {
+            try v2.setDmaEngineState(.run, handles: [a.handle])
+            ran = true
+        } catch {}
+        if ran {
+            system.advance(frames: 16)
+            #expect(system.platform.withController { $0.isMoving(descriptor: index) }, "Run returned SUCCESS but the engine does not move")
+        }
+    }
+
+
+    @Test("GetLinkPositionRegister and GetWallClockRegister are live views: the engine's LPIB and WALCLK, frame after frame")
+    func liveViews() throws {
+        let system = try makeSystem(.skylakePCH)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        let clock = try client.getWallClockRegister()
+        var views: [(Int, RegisterView)] = []
+        var handles: [DmaEngineHandle] = []
+        for (i, f) in [F.stereo48, F.cd, StreamFormat(rate: 32000, bits: 24, channels: 3)].enumerated() {
+            let a = try client.allocateRenderDmaEngine(format: f, stripe: false)
+            _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 1000 + 999 * i)
+            let index = try #require(system.engineIndex(tag: UInt8(i + 1), .render))
+            views.append((index, try client.getLinkPositionRegister(a.handle)))
+            handles.append(a.handle)
+        }
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        for step in [1, 7, 160, 333] {
+            system.advance(frames: UInt64(step))
+            #expect(clock.value == system.platform.read32(HDARegister.walclk))
+            for (index, view) in views {
+                #expect(view.value == system.sd32(index, HDARegister.SD.lpib), "descriptor \(index) after +\(step) frames")
+            }
+        }
+        let w0 = clock.value
+        system.advance(frames: 3)
+        #expect(clock.value &- w0 == 1500)
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.reset, handles: handles)
+        system.advance(frames: 1)
+        #expect(views.allSatisfy { $0.1.value == 0 })
+    }
+
+    @Test("Stop with one bad handle among running engines changes nothing: they keep running")
+    func stopAllOrNothing() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .base)
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<2 {
+            let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
+            handles.append(a.handle)
+        }
+        let idle = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        _ = try client.allocateDmaBuffer(idle.handle, requestedBufferSize: 4096)
+        try client.setDmaEngineState(.stop, handles: handles)
+        try client.setDmaEngineState(.run, handles: handles)
+        expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: handles + [DmaEngineHandle(rawValue: 0x1234)]) }
+        expectStatus(.invalidDeviceRequest) { try client.setDmaEngineState(.reset, handles: [idle.handle] + handles) }   // Run -> Reset among them
+        system.advance(frames: 10)
+        let states = system.bus.resources().engines.map(\.state)
+        #expect(states.filter { $0 == .run }.count == 2 && states.filter { $0 == .reset }.count == 1)
+        #expect((4..<6).allSatisfy { i in system.platform.withController { $0.isMoving(descriptor: i) } })
+        #expect(system.sd32(4, HDARegister.SD.lpib) == system.sd32(5, HDARegister.SD.lpib), "started on the same frame")
+    }
+
+    @Test("GetDeviceInformation fills the form its Size names: BASE from 10 to 13 bytes, V2 from 14; smaller is INVALID_PARAMETER")
+    func deviceInformationBySize() throws {
+        let system = try makeSystem(.bidirectional4SDO, codecs: [0, 2, 5])
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        for size in [10, 13] {
+            let info = try client.getDeviceInformation(size: size)
+            #expect(info.size == 10 && info.ctrlVendorId == nil && info.ctrlDeviceId == nil && info.ctrlRevision == nil)
+        }
+        let v2 = try client.getDeviceInformation(size: 1000)
+        #expect(v2.size == 14 && v2.ctrlVendorId == 0x1B36 && v2.ctrlDeviceId == 0xA2A1 && v2.ctrlRevision == 0x01)
+        #expect(v2.deviceVersion == 0x0100 && v2.codecsDetected == 3 && v2.isStripingSupported)
+        for size in [0, 9, -1] { expectStatus(.invalidParameter) { try client.getDeviceInformation(size: size) } }
+        let ich6 = try makeSystem(.ich6)
+        #expect(try ich6.openInterface(codecAddress: 0, version: .base).getDeviceInformation(size: 10).isStripingSupported == false)
+    }
+
+    @Test("SetDmaEngineState(Run) whose FIFO never becomes ready is STATUS_DEVICE_NOT_READY; the engine is left stopped")
+    func runHandshakeFails() throws {
+        let (system, client, h, index) = try StateTests.stoppedEngine()
+        system.setFaults(FaultInjection(fifoNeverReady: [index]))
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.run, handles: [h]) }
+        #expect(!system.control(index).run)
+        #expect(!system.platform.withController { $0.isMoving(descriptor: index) })
+        let ssync = system.platform.read32(system.profile.ssyncOffset)
+        #expect(ssync & (1 << UInt32(index)) == 0, "SSYNC released after the failed start")
+        // The engine is in Stop, not Run: Reset is allowed, Run again works once the fault is gone.
+        system.setFaults(FaultInjection())
+        try client.setDmaEngineState(.run, handles: [h])
+        system.advance(frames: 10)
+        #expect(system.platform.withController { $0.isMoving(descriptor: index) })
+        try client.setDmaEngineState(.stop, handles: [h])
+        try client.setDmaEngineState(.reset, handles: [h])
+        try client.freeDmaBuffer(h)
+        try client.freeDmaEngine(h)
+        #expect(system.bus.checkInvariants().isEmpty)
+    }
+
+    @Test("SetDmaEngineState(Stop) whose RUN never reads back 0 is STATUS_DEVICE_NOT_READY")
+    func stopHandshakeFails() throws {
+        let (system, client, h, index) = try StateTests.stoppedEngine()
+        try client.setDmaEngineState(.run, handles: [h])
+        system.setFaults(FaultInjection(runNeverClears: [index]))
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.stop, handles: [h]) }
+        #expect(system.control(index).run, "the injected fault keeps RUN set")
+        system.setFaults(FaultInjection())
+        try client.setDmaEngineState(.stop, handles: [h])
+        #expect(!system.control(index).run)
+        try client.setDmaEngineState(.reset, handles: [h])
+        try client.freeDmaBuffer(h)
+        try client.freeDmaEngine(h)
+    }
+
+    @Test("After a Reset that timed out, Run is STATUS_DEVICE_NOT_READY until a Reset succeeds; then the engine runs")
+    func runRefusedUntilResetSucceeds() throws {
+        let (system, client, h, index) = try StateTests.stoppedEngine()
+        system.setFaults(FaultInjection(srstNeverLatches: [index]))
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.reset, handles: [h]) }
+        system.setFaults(FaultInjection())
+        expectStatus(.deviceNotReady) { try client.setDmaEngineState(.run, handles: [h]) }
+        #expect(!system.platform.withController { $0.isMoving(descriptor: index) })
+        try client.setDmaEngineState(.reset, handles: [h])
+        try client.setDmaEngineState(.stop, handles: [h])
+        try client.setDmaEngineState(.run, handles: [h])
+        system.advance(frames: 16)
+        #expect(system.platform.withController { $0.isMoving(descriptor: index) })
+        #expect(system.sd32(index, HDARegister.SD.lpib) == 16 * 4)
     }
 }

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import Synchronization
 
 /// A codec that is present on the link and does nothing: it answers no verbs, keeps no
 /// samples and sends none (the controller then records silence).
@@ -80,3 +81,41 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// Writes raw BDL entries (absolute address, length, IOC) into a BDL page.
+func writeRawBdl(_ system: AzaliaSystem, at page: UInt64, _ entries: [(UInt64, UInt32, Bool)]) {
+    var bytes: [UInt8] = []
+    for (address, length, ioc) in entries {
+        bytes += BDLEntry(address: address, length: length, interruptOnCompletion: ioc).bytes
+    }
+    system.platform.writeMemory(page, bytes: bytes)
+}
+
+/// Reads `count` BDL entries back from guest memory.
+func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntry]? {
+    guard let bytes = system.platform.readMemory(page, count: count * BDLEntry.size) else { return nil }
+    return (0..<count).map { BDLEntry(bytes: bytes[($0 * BDLEntry.size)..<(($0 + 1) * BDLEntry.size)]) }
+}
+
+/// The rules for a legal AllocateDmaBuffer size, written independently of
+/// `DmaBufferLayout`: a whole number of blocks; with two notifications a midpoint that is
+/// a whole number of blocks and 128-byte aligned; describable by 2 to 256 entries that
+/// each start 128-byte aligned in a buffer of scattered 4 KiB pages.
+func isLegalBufferSize(_ size: Int, block: Int, notifications: Int) -> Bool {
+    guard size > 0, size % block == 0 else { return false }
+    var entries = (size + 4095) / 4096   // one entry per scattered page
+    if notifications == 2 {
+        let mid = size / 2
+        guard size % 2 == 0, mid % block == 0, mid % 128 == 0 else { return false }
+        if mid % 4096 != 0 { entries += 1 }   // the midpoint cuts a page in two
+    }
+    if entries == 1 {
+        // One page: two entries need a 128-byte aligned cut strictly inside the buffer.
+        guard size > 128 else { return false }
+        entries = 2
+    }
+    return entries <= 256
+}
+
+/// The block (bytes in memory) of a format.
+func memoryBlockBytes(_ f: StreamFormat) -> Int { Int(f.numberOfChannels) * Int(f.containerSize) / 8 }
