@@ -1,5 +1,10 @@
 import Foundation
 import Testing
+@testable import Azalia
+import HDACodec
+import HDAController
+import HDAudio
+import HDAudioBus
 
 /// The result of running the built `azalia` executable.
 struct CLIRun {
@@ -58,4 +63,22 @@ func temporaryDirectory() throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// Writes raw bytes to a file in `dir`.
+func writeTestFile(_ bytes: [UInt8], _ dir: URL, _ name: String) throws -> String {
+    let path = dir.appendingPathComponent(name).path
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
+
+func le32(_ v: UInt32) -> [UInt8] { le16(UInt16(v & 0xFFFF)) + le16(UInt16(v >> 16)) }
+
+/// A 16-bit stereo signal with every byte odd (no block of it is silence).
+func loudSignal(_ format: StreamFormat, blocks: Int) -> [UInt8] {
+    var data = AudioPath.testSignal(format: format, blocks: blocks)
+    for i in data.indices { data[i] |= 1 }
+    return data
 }

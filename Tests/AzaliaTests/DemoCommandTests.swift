@@ -1,8 +1,10 @@
 import Foundation
 import Testing
-import Azalia
+@testable import Azalia
 import HDACodec
 import HDAudio
+import HDAController
+import HDAudioBus
 
 /// The one error line of a failed run.
 func errorLine(_ run: CLIRun) -> String? {
@@ -162,5 +164,56 @@ struct DemoCommandTests {
         for text in ["Examples:", "azalia demo --profile", "ich6", "skylake-pch", "azalia-bidi", "base, v2, bdl", "adc-format", "RATE/BITS/CHANNELS", "corb"] {
             #expect(run.stdout.contains(text), "\(text) missing")
         }
+    }
+
+
+    @Test("The demo's bit-exact 'yes' needs the codec to have passed the audio: an ADC that refused every packet is a failure")
+    func demoYesDespiteRefusedPackets() throws {
+        // 1 block of the test signal: sin(0) = 0 on every channel, i.e. silence.
+        let run = try azalia("demo", "--seconds", "0.00002", "--fault", "adc-format", "--json")
+        #expect(run.status != 0)
+        let report = try jsonObject(run.stdout)
+        let path = try #require(report["path"] as? [String: Any])
+        #expect((path["codecFormatMismatches"] as? Int ?? 0) > 0)
+        #expect(path["bitExact"] as? Bool == false)
+    }
+
+    @Test("The demo refuses a run too short to hold one compared block instead of claiming 'yes, bit for bit (0 blocks compared)'")
+    func demoZeroBlocks() throws {
+        let run = try azalia("demo", "--seconds", "0.000001")
+        #expect(run.status != 0)
+        #expect(!run.stdout.contains("yes, bit for bit"))
+    }
+
+    @Test("A --format the DDI accepts with a container wider than SDnFMT's (16in32, 8in16, 8in32) runs bit-exact or is refused up front",
+          arguments: ["48000/16in32/2", "48000/8in16/2", "48000/8in32/2"])
+    func wideContainerDemo(_ format: String) throws {
+        let run = try azalia("demo", "--format", format, "--seconds", "0.05", "--json")
+        if run.status == 0 {
+            let path = try #require(try jsonObject(run.stdout)["path"] as? [String: Any])
+            #expect(path["bitExact"] as? Bool == true)
+        } else {
+            // Refused before running: one line naming why, no report.
+            #expect(run.stdout.isEmpty)
+            #expect(!run.stderr.contains("differs"))
+        }
+    }
+
+    @Test("The demo's comparison of a real signal is real: a DAC fault on a 0.05 s signal is caught (probe)")
+    func demoFaultCaught() throws {
+        let run = try azalia("demo", "--seconds", "0.05", "--fault", "dac-format", "--json")
+        #expect(run.status == 1)
+        let path = try #require(try jsonObject(run.stdout)["path"] as? [String: Any])
+        #expect(path["bitExact"] as? Bool == false)
+        #expect(run.stderr.hasPrefix("azalia: error:"))
+    }
+
+    @Test("A long demo with --json prints valid JSON and no progress on either stream")
+    func longDemoJSON() throws {
+        let run = try azalia("demo", "--seconds", "10", "--json")
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        let report = try jsonObject(run.stdout)
+        #expect((report["path"] as? [String: Any])?["bitExact"] as? Bool == true)
     }
 }

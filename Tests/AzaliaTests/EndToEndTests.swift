@@ -305,6 +305,13 @@ struct EndToEndTests {
         let recorded = try AudioPath.record(from: wav)
         #expect(recorded.output.data == played.output.data)
     }
+
+    @Test("Packets a loopback drops for a format mismatch are counted in the report, not hidden")
+    func delayLineDropsReported() throws {
+        let format = StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 32, numberOfChannels: 2)
+        let result = try AudioPath.loopback(signal: AudioPath.testSignal(format: format, blocks: 960), format: format)
+        #expect(result.report.bitExact || result.report.codecFormatMismatches > 0)
+    }
 }
 
 import Synchronization
@@ -347,5 +354,84 @@ struct LoopbackBatchingTests {
         delayed.leadingSteps = [1]
         _ = try delayed.run(format: format, render: signal, captureBlocks: blocks + 500, progress: nil)
         #expect(Array(delayed.captured[(500 * bb)...]) == signal)
+    }
+
+    @Test("A huge maxChunkFrames does not trap the loopback (the step is capped at a quarter buffer anyway)")
+    func hugeChunk() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        var options = AudioPathOptions()
+        options.maxChunkFrames = .max
+        let result = try AudioPath.loopback(signal: AudioPath.testSignal(format: format, blocks: 480), format: format, options: options)
+        #expect(result.report.bitExact)
+    }
+
+    @Test("Wide containers (16in32, 8in16, 8in32) loop back bit-exact with no refusal, output in the client's layout",
+          arguments: ["48000/16in32/2", "48000/8in16/2", "48000/8in32/3", "44100/16in32/1"])
+    func wideContainersLoopBack(_ text: String) throws {
+        let format = try #require(StreamFormat(compact: text))
+        #expect(format.isValid)
+        let signal = loudSignal(format, blocks: 2000)
+        let result = try AudioPath.loopback(signal: signal, format: format)
+        #expect(result.report.codecFormatMismatches == 0)
+        #expect(result.report.bitExact)
+        // The output is the signal as the link carries it, back in the wide layout.
+        let masked = try SampleConversion.linkMasked(signal, stream: format)
+        let expected = try SampleConversion.wavBytes(fromMemory: masked, stream: format)
+        #expect(result.output.data == expected)
+        // The engines moved the natural containers: half (or a quarter of) the client's bytes.
+        let natural = format.dmaFormat.blockBytes
+        #expect(natural < format.blockBytes)
+        let render = try #require(result.report.streams.first { $0.engine.direction == "render" })
+        #expect(render.bytesMoved >= 2000 * natural)
+        #expect(render.bytesMoved < 2000 * format.blockBytes)
+    }
+
+    @Test("Packets the loopback itself refuses (format mismatch) are counted in codecFormatMismatches and break bit-exact")
+    func loopbackRefusalsCounted() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        // A loopback that expects 32-bit containers, while the link carries 16-bit ones.
+        let wrong = StreamFormat(sampleRate: 48000, validBitsPerSample: 16, containerSize: 32, numberOfChannels: 2)
+        let delay = DelayLine(format: wrong, delayBlocks: 0)
+        let codec = VirtualCodec(address: 0)
+        codec.setSink(delay, dac: 0)
+        codec.setSource(delay, adc: 0)
+        let runner = try PathRunner(profile: .ich6, codec: codec, options: AudioPathOptions())
+        runner.loopback = delay
+        let signal = loudSignal(format, blocks: 960)
+        let report = try runner.run(format: format, render: signal, captureBlocks: 960, progress: nil)
+        #expect(delay.formatMismatches > 0)
+        #expect(report.codecFormatMismatches == delay.formatMismatches)
+        let skip = runner.latencyBlocks * format.blockBytes
+        let result = try AudioPath.finish(report: report, stream: format, file: WAVFile(format: WAVFormat(format), data: []),
+                                          outMemory: Array(runner.captured[skip...]), expectedMemory: signal, latency: runner.latencyBlocks)
+        #expect(!result.report.bitExact)
+    }
+
+    @Test("Equal bytes with a refused packet are not bit-exact; the first different block is then 0")
+    func equalBytesButRefused() throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let silence = [UInt8](repeating: 0, count: 10 * format.blockBytes)
+        let base = try AudioPath.loopback(signal: silence, format: format).report
+        #expect(base.bitExact)
+        var refused = base
+        refused.codecFormatMismatches = 1
+        let result = try AudioPath.finish(report: refused, stream: format, file: WAVFile(format: WAVFormat(format), data: []),
+                                          outMemory: silence, expectedMemory: silence, latency: nil)
+        #expect(!result.report.bitExact)
+        #expect(result.report.firstDifferentBlock == 0)
+    }
+
+    @Test("The loopback latency follows the real step (a quarter buffer), whatever maxChunkFrames says",
+          arguments: [UInt64(1), 480, 100_000, .max])
+    func latencyFromRealStep(_ maxChunk: UInt64) throws {
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        var options = AudioPathOptions()
+        options.maxChunkFrames = maxChunk
+        let result = try AudioPath.loopback(signal: loudSignal(format, blocks: 1000), format: format, options: options)
+        #expect(result.report.bitExact)
+        let peak = try LinkCadence(format).peakBlocksPerFrame
+        let quarter = result.report.streams.map { $0.buffer.bytes / format.blockBytes / peak / 4 }.min() ?? 1
+        let step = Int(min(maxChunk, UInt64(max(1, quarter))))
+        #expect(result.report.latencyBlocks == (step + 2) * peak)
     }
 }

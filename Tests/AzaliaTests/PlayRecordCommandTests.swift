@@ -2,6 +2,9 @@ import Foundation
 import Testing
 import HDACodec
 import HDAudio
+@testable import Azalia
+import HDAController
+import HDAudioBus
 
 /// Writes a WAV of seeded noise into `dir` and returns its path and contents.
 func writeNoise(_ dir: URL, _ name: String, _ format: WAVFormat, blocks: Int, seed: UInt64 = 7) throws -> (String, WAVFile) {
@@ -185,5 +188,95 @@ struct PlayRecordCommandTests {
         for text in ["Examples:", "azalia \(command)", "ich6", "azalia-bidi", "base, v2, bdl", "16 channels"] {
             #expect(run.stdout.contains(text), "\(text) missing")
         }
+    }
+
+    @Test("Record: a recording the ADC refused (format mismatch) is not reported bit-exact, even when the source is silence")
+    func recordSilenceThroughRefusingADC() throws {
+        let wav = WAVFile(format: WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16), data: [UInt8](repeating: 0, count: 4 * 960))
+        var options = AudioPathOptions()
+        options.fault = .adcFormat
+        let result = try AudioPath.record(from: wav, options: options)
+        #expect(result.report.codecFormatMismatches > 0)
+        #expect(!result.report.bitExact)
+    }
+
+
+    @Test("A WAV with an odd LIST chunk before fmt and an odd 8-bit data chunk plays bit-exact, and --out holds the samples")
+    func oddChunksPlay() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let samples: [UInt8] = (0..<4001).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        let fmt = le16(1) + le16(1) + le32(8000) + le32(8000) + le16(1) + le16(8)
+        let chunks = Array("LIST".utf8) + le32(3) + [1, 2, 3, 0] + Array("fmt ".utf8) + le32(16) + fmt
+            + Array("data".utf8) + le32(UInt32(samples.count)) + samples + [0]
+        let input = try writeTestFile(Array("RIFF".utf8) + le32(UInt32(4 + chunks.count)) + Array("WAVE".utf8) + chunks, dir, "odd.wav")
+        let out = dir.appendingPathComponent("out.wav").path
+        let run = try azalia("play", input, "--out", out, "--json")
+        #expect(run.status == 0)
+        #expect(try jsonObject(run.stdout)["bitExact"] as? Bool == true)
+        let played = try WAVFile.read(path: out)
+        #expect(played.data == samples)
+        #expect(played.format == WAVFormat(sampleRate: 8000, channels: 1, bitsPerSample: 8))
+    }
+
+    @Test("Odd buffer sizes on every interface: a file many times the buffer plays and records bit-exact",
+          arguments: ["base", "v2", "bdl"], ["1", "127"])
+    func oddBufferSizes(_ interface: String, _ bytes: String) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (input, wav) = try writeNoise(dir, "in.wav", WAVFormat(sampleRate: 22050, channels: 3, bitsPerSample: 8), blocks: 4409)
+        let out = dir.appendingPathComponent("out.wav").path
+        let play = try azalia("play", input, "--out", out, "--interface", interface, "--buffer-bytes", bytes, "--json")
+        #expect(play.status == 0, "\(play.stderr)")
+        #expect(try WAVFile.read(path: out) == wav)
+        let rec = dir.appendingPathComponent("rec.wav").path
+        let record = try azalia("record", "--from", input, "--out", rec, "--interface", interface, "--buffer-bytes", bytes, "--json")
+        #expect(record.status == 0, "\(record.stderr)")
+        #expect(try WAVFile.read(path: rec) == wav)
+    }
+
+    @Test("--stripe on a 1-SDO profile does not stripe: the whole cost is charged to SDO0 and the audio arrives")
+    func stripeOnOneLine() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (input, _) = try writeNoise(dir, "in.wav", WAVFormat(sampleRate: 96000, channels: 2, bitsPerSample: 16), blocks: 500)
+        let run = try azalia("play", input, "--stripe", "--json")
+        #expect(run.status == 0)
+        let report = try jsonObject(run.stdout)
+        let engine = try #require((report["streams"] as? [[String: Any]])?.first?["engine"] as? [String: Any])
+        #expect(engine["lines"] as? String == "SDO0")
+        #expect(engine["bitsPerLine"] as? Int == 2 * 2 * 16)
+        #expect(report["bitExact"] as? Bool == true)
+    }
+
+
+    @Test("Exactly at the FIFO budget a stream runs bit-exact; one channel more is BUFFER_TOO_SMALL (ich6)")
+    func fifoEdge() throws {
+        // Output: 192 kHz x 16-bit x 12 channels = 4 x 24 = 96 bytes = 48 words = OUTSTRMPAY.
+        let render = StreamFormat(rate: 192000, bits: 16, channels: 12)
+        #expect(try AudioPath.play(noiseWAV(WAVFormat(render), blocks: 700, seed: 3)).report.bitExact)
+        let renderOver = StreamFormat(rate: 192000, bits: 16, channels: 13)
+        #expect(throws: AudioPathError.driver(.ddi(routine: "AllocateRenderDmaEngine", status: .bufferTooSmall))) {
+            try AudioPath.play(noiseWAV(WAVFormat(renderOver), blocks: 10, seed: 3))
+        }
+        // Input: 192 kHz x 16-bit x 6 channels = 48 bytes = 24 words = INSTRMPAY.
+        let capture = StreamFormat(rate: 192000, bits: 16, channels: 6)
+        let wav = noiseWAV(WAVFormat(capture), blocks: 700, seed: 4)
+        let recorded = try AudioPath.record(from: wav)
+        #expect(recorded.report.bitExact && recorded.output == wav)
+        let captureOver = StreamFormat(rate: 192000, bits: 16, channels: 7)
+        #expect(throws: AudioPathError.driver(.ddi(routine: "AllocateCaptureDmaEngine", status: .bufferTooSmall))) {
+            try AudioPath.record(from: noiseWAV(WAVFormat(captureOver), blocks: 10, seed: 4))
+        }
+    }
+
+
+    @Test("A codec address the profile has no SDI line for is an error, not a trap or a hang", arguments: [UInt8(15), 200])
+    func codecAddressOutOfRange(_ address: UInt8) throws {
+        let wav = noiseWAV(WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16), blocks: 100, seed: 1)
+        var options = AudioPathOptions()
+        options.codecAddress = address
+        #expect(throws: AudioPathError.self) { try AudioPath.record(from: wav, options: options) }
+        #expect(throws: AudioPathError.self) { try AudioPath.play(wav, options: options) }
     }
 }

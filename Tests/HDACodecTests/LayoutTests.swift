@@ -178,6 +178,17 @@ struct SampleTests {
         #expect(sink.error != nil)
         #expect(throws: WAVError.self) { try sink.finish() }
     }
+
+
+    @Test("A tone generator given a non-finite amplitude or frequency produces silence, never traps",
+          arguments: [(Double.nan, 0.5), (440.0, Double.nan), (Double.infinity, 0.5)] as [(Double, Double)])
+    func nonFiniteTone(_ frequency: Double, _ amplitude: Double) {
+        let tone = ToneGenerator(frequency: frequency, amplitude: amplitude)
+        var buffer = [UInt8](repeating: 0xAA, count: 16)
+        let n = buffer.withUnsafeMutableBytes { tone.produce(into: $0, blocks: 4, format: .make(48000, 16, 16, 2)) }
+        #expect(n == 4)
+        #expect(buffer.allSatisfy { $0 == 0 })
+    }
 }
 
 @Suite("Client mistakes are errors, never traps")

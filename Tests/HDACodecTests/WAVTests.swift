@@ -154,6 +154,44 @@ struct WAVTests {
             return false
         }
     }
+
+
+    @Test("Whatever the WAV writer accepts reads back identically (nAvgBytesPerSec must fit in 32 bits)")
+    func byteRateOverflow() {
+        let format = WAVFormat(sampleRate: 0x8000_0000, channels: 16, bitsPerSample: 32)
+        let file = WAVFile(format: format, data: [UInt8](repeating: 1, count: format.blockAlign))
+        if let bytes = try? file.serialized() {
+            #expect((try? WAVFile.parse(bytes)) == file)
+        }
+    }
+
+    @Test("An odd-sized chunk with its pad byte before fmt, and an odd data chunk with its pad byte, parse exactly")
+    func oddChunksWithPad() throws {
+        let data: [UInt8] = [0x00, 0x80, 0xFF]
+        let list = Array("LIST".utf8) + RawWAV.le32(5) + Array("INFOx".utf8) + [0]
+        let wav = RawWAV(channels: 1, rate: 8000, bits: 8, data: data, extraChunk: list).bytes
+        let file = try WAVFile.parse(wav)
+        #expect(file.format == WAVFormat(sampleRate: 8000, channels: 1, bitsPerSample: 8))
+        #expect(file.data == data)
+        // 8-bit WAV is unsigned: 0x00 is the most negative sample, 0x80 silence, 0xFF the most positive.
+        let memory = try SampleConversion.memoryBytes(fromWAV: file.data, format: file.format, stream: .make(8000, 8, 8, 1))
+        #expect(memory == [0x80, 0x00, 0x7F])
+        // The writer pads the odd data chunk and the reader gives back the same file.
+        let written = try file.serialized()
+        #expect(written.count % 2 == 0)
+        #expect(try WAVFile.parse(written) == file)
+    }
+
+    @Test("A data chunk announcing more than the file holds, and a huge RIFF size, are clear errors")
+    func oversizedChunks() {
+        var bytes = RawWAV().bytes
+        let dataSizeAt = bytes.count - 4 - 4
+        bytes.replaceSubrange(dataSizeAt..<dataSizeAt + 4, with: RawWAV.le32(0xFFFF_FFF0))
+        #expect(throws: WAVError.self) { try WAVFile.parse(bytes) }
+        var riff = RawWAV().bytes
+        riff.replaceSubrange(4..<8, with: RawWAV.le32(0xFFFF_FFFF))
+        #expect(throws: WAVError.self) { try WAVFile.parse(riff) }
+    }
 }
 
 @Suite("WAV files against sox", .enabled(if: Tool.hasSox, "sox is not installed (apt-get install sox): sox cross-checks skipped"))
@@ -297,5 +335,15 @@ struct SpeechTests {
         let back = try WAVFile.read(path: output)
         #expect(back == file)
         #expect(try Tool.run("sox", ["--i", "-s", output]).output.trimmingCharacters(in: .whitespacesAndNewlines) == "\(file.blockCount)")
+    }
+}
+
+@Suite("WAV paths that are not files")
+struct WAVPathTests {
+    @Test("Reading a device such as /dev/zero is refused without loading it into memory")
+    func deviceRefused() {
+        #expect(throws: WAVError.self) { try WAVFile.read(path: "/dev/zero") }
+        #expect(throws: WAVError.self) { try WAVFile.read(path: "/tmp") }
+        #expect(throws: WAVError.self) { try WAVFile.read(path: "/nonexistent/file.wav") }
     }
 }
