@@ -31,11 +31,13 @@ let package = Package(
             name: "azalia",
             dependencies: ["Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-        .testTarget(name: "HDAudioTests", dependencies: ["HDAudio"]),
-        .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio"]),
-        .testTarget(name: "HDACodecTests", dependencies: ["HDACodec", "HDAudio"]),
-        .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia"]),
-        .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia"]),
+        // What the test targets share: the seeded generator, test codecs, external tools.
+        .target(name: "TestSupport", dependencies: ["HDAudio"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "HDAudioTests", dependencies: ["HDAudio", "TestSupport"]),
+        .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio", "TestSupport"]),
+        .testTarget(name: "HDACodecTests", dependencies: ["HDACodec", "HDAudio", "TestSupport"]),
+        .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
+        .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

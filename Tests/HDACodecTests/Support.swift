@@ -3,63 +3,6 @@ import Testing
 import HDAudio
 @testable import HDACodec
 
-/// SplitMix64: a small deterministic generator for test data (seeded, printed on failure by the tests' names).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// `count` random bytes from a seeded generator.
-func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
-    var g = SplitMix64(seed: seed)
-    return (0..<count).map { _ in UInt8(truncatingIfNeeded: g.next()) }
-}
-
-/// Runs external tools (sox, espeak-ng) for cross-checks.
-enum Tool {
-    /// The full path of a tool on PATH, or nil.
-    static func path(_ name: String) -> String? {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let p = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: p) { return p }
-        }
-        return nil
-    }
-
-    /// True when sox is installed.
-    static let hasSox = path("sox") != nil
-    /// True when espeak-ng is installed.
-    static let hasEspeak = path("espeak-ng") != nil
-
-    /// Runs a tool and returns its exit status and standard output.
-    @discardableResult
-    static func run(_ name: String, _ args: [String]) throws -> (status: Int32, output: String) {
-        guard let exe = path(name) else { throw ToolMissing(name: name) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    struct ToolMissing: Error, CustomStringConvertible {
-        var name: String
-        var description: String { "\(name) is not installed" }
-    }
-}
-
 /// A fresh temporary directory for one test.
 func temporaryDirectory() throws -> String {
     let dir = NSTemporaryDirectory() + "hdacodec-tests-" + UUID().uuidString

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import HDAudio
 @testable import HDACodec
 
@@ -124,7 +125,7 @@ struct WAVTests {
     func fuzz() {
         let good = RawWAV(formatTag: 0xFFFE, channels: 3, bits: 24,
                           fmtExtension: RawWAV.extensible(validBits: 24, mask: 7), data: randomBytes(9 * 5, seed: 1)).bytes
-        var g = SplitMix64(seed: 0xF022)
+        var g = SeededRandom(seed: 0xF022)
         var parsed = 0, refused = 0
         for _ in 0..<2000 {
             var b = good

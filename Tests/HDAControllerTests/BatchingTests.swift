@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 /// A random configuration of engines, built the same way from a seed for both runs.
 struct Scenario {

@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 /// A controller with CORB and RIRB set up in guest memory, both running.
 struct Rings {

@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 /// Formats of both rate families, with blocks that do and do not divide the entry sizes.
 let dmaFormats = ["48000/16/2", "44100/16/2", "96000/24/2", "8000/8/1", "176400/32/4", "22050/20/6", "32000/16/3",

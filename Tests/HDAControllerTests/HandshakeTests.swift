@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 @Suite("CRST and SRST handshakes, FIFOS")
 struct HandshakeTests {

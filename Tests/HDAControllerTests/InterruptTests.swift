@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 /// The frame (0-based) in which a stream of `format` moves its byte number `byte` (1-based
 /// count of bytes done), computed from the vocabulary's cadence by scanning frames.

@@ -1,6 +1,7 @@
 import HDAController
 import HDAudio
 import Testing
+import TestSupport
 
 /// What the reference (section 1) says a register is: offset, width, reset value, masks.
 struct Expected {

@@ -5,6 +5,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Concurrency")
 struct ConcurrencyTests {
@@ -27,7 +28,7 @@ struct ConcurrencyTests {
         let operations = Atomic<Int>(0)
         let deadline = ContinuousClock.now + .milliseconds(1500)
         DispatchQueue.concurrentPerform(iterations: threads) { t in
-            var rng = SeededGenerator(seed: seed &+ UInt64(t) &* 0x1_0000_0001)
+            var rng = SeededRandom(seed: seed &+ UInt64(t) &* 0x1_0000_0001)
             guard let client = try? system.openInterface(codecAddress: t % 3, version: .v2) else {
                 problems.withLock { $0.append("thread \(t): open failed") }
                 return

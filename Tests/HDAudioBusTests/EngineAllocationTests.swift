@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import TestSupport
 import Synchronization
 
 /// A profile with 15 output and 15 bidirectional engines: more render-capable engines

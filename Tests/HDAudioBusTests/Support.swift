@@ -3,15 +3,8 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import TestSupport
 import Synchronization
-
-/// A codec that is present on the link and does nothing: it answers no verbs, keeps no
-/// samples and sends none (the controller then records silence).
-final class QuietCodec: LinkCodec {
-    func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {}
-    func linkTransmit(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, into data: UnsafeMutableRawBufferPointer) -> Bool { false }
-    func linkCommand(_ verb: UInt32) -> UInt32? { nil }
-}
 
 /// A system of `profile` with quiet codecs at `codecs`.
 func makeSystem(_ profile: ControllerProfile = .ich6, codecs: [Int] = [0, 1, 2], memoryPages: Int = 2048,
@@ -66,19 +59,6 @@ extension AzaliaSystem {
     /// Runs `body` at DISPATCH_LEVEL or DIRQL on this thread.
     func atIRQL<R>(_ level: IRQL, _ body: () throws -> R) throws -> R {
         try platform.withIRQL(level, body)
-    }
-}
-
-/// A deterministic generator (SplitMix64) for seeded random tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
