@@ -62,15 +62,10 @@ public enum DDIBenchmark {
             }
         }
         precondition(sink == 0 || sink != 0)  // keeps the loop from being optimised away
-        let ddiSeconds = seconds(ddi), registerSeconds = seconds(registers)
+        let ddiSeconds = max(1e-9, ddi.seconds), registerSeconds = max(1e-9, registers.seconds)
         let roundTrips = Double(iterations) / ddiSeconds
         let registerRate = Double(pairs) / registerSeconds
         return Result(profile: profile.name, iterations: iterations, roundTripsPerSecond: roundTrips,
                       registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: registerRate / roundTrips)
-    }
-
-    private static func seconds(_ d: Duration) -> Double {
-        let c = d.components
-        return max(1e-9, Double(c.seconds) + Double(c.attoseconds) / 1e18)
     }
 }

@@ -621,8 +621,7 @@ final class PathRunner {
             + (loopback?.formatMismatches ?? 0)
         captured = Self.clientLayout(captured, format: format)
         let seconds = Double(frames) / Double(LinkTiming.framesPerSecond)
-        let c = wall.components
-        let wallSeconds = max(1e-9, Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        let wallSeconds = max(1e-9, wall.seconds)
         let reports = zip(streams, finals).map { s, final in
             StreamReport(engine: engineReport(s), buffer: s.bufferReport, notifications: s.notifications.current,
                          interrupts: s.interrupts.current, finalPosition: final, bytesMoved: s.moved)
@@ -689,7 +688,7 @@ final class PathRunner {
             s.streamId = b.streamId
             s.fifoSize = Int(b.fifoSize)
             s.bufferReport = BufferReport(requestedBytes: requested, bytes: s.size, pages: b.mdl.pages.count,
-                                          bdlEntries: DmaBufferLayout.entries(size: s.size, blockBytes: bb, notifications: 0)?.count ?? 0,
+                                          bdlEntries: system.bus.bufferLayout.entries(size: s.size, blockBytes: bb, notifications: 0)?.count ?? 0,
                                           notificationsPerBuffer: 0)
         case .v2(let i):
             let b = try ddi("AllocateDmaBufferWithNotification", engineArgs(s).merging(["notificationCount": 2]) { a, _ in a }) { () throws(NTStatus) in
@@ -700,7 +699,7 @@ final class PathRunner {
             s.streamId = b.streamId
             s.fifoSize = Int(b.fifoSize)
             s.bufferReport = BufferReport(requestedBytes: requested, bytes: s.size, pages: b.mdl.pages.count,
-                                          bdlEntries: DmaBufferLayout.entries(size: s.size, blockBytes: bb, notifications: 2)?.count ?? 0,
+                                          bdlEntries: system.bus.bufferLayout.entries(size: s.size, blockBytes: bb, notifications: 2)?.count ?? 0,
                                           notificationsPerBuffer: 2)
             let counter = s.notifications
             let event = NotificationEvent(name: "engine \(s.summary.index)") { _ in
@@ -715,15 +714,15 @@ final class PathRunner {
             }
             // The client's BDL: two halves, each cut into 128-byte aligned entries of at most
             // one page, IOC at the end of each half.
-            let unit = 2 * lcm(bb, Int(BDLEntry.alignment))
-            let length = min(b.dataBuffer.length, DmaBufferLayout.maxBytes) / unit * unit
+            let unit = DmaBufferLayout.unit(blockBytes: bb, notifications: 2)!
+            let length = min(b.dataBuffer.length, system.bus.bufferLayout.maxBytes) / unit * unit
             guard length > 0 else { throw .driver(.ddi(routine: "AllocateContiguousDmaBuffer", status: .bufferTooSmall)) }
             var entries: [BDLEntry] = []
             for half in 0..<2 {
                 var at = half * length / 2
                 let end = (half + 1) * length / 2
                 while at < end {
-                    let n = min(DmaBufferLayout.pageSize, end - at)
+                    let n = min(system.bus.bufferLayout.pageSize, end - at)
                     entries.append(BDLEntry(address: b.dataBuffer.address + UInt64(at), length: UInt32(n), interruptOnCompletion: at + n == end))
                     at += n
                 }
@@ -746,7 +745,7 @@ final class PathRunner {
             s.size = length
             s.streamId = setup.streamId
             s.fifoSize = Int(setup.fifoSize)
-            s.bufferReport = BufferReport(requestedBytes: requested, bytes: length, pages: b.dataBuffer.length / DmaBufferLayout.pageSize,
+            s.bufferReport = BufferReport(requestedBytes: requested, bytes: length, pages: b.dataBuffer.length / system.bus.bufferLayout.pageSize,
                                           bdlEntries: entries.count, notificationsPerBuffer: 2)
         }
         s.position = try ddi("GetLinkPositionRegister", engineArgs(s)) { () throws(NTStatus) in try iface.common.getLinkPositionRegister(handle) }
@@ -892,12 +891,6 @@ final class PathRunner {
             s.client += n
         }
     }
-}
-
-/// The least common multiple of two positive integers.
-func lcm(_ a: Int, _ b: Int) -> Int {
-    func gcd(_ x: Int, _ y: Int) -> Int { y == 0 ? x : gcd(y, x % y) }
-    return a / gcd(a, b) * b
 }
 
 

@@ -150,9 +150,9 @@ public enum ControllerBenchmark {
             let share = round == rounds - 1 ? left : frames / UInt64(rounds)
             left -= share
             let before = c.totalBytesMoved
-            let simulated = seconds(clock.measure { c.advance(frames: share) })
+            let simulated = clock.measure { c.advance(frames: share) }.seconds
             let moved = c.totalBytesMoved - before
-            let copied = max(seconds(measureMemcpy(bytes: moved, sources: buffers, clock: clock)), 1e-9)
+            let copied = max(measureMemcpy(bytes: moved, sources: buffers, clock: clock).seconds, 1e-9)
             wall += simulated
             copyWall += copied
             bytes += moved
@@ -192,9 +192,5 @@ public enum ControllerBenchmark {
         }
         _ = sink
         return time
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }

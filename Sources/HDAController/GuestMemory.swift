@@ -1,3 +1,5 @@
+import HDAudio
+
 /// A guest physical address: 64 bits with checked arithmetic only (in the style of
 /// rust-vmm's `GuestAddress`). There is no `+`: `adding(_:)` returns nil on overflow.
 public struct GuestAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -102,7 +104,7 @@ public final class GuestMemory {
         // A fixed permutation: pages taken with a stride coprime to the page count, so
         // consecutive allocations are not physically adjacent.
         var stride = 7
-        while count > 1 && gcd(stride, count) != 1 { stride += 2 }
+        while count > 1 && greatestCommonDivisor(stride, count) != 1 { stride += 2 }
         scatterOrder = (0..<count).map { ($0 * stride + count / 2) % max(count, 1) }
     }
 
@@ -242,4 +244,3 @@ public final class GuestMemory {
     }
 }
 
-private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }

@@ -16,6 +16,8 @@ public final class HDAudioBus: Sendable {
     public let platform: any HDAPlatform
     /// What the bus read from the controller at start.
     public let configuration: BusConfiguration
+    /// The size rounding and BDL layout of DMA buffers, for the platform's page size.
+    public let bufferLayout: DmaBufferLayout
 
     let state: Mutex<BusState>
     let interruptTargets: Mutex<[Int: InterruptTarget]>
@@ -45,8 +47,12 @@ public final class HDAudioBus: Sendable {
     /// CORB/RIRB rings, enables the global and controller interrupts and connects its ISR. A controller that does not
     /// leave reset is STATUS_DEVICE_NOT_READY; no DMA memory left is
     /// STATUS_INSUFFICIENT_RESOURCES.
+    /// A platform whose page size is not a positive multiple of 128 bytes is
+    /// STATUS_UNSUCCESSFUL (BDL entries end at page boundaries and must stay aligned).
     public init(platform: any HDAPlatform) throws(NTStatus) {
+        guard let layout = DmaBufferLayout(pageSize: platform.pageSize) else { throw .unsuccessful }
         self.platform = platform
+        bufferLayout = layout
         configuration = try HDAudioBus.resetAndProbe(platform)
         let c = configuration
         state = Mutex(BusState(

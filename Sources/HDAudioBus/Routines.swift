@@ -104,8 +104,8 @@ extension HDAudioBus {
             var a = s.engines[i].allocation!
             guard a.state == .reset, a.buffer == nil else { throw .invalidDeviceRequest }
             let block = a.format.blockBytes
-            guard let size = DmaBufferLayout.roundedSize(requested: requested, blockBytes: block, notifications: notifications),
-                  let entries = DmaBufferLayout.entries(size: size, blockBytes: block, notifications: notifications)
+            guard let size = bufferLayout.roundedSize(requested: requested, blockBytes: block, notifications: notifications),
+                  let entries = bufferLayout.entries(size: size, blockBytes: block, notifications: notifications)
             else { throw .invalidParameter }
             let pageSize = platform.pageSize
             let pageCount = (size + pageSize - 1) / pageSize

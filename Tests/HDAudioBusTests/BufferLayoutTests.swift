@@ -5,14 +5,14 @@ import HDAudioBus
 import Testing
 import Synchronization
 
-/// The buffer rules of issue 5, written out independently of the bus's implementation.
+/// The buffer rules, written out independently of the bus's implementation, for a page
+/// size (4 KiB unless a test says otherwise).
 enum Rules {
-    static let page = 4096
     static let maxEntries = 256
 
     /// BDL entries needed for a buffer of `size` with entries cut at page ends (and at
-    /// `mid` when given), or nil when the rules forbid the size.
-    static func entryCount(size: Int, block: Int, notifications: Int) -> Int? {
+    /// the midpoint with two notifications), or nil when the rules forbid the size.
+    static func entryCount(size: Int, block: Int, notifications: Int, page: Int = 4096) -> Int? {
         guard size > 0, size % block == 0 else { return nil }
         func pieces(_ from: Int, _ to: Int) -> Int {   // pieces of [from, to) cut at page boundaries
             (to + page - 1) / page - from / page
@@ -32,13 +32,13 @@ enum Rules {
         return n <= maxEntries ? n : nil
     }
 
-    static func legal(_ size: Int, block: Int, notifications: Int) -> Bool {
-        entryCount(size: size, block: block, notifications: notifications) != nil
+    static func legal(_ size: Int, block: Int, notifications: Int, page: Int = 4096) -> Bool {
+        entryCount(size: size, block: block, notifications: notifications, page: page) != nil
     }
 
-    static func largest(block: Int, notifications: Int) -> Int {
+    static func largest(block: Int, notifications: Int, page: Int = 4096) -> Int {
         var s = maxEntries * page / block * block
-        while s > 0 && !legal(s, block: block, notifications: notifications) { s -= block }
+        while s > 0 && !legal(s, block: block, notifications: notifications, page: page) { s -= block }
         return s
     }
 }
@@ -92,9 +92,9 @@ struct BufferLayoutTests {
     func roundingSweep(block: Int) {
         for notifications in 0...2 {
             let largest = Rules.largest(block: block, notifications: notifications)
-            #expect(DmaBufferLayout.largestSize(blockBytes: block, notifications: notifications) == largest)
+            #expect(DmaBufferLayout.fourKiB.largestSize(blockBytes: block, notifications: notifications) == largest)
             for request in BufferLayoutTests.requests {
-                guard let size = DmaBufferLayout.roundedSize(requested: request, blockBytes: block, notifications: notifications) else {
+                guard let size = DmaBufferLayout.fourKiB.roundedSize(requested: request, blockBytes: block, notifications: notifications) else {
                     Issue.record("no size for \(request)")
                     continue
                 }
@@ -113,15 +113,50 @@ struct BufferLayoutTests {
                     }
                     s += block
                 }
-                let entries = DmaBufferLayout.entries(size: size, blockBytes: block, notifications: notifications)
+                let entries = DmaBufferLayout.fourKiB.entries(size: size, blockBytes: block, notifications: notifications)
                 #expect(entries?.count == Rules.entryCount(size: size, block: block, notifications: notifications))
             }
         }
     }
 
+    @Test("With pages of 2, 8 or 16 KiB the layout follows the rules for that page: closest legal size, no entry crosses a page",
+          arguments: [2048, 8192, 16384])
+    func otherPageSizes(page: Int) throws {
+        let layout = try #require(DmaBufferLayout(pageSize: page))
+        #expect(layout.maxBytes == 256 * page)
+        for block in [1, 4, 6, 24, 64] {
+            for notifications in 0...2 {
+                let largest = Rules.largest(block: block, notifications: notifications, page: page)
+                #expect(layout.largestSize(blockBytes: block, notifications: notifications) == largest)
+                for request in [1, 300, page - 1, page, page + 1, 3 * page + 5, 100 * page, 300 * page] {
+                    let size = try #require(layout.roundedSize(requested: request, blockBytes: block, notifications: notifications))
+                    #expect(Rules.legal(size, block: block, notifications: notifications, page: page),
+                            "page \(page): \(size) for \(request), block \(block), n \(notifications)")
+                    let entries = try #require(layout.entries(size: size, blockBytes: block, notifications: notifications))
+                    #expect(entries.count == Rules.entryCount(size: size, block: block, notifications: notifications, page: page))
+                    var offset = 0
+                    for e in entries {
+                        #expect(e.offset == offset && e.offset % 128 == 0 && e.length > 0)
+                        #expect(e.offset / page == (e.offset + e.length - 1) / page, "page \(page): entry at \(e.offset) crosses a page")
+                        offset += e.length
+                    }
+                    #expect(offset == size)
+                    let iocEnds = entries.filter(\.interruptOnCompletion).map { $0.offset + $0.length }
+                    #expect(iocEnds == (notifications == 2 ? [size / 2, size] : notifications == 1 ? [size] : []))
+                }
+            }
+        }
+    }
+
+    @Test("A page size that is not a positive multiple of 128 bytes has no layout")
+    func pageSizeMustBeAligned() {
+        for bad in [0, -4096, 100, 4095, 4096 + 64] { #expect(DmaBufferLayout(pageSize: bad) == nil) }
+        for good in [128, 4096, 65536] { #expect(DmaBufferLayout(pageSize: good)?.pageSize == good) }
+    }
+
     @Test("A request of 0 has no size (STATUS_INVALID_PARAMETER at the DDI)")
     func zeroRequest() {
-        #expect(DmaBufferLayout.roundedSize(requested: 0, blockBytes: 4, notifications: 1) == nil)
+        #expect(DmaBufferLayout.fourKiB.roundedSize(requested: 0, blockBytes: 4, notifications: 1) == nil)
     }
 
     @Test("BDL read back from guest memory: entries, alignment, IOC, at most 256",
@@ -169,8 +204,8 @@ struct BufferLayoutTests {
     func everyPageCount(pages: Int) throws {
         for notifications in 1...2 {
             for block in [4, 6] {
-                let size = try #require(DmaBufferLayout.roundedSize(requested: pages * 4096, blockBytes: block, notifications: notifications))
-                let entries = try #require(DmaBufferLayout.entries(size: size, blockBytes: block, notifications: notifications))
+                let size = try #require(DmaBufferLayout.fourKiB.roundedSize(requested: pages * 4096, blockBytes: block, notifications: notifications))
+                let entries = try #require(DmaBufferLayout.fourKiB.entries(size: size, blockBytes: block, notifications: notifications))
                 #expect(entries.reduce(0) { $0 + $1.length } == size)
                 #expect(entries.allSatisfy { $0.offset % 128 == 0 && $0.length > 0 })
                 #expect(entries.filter(\.interruptOnCompletion).map { $0.offset + $0.length }
@@ -196,7 +231,7 @@ struct BufferLayoutTests {
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: format, stripe: false)
         let block = memoryBlockBytes(format)
-        let largest = stride(from: 1 << 20, through: 1, by: -1).first { isLegalBufferSize($0, block: block, notifications: notifications) }!
+        let largest = stride(from: 1 << 20, through: 1, by: -1).first { Rules.legal($0, block: block, notifications: notifications) }!
         for request in [1, 2, 127, 128, 129, 4095, 4096, 4097, 65536 + 3, 1 << 20, (1 << 20) + 4096, Int.max] {
             let size: Int
             let mdl: MemoryDescriptorList
@@ -208,14 +243,14 @@ struct BufferLayoutTests {
                 #expect(r.offsetFromFirstPage == 0)
                 (size, mdl) = (r.allocatedBufferSize, r.mdl)
             }
-            #expect(isLegalBufferSize(size, block: block, notifications: notifications), "request \(request): \(size) is not legal")
+            #expect(Rules.legal(size, block: block, notifications: notifications), "request \(request): \(size) is not legal")
             if request >= largest {
                 #expect(size == largest, "request \(request) above the largest legal \(largest) got \(size)")
             } else {
                 // No legal size strictly closer; ties go to the larger.
                 let d = abs(size - request)
                 let closer = stride(from: max(1, request - d), through: request + d, by: 1).first { s in
-                    isLegalBufferSize(s, block: block, notifications: notifications) && (abs(s - request) < d || (abs(s - request) == d && s > size))
+                    Rules.legal(s, block: block, notifications: notifications) && (abs(s - request) < d || (abs(s - request) == d && s > size))
                 }
                 #expect(closer == nil, "request \(request) got \(size) but \(closer ?? 0) is closer")
             }

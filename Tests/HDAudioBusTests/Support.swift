@@ -77,25 +77,5 @@ func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntr
     return (0..<count).map { BDLEntry(bytes: bytes[($0 * BDLEntry.size)..<(($0 + 1) * BDLEntry.size)]) }
 }
 
-/// The rules for a legal AllocateDmaBuffer size, written independently of
-/// `DmaBufferLayout`: a whole number of blocks; with two notifications a midpoint that is
-/// a whole number of blocks and 128-byte aligned; describable by 2 to 256 entries that
-/// each start 128-byte aligned in a buffer of scattered 4 KiB pages.
-func isLegalBufferSize(_ size: Int, block: Int, notifications: Int) -> Bool {
-    guard size > 0, size % block == 0 else { return false }
-    var entries = (size + 4095) / 4096   // one entry per scattered page
-    if notifications == 2 {
-        let mid = size / 2
-        guard size % 2 == 0, mid % block == 0, mid % 128 == 0 else { return false }
-        if mid % 4096 != 0 { entries += 1 }   // the midpoint cuts a page in two
-    }
-    if entries == 1 {
-        // One page: two entries need a 128-byte aligned cut strictly inside the buffer.
-        guard size > 128 else { return false }
-        entries = 2
-    }
-    return entries <= 256
-}
-
 /// The block (bytes in memory) of a format.
 func memoryBlockBytes(_ f: StreamFormat) -> Int { Int(f.numberOfChannels) * Int(f.containerSize) / 8 }
