@@ -98,38 +98,38 @@ extension HDAudioBusInterface {
     /// AllocateRenderDmaEngine: reserves an output engine (or, when none is free, a
     /// bidirectional one) and its SDO bandwidth. See `HDAudioBus.allocateEngine`.
     public func allocateRenderDmaEngine(format: StreamFormat, stripe: Bool) throws(NTStatus) -> DmaEngineAllocation {
-        try connection.bus.allocateEngine(client: connection.client, direction: .render, format: format, stripe: stripe, codecAddress: 0)
+        try connection.bus.allocateDmaEngine(client: connection.client, direction: .render, format: format, stripe: stripe, codecAddress: 0)
     }
 
     /// AllocateCaptureDmaEngine: reserves an input engine (or a bidirectional one) and
     /// bandwidth on the SDI line of `codecAddress`.
     public func allocateCaptureDmaEngine(codecAddress: Int, format: StreamFormat) throws(NTStatus) -> DmaEngineAllocation {
-        try connection.bus.allocateEngine(client: connection.client, direction: .capture, format: format, stripe: false, codecAddress: codecAddress)
+        try connection.bus.allocateDmaEngine(client: connection.client, direction: .capture, format: format, stripe: false, codecAddress: codecAddress)
     }
 
     /// ChangeBandwidthAllocation: a new format for an engine in reset with no buffer.
     public func changeBandwidthAllocation(_ handle: DmaEngineHandle, format: StreamFormat) throws(NTStatus) -> ConverterFormat {
-        try connection.bus.changeBandwidth(client: connection.client, handle: handle, format: format)
+        try connection.bus.changeBandwidthAllocation(client: connection.client, handle: handle, format: format)
     }
 
     /// FreeDmaEngine: frees an engine in reset with no buffer.
     public func freeDmaEngine(_ handle: DmaEngineHandle) throws(NTStatus) {
-        try connection.bus.freeEngine(client: connection.client, handle: handle)
+        try connection.bus.freeDmaEngine(client: connection.client, handle: handle)
     }
 
     /// SetDmaEngineState: moves every engine named to `state`, together (SSYNC).
     public func setDmaEngineState(_ state: StreamState, handles: [DmaEngineHandle]) throws(NTStatus) {
-        try connection.bus.setState(client: connection.client, state: state, handles: handles)
+        try connection.bus.setDmaEngineState(client: connection.client, state: state, handles: handles)
     }
 
     /// GetWallClockRegister: a live read-only view of WALCLK.
     public func getWallClockRegister() throws(NTStatus) -> RegisterView {
-        try connection.bus.wallClock()
+        try connection.bus.getWallClockRegister()
     }
 
     /// GetLinkPositionRegister: a live read-only view of the engine's position.
     public func getLinkPositionRegister(_ handle: DmaEngineHandle) throws(NTStatus) -> RegisterView {
-        try connection.bus.linkPosition(client: connection.client, handle: handle)
+        try connection.bus.getLinkPositionRegister(client: connection.client, handle: handle)
     }
 
     /// TransferCodecVerbs, synchronous (no callback; PASSIVE_LEVEL): sends the verbs to
@@ -166,7 +166,7 @@ extension HDAudioBusInterface {
 
     /// GetDeviceInformation: the BASE or V2 form, chosen by `size` (the caller's Size).
     public func getDeviceInformation(size: Int) throws(NTStatus) -> DeviceInformation {
-        try connection.bus.deviceInformation(size: size)
+        try connection.bus.getDeviceInformation(size: size)
     }
 }
 
@@ -178,14 +178,14 @@ extension DmaBufferRoutines {
     /// request, builds its BDL (no IOC) and programs the engine.
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
         try connection.requireKind([.base, .v2])
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
+        let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
 
     /// FreeDmaBuffer: frees the buffer AllocateDmaBuffer made.
     public func freeDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
         try connection.requireKind([.base, .v2])
-        try connection.bus.freeBuffer(client: connection.client, handle: handle, withNotification: false, mdl: nil, size: nil)
+        try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: false, mdl: nil, size: nil)
     }
 }
 
@@ -199,7 +199,7 @@ extension NotificationRoutines {
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
         try connection.requireKind([.v2])
-        let (mdl, tag, fifo) = try connection.bus.allocateBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
+        let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
 
@@ -207,19 +207,19 @@ extension NotificationRoutines {
     /// be what the allocation returned.
     public func freeDmaBufferWithNotification(_ handle: DmaEngineHandle, bufferMdl: MemoryDescriptorList, bufferSize: Int) throws(NTStatus) {
         try connection.requireKind([.v2])
-        try connection.bus.freeBuffer(client: connection.client, handle: handle, withNotification: true, mdl: bufferMdl, size: bufferSize)
+        try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: true, mdl: bufferMdl, size: bufferSize)
     }
 
     /// RegisterNotificationEvent: signal `event` at every IOC of the engine's buffer.
     public func registerNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try connection.requireKind([.v2])
-        try connection.bus.registerEvent(client: connection.client, handle: handle, event: event)
+        try connection.bus.registerNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 
     /// UnregisterNotificationEvent.
     public func unregisterNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try connection.requireKind([.v2])
-        try connection.bus.unregisterEvent(client: connection.client, handle: handle, event: event)
+        try connection.bus.unregisterNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 }
 
@@ -230,7 +230,7 @@ extension BdlRoutines {
     /// AllocateContiguousDmaBuffer: a contiguous data buffer and one BDL page, not programmed.
     public func allocateContiguousDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> ContiguousDmaBuffer {
         try connection.requireKind([.bdl])
-        return try connection.bus.allocateContiguous(client: connection.client, handle: handle, requested: requestedBufferSize)
+        return try connection.bus.allocateContiguousDmaBuffer(client: connection.client, handle: handle, requested: requestedBufferSize)
     }
 
     /// SetupDmaEngineWithBdl: validates the client's BDL and programs the engine with it;
@@ -238,13 +238,13 @@ extension BdlRoutines {
     public func setupDmaEngineWithBdl(_ handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
                                       isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
         try connection.requireKind([.bdl])
-        return try connection.bus.setupWithBdl(client: connection.client, handle: handle, bufferLength: bufferLength, lvi: lvi, isr: isr, context: context)
+        return try connection.bus.setupDmaEngineWithBdl(client: connection.client, handle: handle, bufferLength: bufferLength, lvi: lvi, isr: isr, context: context)
     }
 
     /// FreeContiguousDmaBuffer.
     public func freeContiguousDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
         try connection.requireKind([.bdl])
-        try connection.bus.freeContiguous(client: connection.client, handle: handle)
+        try connection.bus.freeContiguousDmaBuffer(client: connection.client, handle: handle)
     }
 }
 

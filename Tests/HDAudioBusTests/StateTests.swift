@@ -153,7 +153,7 @@ struct StateTests {
     }
 
     @Test("GetWallClockRegister is a live view of WALCLK: 500 per link frame")
-    func wallClock() throws {
+    func getWallClockRegister() throws {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .base)
         let clock = try client.getWallClockRegister()

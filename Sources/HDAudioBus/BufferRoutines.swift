@@ -1,0 +1,185 @@
+import HDAudio
+
+// The DMA buffer routines (AllocateDmaBuffer, AllocateDmaBufferWithNotification, their frees,
+// the notification events, and the BDL interface's contiguous buffer and SetupDmaEngineWithBdl),
+// as the interfaces call them with the client's id.
+extension HDAudioBus {
+
+    /// AllocateDmaBuffer (notifications 0) and AllocateDmaBufferWithNotification (1 or 2).
+    /// PASSIVE_LEVEL. See `DmaBufferLayout` for the size and IOC rules. Programs CBL, LVI,
+    /// FMT, the tag and the BDL address after an SRST handshake.
+    func allocateDmaBuffer(client: UInt32, handle: DmaEngineHandle, notifications: Int, requested: Int,
+                        withNotification: Bool) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) {
+        try require(.passive)
+        return try locked { (s: inout BusState) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) in
+            let i = try s.index(of: handle, client: client)
+            // NotificationCount is 1 or 2 for AllocateDmaBufferWithNotification (0 means a plain buffer).
+            guard withNotification ? (1...2).contains(notifications) : notifications == 0, requested > 0
+            else { throw .invalidParameter }
+            var a = s.engines[i].allocation!
+            guard a.state == .reset, a.buffer == nil else { throw .invalidDeviceRequest }
+            let block = a.format.blockBytes
+            guard let size = bufferLayout.roundedSize(requested: requested, blockBytes: block, notifications: notifications),
+                  let entries = bufferLayout.entries(size: size, blockBytes: block, notifications: notifications)
+            else { throw .invalidParameter }
+            let pageSize = platform.pageSize
+            let pageCount = (size + pageSize - 1) / pageSize
+            guard let data = platform.allocatePages(count: pageCount, contiguous: false) else { throw .insufficientResources }
+            guard let bdl = platform.allocatePages(count: 1, contiguous: true)?.first else {
+                platform.freePages(data)
+                throw .insufficientResources
+            }
+            let mdl = MemoryDescriptorList(pages: data, byteCount: size, byteOffset: 0, pageSize: pageSize)
+            let zeros = [UInt8](repeating: 0, count: pageSize)
+            for page in data { platform.writeMemory(page, bytes: zeros) }
+            var table = [UInt8]()
+            table.reserveCapacity(entries.count * BDLEntry.size)
+            for e in entries {
+                table += BDLEntry(address: mdl.physicalAddress(ofByte: e.offset)!, length: UInt32(e.length),
+                                  interruptOnCompletion: e.interruptOnCompletion).bytes
+            }
+            platform.writeMemory(bdl, bytes: table)
+            guard streamReset(i) else {
+                makeSafe(i)
+                platform.freePages(data + [bdl])
+                throw .deviceNotReady
+            }
+            a.buffer = .dma(DmaBufferRecord(mdl: mdl, bdlPage: bdl, notifications: notifications, entryCount: entries.count))
+            s.engines[i].allocation = a
+            let fifo = programBuffer(i, a)
+            refreshInterruptTarget(i, a)
+            return (mdl, a.tag, fifo)
+        }
+    }
+
+    /// FreeDmaBuffer (notifications 0) and FreeDmaBufferWithNotification (1 or 2, with the
+    /// MDL and size the allocation returned: INVALID_PARAMETER when they differ).
+    /// PASSIVE_LEVEL. INVALID_DEVICE_REQUEST unless in reset with a buffer of that kind.
+    func freeDmaBuffer(client: UInt32, handle: DmaEngineHandle, withNotification: Bool,
+                    mdl: MemoryDescriptorList?, size: Int?) throws(NTStatus) {
+        try require(.passive)
+        try locked { (s: inout BusState) throws(NTStatus) in
+            let i = try s.index(of: handle, client: client)
+            let a = s.engines[i].allocation!
+            guard a.state == .reset, case .dma(let r)? = a.buffer, (r.notifications > 0) == withNotification
+            else { throw .invalidDeviceRequest }
+            if withNotification {
+                guard mdl == r.mdl, size == r.mdl.byteCount else { throw .invalidParameter }
+            }
+            releaseBuffer(i, &s)
+        }
+    }
+
+    /// RegisterNotificationEvent. PASSIVE_LEVEL. INSUFFICIENT_RESOURCES when the engine's
+    /// `maxNotificationEvents` slots are full; INVALID_PARAMETER for an event already registered.
+    func registerNotificationEvent(client: UInt32, handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
+        try require(.passive)
+        try locked { (s: inout BusState) throws(NTStatus) in
+            let i = try s.index(of: handle, client: client)
+            var a = s.engines[i].allocation!
+            guard !a.events.contains(event) else { throw .invalidParameter }
+            guard a.events.count < HDAudioBus.maxNotificationEvents else { throw .insufficientResources }
+            a.events.append(event)
+            s.engines[i].allocation = a
+            refreshInterruptTarget(i, a)
+        }
+    }
+
+    /// UnregisterNotificationEvent. PASSIVE_LEVEL. INVALID_PARAMETER for an event that is
+    /// not registered on the engine.
+    func unregisterNotificationEvent(client: UInt32, handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
+        try require(.passive)
+        try locked { (s: inout BusState) throws(NTStatus) in
+            let i = try s.index(of: handle, client: client)
+            var a = s.engines[i].allocation!
+            guard let at = a.events.firstIndex(of: event) else { throw .invalidParameter }
+            a.events.remove(at: at)
+            s.engines[i].allocation = a
+            refreshInterruptTarget(i, a)
+        }
+    }
+
+    /// AllocateContiguousDmaBuffer. PASSIVE_LEVEL. A physically contiguous data buffer of
+    /// whole pages covering the request and one page-aligned BDL page, both zeroed and
+    /// neither programmed. INVALID_PARAMETER for 0; INVALID_DEVICE_REQUEST unless in reset
+    /// with no buffer; INSUFFICIENT_RESOURCES when memory runs out (nothing kept).
+    func allocateContiguousDmaBuffer(client: UInt32, handle: DmaEngineHandle, requested: Int) throws(NTStatus) -> ContiguousDmaBuffer {
+        try require(.passive)
+        return try locked { (s: inout BusState) throws(NTStatus) -> ContiguousDmaBuffer in
+            let i = try s.index(of: handle, client: client)
+            guard requested > 0 else { throw .invalidParameter }
+            var a = s.engines[i].allocation!
+            guard a.state == .reset, a.buffer == nil else { throw .invalidDeviceRequest }
+            let pageSize = platform.pageSize
+            let (pageCount, overflow) = requested.addingReportingOverflow(pageSize - 1)
+            guard !overflow, let data = platform.allocatePages(count: pageCount / pageSize, contiguous: true)
+            else { throw .insufficientResources }
+            guard let bdl = platform.allocatePages(count: 1, contiguous: true)?.first else {
+                platform.freePages(data)
+                throw .insufficientResources
+            }
+            let zeros = [UInt8](repeating: 0, count: pageSize)
+            for page in data + [bdl] { platform.writeMemory(page, bytes: zeros) }
+            a.buffer = .contiguous(ContiguousRecord(dataPages: data, bdlPage: bdl, setup: nil))
+            s.engines[i].allocation = a
+            return ContiguousDmaBuffer(dataBuffer: DmaMemory(address: data[0], length: data.count * pageSize),
+                                       bdlBuffer: DmaMemory(address: bdl, length: pageSize))
+        }
+    }
+
+    /// SetupDmaEngineWithBdl. PASSIVE_LEVEL. Validates the client's BDL (Lvi 1 to 255,
+    /// each of the Lvi + 1 entries 128-byte aligned, non-empty and inside the data buffer,
+    /// their lengths adding up to BufferLength, a whole number of blocks: else
+    /// INVALID_PARAMETER), then programs the engine after an SRST handshake
+    /// (DEVICE_NOT_READY); the engine stays in reset. INVALID_DEVICE_REQUEST without a
+    /// contiguous buffer or out of reset.
+    func setupDmaEngineWithBdl(client: UInt32, handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
+                      isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
+        try require(.passive)
+        return try locked { (s: inout BusState) throws(NTStatus) -> BdlEngineSetup in
+            let i = try s.index(of: handle, client: client)
+            var a = s.engines[i].allocation!
+            guard a.state == .reset, case .contiguous(var r)? = a.buffer else { throw .invalidDeviceRequest }
+            guard (1...255).contains(lvi), bufferLength > 0, Int(bufferLength) % a.format.blockBytes == 0
+            else { throw .invalidParameter }
+            let dataStart = r.dataPages[0]
+            let dataEnd = dataStart + UInt64(r.dataPages.count * platform.pageSize)
+            guard let table = platform.readMemory(r.bdlPage, count: (Int(lvi) + 1) * BDLEntry.size) else { throw .invalidParameter }
+            var total: UInt64 = 0
+            for n in 0...Int(lvi) {
+                let e = BDLEntry(bytes: table[(n * BDLEntry.size)..<((n + 1) * BDLEntry.size)])
+                let (end, overflow) = e.address.addingReportingOverflow(UInt64(e.length))
+                guard e.length > 0, e.address % BDLEntry.alignment == 0, e.address >= dataStart, !overflow, end <= dataEnd
+                else { throw .invalidParameter }
+                total += UInt64(e.length)
+            }
+            guard total == UInt64(bufferLength) else { throw .invalidParameter }
+            guard streamReset(i) else {
+                makeSafe(i)
+                r.setup = nil
+                a.buffer = .contiguous(r)
+                s.engines[i].allocation = a
+                refreshInterruptTarget(i, a)
+                throw .deviceNotReady
+            }
+            r.setup = BdlSetupRecord(bufferLength: bufferLength, lvi: lvi, isr: isr, context: context)
+            a.buffer = .contiguous(r)
+            s.engines[i].allocation = a
+            let fifo = programBuffer(i, a)
+            refreshInterruptTarget(i, a)
+            return BdlEngineSetup(streamId: a.tag, fifoSize: fifo)
+        }
+    }
+
+    /// FreeContiguousDmaBuffer. PASSIVE_LEVEL. INVALID_DEVICE_REQUEST unless in reset with
+    /// a contiguous buffer.
+    func freeContiguousDmaBuffer(client: UInt32, handle: DmaEngineHandle) throws(NTStatus) {
+        try require(.passive)
+        try locked { (s: inout BusState) throws(NTStatus) in
+            let i = try s.index(of: handle, client: client)
+            guard let a = s.engines[i].allocation, a.state == .reset, case .contiguous? = a.buffer
+            else { throw .invalidDeviceRequest }
+            releaseBuffer(i, &s)
+        }
+    }
+}
