@@ -1,0 +1,100 @@
+import HDAudio
+
+/// Link time: advancing from event to event (entry boundary, IOC, wrap, latency) and running
+/// the active engines over each batch.
+extension HDAController {
+    /// Moves link time forward by `frames` frames, in batches from event to event.
+    public func advance(frames: UInt64) {
+        _ = advance(frames: frames, stopAtInterrupt: false)
+    }
+
+    /// Moves link time forward by up to `frames` frames and returns the frames advanced.
+    ///
+    /// Time jumps from event to event: a BDL entry boundary (IOC, wrap), a pending CRST,
+    /// SRST or codec-wake latency, a FIFO error due, a CORB verb. Register writes (RUN,
+    /// SSYNC) happen between calls. Sample bytes move in bulk, straight between guest RAM
+    /// and the codecs; every result (bytes delivered, LPIB, position buffer, status bits,
+    /// interrupt timing) is identical, frame for frame, to advancing one frame at a time.
+    /// With `stopAtInterrupt`, returns right after any frame that raises a new interrupt
+    /// cause (a status bit newly set whose interrupt is enabled, or CIS newly set) while the
+    /// line is asserted, not only when the line rises: an IOC that follows another still
+    /// pending interrupt is its own stop, so a caller can deliver every interrupt, to the
+    /// frame, outside any lock (reference sections 4 and 6). Causes are only raised at
+    /// event frames, which end batches, so the check is one comparison per batch.
+    public func advance(frames: UInt64, stopAtInterrupt: Bool) -> UInt64 {
+        var done: UInt64 = 0
+        var line = interruptAsserted
+        var causes = interruptCausesRaised
+        while done < frames {
+            let (sum, overflow) = frame.addingReportingOverflow(frames - done)
+            var target = overflow ? UInt64.max : sum
+            if let t = crstExitAt { target = min(target, t) }
+            if let t = codecWakeAt { target = min(target, t) }
+            for e in engines {
+                if let t = e.srst.due { target = min(target, t) }
+                if e.active { target = min(target, e.nextEvent) }
+            }
+            if let t = nextCommandFrame() { target = min(target, t) }
+            guard target > frame else { break }   // only at the end of 64-bit time
+            let start = frame
+            runFrames(from: start, to: target)
+            frame = target
+            done += target - start
+            processDue()
+            updateInterrupts()
+            if stopAtInterrupt && interruptAsserted && (!line || causes != interruptCausesRaised) { return done }
+            line = interruptAsserted
+            causes = interruptCausesRaised
+        }
+        return done
+    }
+
+    /// Latencies that complete at the current frame.
+    func processDue() {
+        if let t = crstExitAt, t <= frame { leaveReset() }
+        if let t = codecWakeAt, t <= frame { wakeCodecs() }
+        for e in engines {
+            switch e.srst {
+            case .latchPending(let t) where t <= frame:
+                latchStreamReset(e.index)
+            case .clearPending(let t) where t <= frame:
+                e.srst = .idle
+                setSD(e.index, .ctl, resetValues[table.sd(e.index, .ctl)])
+            default:
+                break
+            }
+        }
+    }
+
+    /// Runs frames [from, to): no event falls strictly inside.
+    func runFrames(from start: UInt64, to end: UInt64) {
+        let count = end - start
+        if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
+        // Output engines run before input engines, in every batch and so in every frame of
+        // stepping: a codec that loops its DAC back into its ADC then has the frame's
+        // output before it is asked for the frame's input, and the samples it returns do
+        // not depend on how time is batched.
+        for e in engines where e.active && e.output { runEngine(e, from: start, to: end) }
+        for e in engines where e.active && !e.output { runEngine(e, from: start, to: end) }
+        runCommandRings(from: start, to: end)
+        writePositionBuffer()
+    }
+
+    /// Runs one active engine over frames [from, to).
+    private func runEngine(_ e: StreamEngine, from start: UInt64, to end: UInt64) {
+        let r0 = start - e.runStart, r1 = end - e.runStart
+        let blocks = e.cadence.blocks(before: r1) - e.cadence.blocks(before: r0)
+        if blocks > 0 { move(e, blocks: blocks, relativeStart: r0) }
+        if e.fifoErrorPending {
+            e.fifoErrorPending = false
+            e.stats.fifoErrors += 1
+            setSD(e.index, .sts, sdValue(e.index, .sts) | UInt32(StreamStatus.fifoError.rawValue))
+        }
+        setSD(e.index, .lpib, UInt32(truncatingIfNeeded: e.lpib))
+        if end >= e.nextEvent { e.computeNextEvent(now: end) }
+    }
+
+    /// DPLBASE bit 0: each descriptor's position (its LPIB) at DPLBASE + index x 8, once
+    /// per frame; in a batch only the last frame's value can be seen, so it is written once.
+    /// A buffer that is not RAM is not written (DMA reaches RAM only) and is counted.
+}

@@ -1,0 +1,44 @@
+import HDAudio
+
+/// INTSTS and the interrupt line.
+extension HDAController {
+
+    /// Recomputes INTSTS and the interrupt line. SIS n = BCIS & IOCE | FIFOE & FEIE |
+    /// DESE & DEIE; CIS as `controllerInterruptStatus` says. GIS is the OR of every SIS bit
+    /// and CIS, independent of SIE and CIE (Intel's INTSTS.GIS); the enables gate only the
+    /// line: GIE and (an SIS enabled by its SIE, or CIS with CIE).
+    /// Also counts newly raised causes (`interruptCausesRaised`), so that
+    /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
+    func updateInterrupts() {
+        var sis: UInt32 = 0
+        var completion: UInt64 = 0, fifo: UInt64 = 0, descriptor: UInt64 = 0
+        let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
+        let d = UInt32(StreamStatus.descriptorError.rawValue)
+        for n in engines.indices {
+            // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
+            let causes = sdValue(n, .sts) & sdValue(n, .ctl)
+            let bit = UInt64(1) &<< UInt64(n)
+            if causes & b != 0 { completion |= bit }
+            if causes & f != 0 { fifo |= bit }
+            if causes & d != 0 { descriptor |= bit }
+            if causes & (b | f | d) != 0 { sis |= 1 << UInt32(n) }
+        }
+        let cis = controllerInterruptStatus()
+        let last = enabledCauses
+        if completion & ~last.completion != 0 || fifo & ~last.fifo != 0 || descriptor & ~last.descriptor != 0
+            || (cis && !lastCIS) {
+            interruptCausesRaised &+= 1
+        }
+        enabledCauses = (completion, fifo, descriptor)
+        lastCIS = cis
+        let intctl = values[table.intctl]
+        let gis = sis != 0 || cis
+        values[table.intsts] = sis | (cis ? InterruptBits.controller : 0) | (gis ? InterruptBits.global : 0)
+        let enabled = (sis & intctl & InterruptBits.streamMask) != 0 || (cis && intctl & InterruptBits.controller != 0)
+        let line = enabled && intctl & InterruptBits.global != 0
+        if line != interruptAsserted {
+            interruptAsserted = line
+            interruptLineChanged?(line)
+        }
+    }
+}
