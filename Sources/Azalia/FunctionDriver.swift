@@ -76,7 +76,7 @@ public enum FunctionDriverError: Error, Hashable, Sendable, CustomStringConverti
         }
     }
 
-    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
+    private func hex(_ v: UInt32) -> String { v.hexLiteral(digits: 1) }
 }
 
 /// The widgets a function driver found by walking the codec's graph with verbs.

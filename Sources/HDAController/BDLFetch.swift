@@ -22,22 +22,20 @@ extension HDAController {
               memory.isRAM(bdl, length: UInt64(lvi + 1) * UInt64(BDLEntry.size)) else { return descriptorError(n) }
         var total: UInt64 = 0
         for i in 0...lvi {
-            let at = bdl.rawValue + UInt64(i * BDLEntry.size)
-            guard let address = try? memory.readUInt64(GuestAddress(at)),
-                  let length = try? memory.readUInt32(GuestAddress(at + 8)),
-                  let flags = try? memory.readUInt32(GuestAddress(at + 12)) else { return descriptorError(n) }
-            let buffer = GuestAddress(address)
-            guard length != 0, buffer.isAligned(to: BDLEntry.alignment),
-                  let host = memory.hostPointer(buffer, length: UInt64(length)) else { return descriptorError(n) }
-            e.entryLength[i] = UInt64(length)
-            e.entryIOC[i] = flags & 1 != 0
+            guard let at = bdl.adding(UInt64(i * BDLEntry.size)),
+                  let entry = try? BDLEntry(bytes: memory.read(at, count: BDLEntry.size)) else { return descriptorError(n) }
+            let buffer = GuestAddress(entry.address)
+            guard entry.length != 0, buffer.isAligned(to: BDLEntry.alignment),
+                  let host = memory.hostPointer(buffer, length: UInt64(entry.length)) else { return descriptorError(n) }
+            e.entryLength[i] = UInt64(entry.length)
+            e.entryIOC[i] = entry.interruptOnCompletion
             e.entryHost[i] = host
-            total += UInt64(length)
+            total += UInt64(entry.length)
         }
         let format = ConverterFormat(rawValue: UInt16(truncatingIfNeeded: sdValue(n, .fmt)))
         guard format.multField <= 3, format.bitsField <= 4 else { return descriptorError(n) }
         let bits = StreamFormat.legalSampleBits[Int(format.bitsField)]
-        let blockBytes = Int(format.channels) * Int(StreamFormat.container(forBits: bits) / 8)
+        let blockBytes = Int(format.channels) * Int(StreamFormat.container(forBits: bits) / 8)   // SDnFMT implies the natural container
         let cbl = UInt64(sdValue(n, .cbl))
         guard cbl > 0, cbl % UInt64(blockBytes) == 0, cbl <= total else { return descriptorError(n) }
 

@@ -13,26 +13,12 @@ struct CommandRings {
     /// Responses written since RINTFL was last raised.
     var responseCount = 0
     /// Unsolicited responses polled from each codec, waiting for its SDI slot.
-    var unsolicited: [UInt32?] = Array(repeating: nil, count: 15)
-}
-
-/// RIRBCTL / RIRBSTS / CORBCTL / CORBSTS bits.
-enum RingBits {
-    static let corbRun: UInt32 = 1 << 1
-    static let corbMemoryErrorEnable: UInt32 = 1 << 0
-    static let corbMemoryError: UInt32 = 1 << 0
-    static let corbReadPointerReset: UInt32 = 1 << 15
-    static let rirbWritePointerReset: UInt32 = 1 << 15
-    static let responseInterruptControl: UInt32 = 1 << 0
-    static let rirbDMAEnable: UInt32 = 1 << 1
-    static let overrunInterruptControl: UInt32 = 1 << 2
-    static let responseInterrupt: UInt32 = 1 << 0
-    static let overrun: UInt32 = 1 << 2
+    var unsolicited: [UInt32?] = Array(repeating: nil, count: SDILines.maximum)
 }
 
 extension HDAController {
     /// Ring entries for a CORBSIZE / RIRBSIZE value (00 = 2, 01 = 16, 10 = 256; 11 reads as 256).
-    func ringEntries(_ sizeRegister: Int) -> Int { [2, 16, 256, 256][Int(values[sizeRegister] & 0x3)] }
+    func ringEntries(_ sizeRegister: Int) -> Int { RingSize.entries(UInt8(truncatingIfNeeded: values[sizeRegister])) }
 
     /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, CMEI with CMEIE, or an SDIN state
     /// change (a STATESTS bit whose WAKEEN bit is set), as Intel's INTSTS.CIS and QEMU's
@@ -40,15 +26,15 @@ extension HDAController {
     func controllerInterruptStatus() -> Bool {
         let rirbsts = values[table.rirbsts], rirbctl = values[table.rirbctl]
         let corbsts = values[table.corbsts], corbctl = values[table.corbctl]
-        return (rirbsts & RingBits.responseInterrupt != 0 && rirbctl & RingBits.responseInterruptControl != 0)
-            || (rirbsts & RingBits.overrun != 0 && rirbctl & RingBits.overrunInterruptControl != 0)
-            || (corbsts & RingBits.corbMemoryError != 0 && corbctl & RingBits.corbMemoryErrorEnable != 0)
+        return (rirbsts & UInt32(RirbStatus.responseInterrupt) != 0 && rirbctl & UInt32(RirbControl.responseInterrupt) != 0)
+            || (rirbsts & UInt32(RirbStatus.overrun) != 0 && rirbctl & UInt32(RirbControl.overrunInterrupt) != 0)
+            || (corbsts & UInt32(CorbStatus.memoryError) != 0 && corbctl & UInt32(CorbControl.memoryErrorInterrupt) != 0)
             || (values[table.statests] & values[table.wakeen] != 0)
     }
 
     /// True when the CORB has a verb to send.
     var corbHasWork: Bool {
-        guard values[table.corbctl] & RingBits.corbRun != 0 else { return false }
+        guard values[table.corbctl] & UInt32(CorbControl.run) != 0 else { return false }
         let entries = UInt32(ringEntries(table.corbsize))
         return (values[table.corbrp] & 0xFF) % entries != (values[table.corbwp] & 0xFF) % entries
     }
@@ -113,15 +99,15 @@ extension HDAController {
                 }
             } else {
                 // The CORB is not RAM: memory error, the CORB DMA stops.
-                values[table.corbsts] |= RingBits.corbMemoryError
-                values[table.corbctl] &= ~RingBits.corbRun
+                values[table.corbsts] |= UInt32(CorbStatus.memoryError)
+                values[table.corbctl] &= ~UInt32(CorbControl.run)
             }
         }
         // An empty response slot after responses raises RINTFL (the specification's
         // "N responses or an empty response slot, whichever comes first").
         if !wrote && corb.responseCount > 0 {
             corb.responseCount = 0
-            values[table.rirbsts] |= RingBits.responseInterrupt
+            values[table.rirbsts] |= UInt32(RirbStatus.responseInterrupt)
         }
     }
 
@@ -131,9 +117,9 @@ extension HDAController {
     func writeResponse(_ response: UInt32, address: Int, unsolicited: Bool) {
         let entries = UInt32(ringEntries(table.rirbsize))
         let base = GuestAddress(UInt64(values[table.rirbubase]) << 32 | UInt64(values[table.rirblbase]))
-        guard values[table.rirbctl] & RingBits.rirbDMAEnable != 0,
+        guard values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0,
               memory.isRAM(base, length: UInt64(entries) * 8) else {
-            values[table.rirbsts] |= RingBits.overrun
+            values[table.rirbsts] |= UInt32(RirbStatus.overrun)
             return
         }
         let wp = ((values[table.rirbwp] & 0xFF) + 1) % entries
@@ -145,7 +131,7 @@ extension HDAController {
         let threshold = values[table.rintcnt] & 0xFF
         if corb.responseCount >= (threshold == 0 ? 256 : Int(threshold)) {
             corb.responseCount = 0
-            values[table.rirbsts] |= RingBits.responseInterrupt
+            values[table.rirbsts] |= UInt32(RirbStatus.responseInterrupt)
         }
     }
 
@@ -155,22 +141,22 @@ extension HDAController {
     func writeCommandRing(_ role: RegisterRole, register r: Int, old: UInt32, value: UInt32, lanes: UInt32) {
         switch role {
         case .corbrp:
-            if values[r] & RingBits.corbReadPointerReset != 0 { values[r] = RingBits.corbReadPointerReset }
+            if values[r] & UInt32(CorbReadPointer.reset) != 0 { values[r] = UInt32(CorbReadPointer.reset) }
         case .rirbwp:
-            if value & lanes & RingBits.rirbWritePointerReset != 0 {
+            if value & lanes & UInt32(RirbWritePointer.reset) != 0 {
                 values[r] = 0
                 corb.responseCount = 0
             } else {
                 values[r] = old
             }
         case .corbsize:
-            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+            if values[table.corbctl] & UInt32(CorbControl.run) != 0 { values[r] = old }
         case .rirbsize:
-            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+            if values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0 { values[r] = old }
         case .corbBase:
-            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+            if values[table.corbctl] & UInt32(CorbControl.run) != 0 { values[r] = old }
         case .rirbBase:
-            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+            if values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0 { values[r] = old }
         default:
             break
         }

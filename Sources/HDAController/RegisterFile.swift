@@ -20,8 +20,7 @@ public struct RegisterDescription: Sendable, Hashable, CustomStringConvertible {
 
     /// `SD0CTL @0x080/3`.
     public var description: String {
-        let hex = String(offset, radix: 16, uppercase: true)
-        return "\(name) @0x\(String(repeating: "0", count: max(0, 3 - hex.count)) + hex)/\(width)"
+        "\(name) @\(offset.hexLiteral(digits: 3))/\(width)"
     }
 }
 
@@ -37,18 +36,13 @@ enum RegisterRole: Hashable {
     case ssync
     case alias(Int)
     case corbwp, corbrp, corbctl, corbsize, corbBase
+    case corbsts
     case rirbwp, rintcnt, rirbctl, rirbsts, rirbsize, rirbBase
     case sdCTL(Int)
     case sdSTS(Int)
     /// CBL, LVI, BDPL, BDPU: ignored while the engine runs.
     case sdLocked(Int)
     case sdFMT(Int)
-}
-
-/// GSTS bits (the vocabulary module names GCTL's bits, not GSTS's).
-enum GlobalStatusBits {
-    /// FSTS: a flush started by GCTL.FCNTRL has completed (write 1 to clear).
-    static let fsts: UInt32 = 1 << 1
 }
 
 /// One row of the register table.
@@ -113,7 +107,7 @@ struct RegisterTable {
         gctl = add("GCTL", HDARegister.gctl, 4, writable: GlobalControl.crst | GlobalControl.fcntrl | GlobalControl.unsol, .gctl)
         wakeen = add("WAKEEN", HDARegister.wakeen, 2, writable: sdiMask, .wakeen)
         statests = add("STATESTS", HDARegister.statests, 2, w1c: sdiMask, .statests)
-        gsts = add("GSTS", HDARegister.gsts, 2, w1c: GlobalStatusBits.fsts)
+        gsts = add("GSTS", HDARegister.gsts, 2, w1c: GlobalStatus.fsts)
         add("OUTSTRMPAY", HDARegister.outstrmpay, 2, reset: UInt32(profile.outstrmpay), .readOnly)
         add("INSTRMPAY", HDARegister.instrmpay, 2, reset: UInt32(profile.instrmpay), .readOnly)
         intctl = add("INTCTL", HDARegister.intctl, 4,
@@ -124,18 +118,18 @@ struct RegisterTable {
         corblbase = add("CORBLBASE", HDARegister.corblbase, 4, writable: 0xFFFF_FF80, .corbBase)
         corbubase = add("CORBUBASE", HDARegister.corbubase, 4, writable: addressHigh, .corbBase)
         corbwp = add("CORBWP", HDARegister.corbwp, 2, writable: 0xFF, .corbwp)
-        corbrp = add("CORBRP", HDARegister.corbrp, 2, writable: 0x8000, .corbrp)
-        corbctl = add("CORBCTL", HDARegister.corbctl, 1, writable: 0x3, .corbctl)
-        corbsts = add("CORBSTS", HDARegister.corbsts, 1, w1c: 0x1, .rirbsts)
+        corbrp = add("CORBRP", HDARegister.corbrp, 2, writable: UInt32(CorbReadPointer.reset), .corbrp)
+        corbctl = add("CORBCTL", HDARegister.corbctl, 1, writable: UInt32(CorbControl.writable), .corbctl)
+        corbsts = add("CORBSTS", HDARegister.corbsts, 1, w1c: UInt32(CorbStatus.memoryError), .corbsts)
         // Size capability 0111 (2, 16 and 256 entries), size 10 (256) after reset.
-        corbsize = add("CORBSIZE", HDARegister.corbsize, 1, reset: 0x72, writable: 0x3, .corbsize)
+        corbsize = add("CORBSIZE", HDARegister.corbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .corbsize)
         rirblbase = add("RIRBLBASE", HDARegister.rirblbase, 4, writable: 0xFFFF_FF80, .rirbBase)
         rirbubase = add("RIRBUBASE", HDARegister.rirbubase, 4, writable: addressHigh, .rirbBase)
-        rirbwp = add("RIRBWP", HDARegister.rirbwp, 2, writable: 0x8000, .rirbwp)
+        rirbwp = add("RIRBWP", HDARegister.rirbwp, 2, writable: UInt32(RirbWritePointer.reset), .rirbwp)
         rintcnt = add("RINTCNT", HDARegister.rintcnt, 2, writable: 0xFF, .rintcnt)
-        rirbctl = add("RIRBCTL", HDARegister.rirbctl, 1, writable: 0x7, .rirbctl)
-        rirbsts = add("RIRBSTS", HDARegister.rirbsts, 1, w1c: 0x5, .rirbsts)
-        rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: 0x72, writable: 0x3, .rirbsize)
+        rirbctl = add("RIRBCTL", HDARegister.rirbctl, 1, writable: UInt32(RirbControl.writable), .rirbctl)
+        rirbsts = add("RIRBSTS", HDARegister.rirbsts, 1, w1c: UInt32(RirbStatus.writeOneToClear), .rirbsts)
+        rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .rirbsize)
         dplbase = add("DPLBASE", HDARegister.dplbase, 4, writable: 0xFFFF_FF81)
         dpubase = add("DPUBASE", HDARegister.dpubase, 4, writable: addressHigh)
 

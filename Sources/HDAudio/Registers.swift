@@ -319,17 +319,18 @@ public struct BDLEntry: Hashable, Sendable {
         self.interruptOnCompletion = interruptOnCompletion
     }
 
-    /// Decodes 16 little-endian bytes.
+    /// Decodes 16 little-endian bytes: address (bytes 0-7), length (8-11), flags (12-15, bit 0 IOC).
     public init(bytes: some Collection<UInt8>) {
         precondition(bytes.count >= BDLEntry.size)
-        var values = [UInt64](repeating: 0, count: 16)
-        for (i, b) in bytes.prefix(16).enumerated() { values[i] = UInt64(b) }
-        func field(_ at: Int, _ count: Int) -> UInt64 {
-            (0..<count).reduce(0) { $0 | values[at + $1] << (8 * UInt64($1)) }
+        var address: UInt64 = 0, length: UInt32 = 0, flags: UInt32 = 0
+        for (i, b) in bytes.prefix(BDLEntry.size).enumerated() {
+            switch i {
+            case 0..<8: address |= UInt64(b) << (8 * UInt64(i))
+            case 8..<12: length |= UInt32(b) << (8 * UInt32(i - 8))
+            default: flags |= UInt32(b) << (8 * UInt32(i - 12))
+            }
         }
-        address = field(0, 8)
-        length = UInt32(field(8, 4))
-        interruptOnCompletion = field(12, 4) & 1 != 0
+        self.init(address: address, length: length, interruptOnCompletion: flags & 1 != 0)
     }
 
     /// The 16 little-endian bytes of the entry.

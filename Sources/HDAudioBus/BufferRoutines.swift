@@ -142,14 +142,15 @@ extension HDAudioBus {
             guard a.state == .reset, case .contiguous(var r)? = a.buffer else { throw .invalidDeviceRequest }
             guard (1...255).contains(lvi), bufferLength > 0, Int(bufferLength) % a.format.blockBytes == 0
             else { throw .invalidParameter }
-            let dataStart = r.dataPages[0]
-            let dataEnd = dataStart + UInt64(r.dataPages.count * platform.pageSize)
-            guard let table = platform.readMemory(r.bdlPage, count: (Int(lvi) + 1) * BDLEntry.size) else { throw .invalidParameter }
+            let dataStart = GuestAddress(r.dataPages[0])
+            guard let dataEnd = dataStart.adding(UInt64(r.dataPages.count * platform.pageSize)),
+                  let table = platform.readMemory(r.bdlPage, count: (Int(lvi) + 1) * BDLEntry.size) else { throw .invalidParameter }
             var total: UInt64 = 0
             for n in 0...Int(lvi) {
                 let e = BDLEntry(bytes: table[(n * BDLEntry.size)..<((n + 1) * BDLEntry.size)])
-                let (end, overflow) = e.address.addingReportingOverflow(UInt64(e.length))
-                guard e.length > 0, e.address % BDLEntry.alignment == 0, e.address >= dataStart, !overflow, end <= dataEnd
+                let start = GuestAddress(e.address)
+                guard e.length > 0, start.isAligned(to: BDLEntry.alignment), start >= dataStart,
+                      let end = start.adding(UInt64(e.length)), end <= dataEnd
                 else { throw .invalidParameter }
                 total += UInt64(e.length)
             }

@@ -33,10 +33,9 @@ public struct CodecResponse: Hashable, Sendable, CustomStringConvertible {
 
     /// `0x00000000 from 0 (valid)`.
     public var description: String {
-        let hex = String(response, radix: 16, uppercase: true)
         let flags = [isValid ? "valid" : "no response", isUnsolicited ? "unsolicited" : nil, hasFifoOverrun ? "overrun" : nil]
             .compactMap { $0 }.joined(separator: ", ")
-        return "0x" + String(repeating: "0", count: 8 - hex.count) + hex + " from \(sdataIn) (\(flags))"
+        return response.hexLiteral + " from \(sdataIn) (\(flags))"
     }
 }
 
@@ -133,28 +132,28 @@ extension HDAudioBus {
         p.write32(HDARegister.corblbase, UInt32(truncatingIfNeeded: page))
         p.write32(HDARegister.corbubase, UInt32(truncatingIfNeeded: page >> 32))
         p.write8(HDARegister.corbsize, 0x2)
-        p.write16(HDARegister.corbrp, 0x8000)
-        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 != 0 })
+        p.write16(HDARegister.corbrp, CorbReadPointer.reset)
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & CorbReadPointer.reset != 0 })
         else { throw .deviceNotReady }
         p.write16(HDARegister.corbrp, 0)
-        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 == 0 })
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & CorbReadPointer.reset == 0 })
         else { throw .deviceNotReady }
         p.write16(HDARegister.corbwp, 0)
         let rirb = page + rirbOffset
         p.write32(HDARegister.rirblbase, UInt32(truncatingIfNeeded: rirb))
         p.write32(HDARegister.rirbubase, UInt32(truncatingIfNeeded: rirb >> 32))
         p.write8(HDARegister.rirbsize, 0x2)
-        p.write16(HDARegister.rirbwp, 0x8000)
+        p.write16(HDARegister.rirbwp, RirbWritePointer.reset)
         p.write16(HDARegister.rintcnt, 1)
-        p.write8(HDARegister.rirbctl, 0x7)   // RINTCTL, RIRB DMA, overrun interrupt
-        p.write8(HDARegister.corbctl, 0x3)   // CORB run, memory error interrupt
+        p.write8(HDARegister.rirbctl, RirbControl.responseInterrupt | RirbControl.dmaEnable | RirbControl.overrunInterrupt)
+        p.write8(HDARegister.corbctl, CorbControl.run | CorbControl.memoryErrorInterrupt)
         p.write32(HDARegister.gctl, p.read32(HDARegister.gctl) | GlobalControl.unsol)
     }
 
     /// The controller half of the ISR: clears RIRBSTS and CORBSTS and drains the RIRB.
     func serviceCommandInterrupt() {
         let rirbsts = platform.read8(HDARegister.rirbsts)
-        platform.write8(HDARegister.rirbsts, rirbsts & 0x5)
+        platform.write8(HDARegister.rirbsts, rirbsts & RirbStatus.writeOneToClear)
         let corbsts = platform.read8(HDARegister.corbsts)
         if corbsts != 0 { platform.write8(HDARegister.corbsts, corbsts) }
         commands.withLock { s in
@@ -198,15 +197,15 @@ extension HDAudioBus {
     /// to the callback registered for their codec and tag, at DISPATCH_LEVEL. Verbs past
     /// their deadline are marked invalid. Finished requests complete.
     func drainResponses(_ s: inout CommandState) {
-        let writePointer = Int(platform.read16(HDARegister.rirbwp) & 0xFF)
+        let writePointer = Int(platform.read16(HDARegister.rirbwp) & RirbWritePointer.pointer)
         let rirb = configuration.commandRings + HDAudioBus.rirbOffset
         while s.rirbReadPointer != writePointer {
             s.rirbReadPointer = (s.rirbReadPointer + 1) % HDAudioBus.ringEntries
-            guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer) * 8, count: 8) else { continue }
+            guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer * RirbEntry.size), count: RirbEntry.size) else { continue }
             let value = UInt32(entry[0]) | UInt32(entry[1]) << 8 | UInt32(entry[2]) << 16 | UInt32(entry[3]) << 24
-            let address = Int(entry[4] & 0xF)
+            let address = Int(UInt32(entry[4]) & RirbEntry.codecAddress)
             let response = CodecResponse(response: value, isValid: true, hasFifoOverrun: s.overrun,
-                                         isUnsolicited: entry[4] & 0x10 != 0, sdataIn: UInt8(address))
+                                         isUnsolicited: UInt32(entry[4]) & RirbEntry.unsolicited != 0, sdataIn: UInt8(address))
             s.overrun = false
             if response.isUnsolicited {
                 if let r = s.callbacks[address]?[response.tag] {

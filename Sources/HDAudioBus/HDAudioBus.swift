@@ -39,7 +39,7 @@ public final class HDAudioBus: Sendable {
     /// Stream tags run 1 to 15 in each direction (0 is reserved).
     public static let tagRange: ClosedRange<UInt8> = 1...15
     /// SDI lines a controller can have (STATESTS bits 14:0).
-    public static let maxSDILines = 15
+    public static let maxSDILines = SDILines.maximum
 
     /// Starts the bus: resets the controller (CRST 0 then 1, polled with stalls), waits
     /// for codecs to wake, reads GCAP, VMAJ/VMIN, OUTPAY, INPAY, OUTSTRMPAY, INSTRMPAY and

@@ -164,7 +164,7 @@ final class ScenarioRun {
             let now = c.frame - origin
             if !before && c.interruptAsserted {
                 rises.append(now)
-                for s in scenario.streams { c.write8(c.sd(s.descriptor, 3), 0x1C) }
+                for s in scenario.streams { c.write8(c.sd(s.descriptor, HDARegister.SD.sts), StreamStatus.interruptCauses.rawValue) }
                 c.write8(HDARegister.rirbsts, 0x5)
             }
             if batched || snapshotAt.contains(now) { snapshots[now] = snapshot() }
@@ -253,7 +253,7 @@ struct BatchingTests {
                 done += batched ? c.advance(frames: frames - done, stopAtInterrupt: true) : c.advance(frames: 1, stopAtInterrupt: false)
                 if c.status(n).contains(.bufferCompletion) {
                     seen.append(done)
-                    c.write8(c.sd(n, 3), StreamStatus.bufferCompletion.rawValue)
+                    c.write8(c.sd(n, HDARegister.SD.sts), StreamStatus.bufferCompletion.rawValue)
                 }
             }
             let bytes = cadence.blocks(before: frames) * UInt64(bb)
@@ -342,7 +342,7 @@ struct BatchingTests {
             let now = c.frame - origin
             if c.interruptAsserted {
                 run.rises.append(now)
-                for s in scenario.streams { c.write8(c.sd(s.descriptor, 3), 0x1C) }
+                for s in scenario.streams { c.write8(c.sd(s.descriptor, HDARegister.SD.sts), StreamStatus.interruptCauses.rawValue) }
                 c.write8(HDARegister.rirbsts, 0x5)
             }
             // Snapshots (all registers, all RAM, all codec traffic) at every third stop and at the end.

@@ -154,7 +154,7 @@ struct DMATests {
         c.run(4)
         c.advance(frames: 10)
         c.stop(4)
-        #expect(c.read32(c.sd(4, 0)) & StreamControl.run == 0)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.run == 0)
         #expect(!c.status(4).contains(.fifoReady))
         c.advance(frames: 100)
         #expect(c.lpib(4) == 40)
@@ -194,7 +194,7 @@ struct DMATests {
                               lengths: [512, 512], tag: 3, control: StreamControl.dir)
         c.run(n)
         c.advance(frames: 10)
-        c.write32(c.sd(n, 0), c.read32(c.sd(n, 0)) & 0xFF_FFFF & ~StreamControl.dir)
+        c.write32(c.sd(n, HDARegister.SD.ctl), c.read32(c.sd(n, HDARegister.SD.ctl)) & 0xFF_FFFF & ~StreamControl.dir)
         c.advance(frames: 10)
         #expect(codec.received[3, default: []].count == 80 && codec.sent[3] == nil, "still output")
         c.stop(n)
@@ -217,7 +217,7 @@ struct DMATests {
         }
         c.run(4)
         #expect(c.status(4).contains(.descriptorError))
-        #expect(c.read32(c.sd(4, 0)) & StreamControl.run == 0 && c.interruptAsserted)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.run == 0 && c.interruptAsserted)
         c.advance(frames: 300)
         #expect(c.statistics(ofDescriptor: 4).bytesMoved == 0 && c.lpib(4) == 0)
         c._checkInvariants()
@@ -240,10 +240,10 @@ struct DMATests {
     func dwordWriteKeepsNewDese() throws {
         let (c, s) = try controllerWithStream()
         try setEntry(c, s, 0, address: s.entries[0].address.rawValue, length: 0)
-        let ctl = c.read32(c.sd(4, 0)) & 0xFF_FFFF
-        c.write32(c.sd(4, 0), ctl | StreamControl.run | UInt32(StreamStatus.interruptCauses.rawValue) << 24)
+        let ctl = c.read32(c.sd(4, HDARegister.SD.ctl)) & 0xFF_FFFF
+        c.write32(c.sd(4, HDARegister.SD.ctl), ctl | StreamControl.run | UInt32(StreamStatus.interruptCauses.rawValue) << 24)
         #expect(c.status(4).contains(.descriptorError))
-        c.write8(c.sd(4, 3), StreamStatus.descriptorError.rawValue)
+        c.write8(c.sd(4, HDARegister.SD.sts), StreamStatus.descriptorError.rawValue)
         #expect(!c.status(4).contains(.descriptorError) && !c.interruptAsserted)
     }
 

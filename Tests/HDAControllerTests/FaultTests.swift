@@ -24,12 +24,12 @@ struct FaultTests {
                                     fifoErrors: [5], fifoNeverReady: [6], runNeverClears: [6])
         let c = HDAController(memory: GuestMemory(pages: 64), faults: faults)
         c.bringUp()
-        c.write32(c.sd(4, 0), StreamControl.srst)
+        c.write32(c.sd(4, HDARegister.SD.ctl), StreamControl.srst)
         c.advance(frames: 10)
-        #expect(c.read32(c.sd(4, 0)) & StreamControl.srst == 0, "never latches")
-        c.write32(c.sd(4, 0), 0)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.srst == 0, "never latches")
+        c.write32(c.sd(4, HDARegister.SD.ctl), 0)
         c.advance(frames: 10)
-        #expect(c.read32(c.sd(4, 0)) & StreamControl.srst == 0)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.srst == 0)
         c._checkInvariants()
 
         _ = try programStream(c, descriptor: 6, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
@@ -37,12 +37,12 @@ struct FaultTests {
         c.run(6)
         c.advance(frames: 10)
         c.stop(6)
-        #expect(c.read32(c.sd(6, 0)) & StreamControl.run != 0 && !c.status(6).contains(.fifoReady))
+        #expect(c.read32(c.sd(6, HDARegister.SD.ctl)) & StreamControl.run != 0 && !c.status(6).contains(.fifoReady))
         #expect(c.statistics(ofDescriptor: 6).bytesMoved == 0)
         c._checkInvariants()
-        c.write32(c.sd(6, 0), c.read32(c.sd(6, 0)) & 0xFF_FFFF | StreamControl.srst)
+        c.write32(c.sd(6, HDARegister.SD.ctl), c.read32(c.sd(6, HDARegister.SD.ctl)) & 0xFF_FFFF | StreamControl.srst)
         c.advance(frames: c.profile.srstFrames)
-        #expect(c.read32(c.sd(6, 0)) & 0xFF_FFFF == StreamControl.srst, "SRST resets a stuck RUN")
+        #expect(c.read32(c.sd(6, HDARegister.SD.ctl)) & 0xFF_FFFF == StreamControl.srst, "SRST resets a stuck RUN")
         c._checkInvariants()
 
         // FIFOE held back by SSYNC: raised in the first frame the engine actually moves.

@@ -41,7 +41,7 @@ struct InterruptTests {
             #expect(c.status(n).contains(.bufferCompletion))
             #expect(c.read32(HDARegister.intsts) == InterruptBits.global | 1 << UInt32(n))
             #expect(c.interruptAsserted)
-            c.write8(c.sd(n, 3), StreamStatus.bufferCompletion.rawValue)
+            c.write8(c.sd(n, HDARegister.SD.sts), StreamStatus.bufferCompletion.rawValue)
             #expect(c.read32(HDARegister.intsts) == 0, "clearing BCIS clears the stream's INTSTS bit")
             #expect(!c.interruptAsserted)
             c._checkInvariants()
@@ -102,7 +102,7 @@ struct InterruptTests {
         #expect((c.lpib(out), c.lpib(input)) == held)
         c.stop(out)
         c.stop(input)
-        #expect(c.read32(c.sd(out, 0)) & StreamControl.run == 0 && !c.status(out).contains(.fifoReady))
+        #expect(c.read32(c.sd(out, HDARegister.SD.ctl)) & StreamControl.run == 0 && !c.status(out).contains(.fifoReady))
         c._checkInvariants()
     }
 
@@ -133,7 +133,7 @@ struct InterruptTests {
         c.bringUp()
         _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
                               lengths: [256, 256], tag: 1, control: 2 << 16)
-        #expect(c.read32(c.sd(4, 0)) & 0x3_0000 == 0)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & 0x3_0000 == 0)
         c.run(4)
         c.advance(frames: 10)
         #expect(c.sdoBitsCarried == [320])
@@ -185,7 +185,7 @@ struct InterruptTests {
             }
             c.run(n)
             #expect(c.status(n).contains(.descriptorError), "\(mistake)")
-            #expect(c.read32(c.sd(n, 0)) & StreamControl.run == 0, "RUN reads 0")
+            #expect(c.read32(c.sd(n, HDARegister.SD.ctl)) & StreamControl.run == 0, "RUN reads 0")
             #expect(!c.status(n).contains(.fifoReady))
             #expect(c.interruptAsserted == deie, "interrupt only with DEIE")
             c.advance(frames: 100)
@@ -271,7 +271,7 @@ struct InterruptTests {
         #expect(raised == [64, 96])
         #expect(batched.interruptCausesRaised == stepped.interruptCausesRaised)
         // Clearing engine 4's BCIS alone keeps the line up (engine 5); its next IOC stops again.
-        batched.write8(batched.sd(4, 3), StreamStatus.bufferCompletion.rawValue)
+        batched.write8(batched.sd(4, HDARegister.SD.sts), StreamStatus.bufferCompletion.rawValue)
         #expect(batched.interruptAsserted)
         _ = batched.advance(frames: 1000, stopAtInterrupt: true)
         #expect(batched.frame - start == 256)
@@ -335,7 +335,7 @@ struct InterruptTests {
         #expect(c.read32(HDARegister.intsts) == 1 << 5 | InterruptBits.global && c.interruptAsserted)
         c.write32(HDARegister.intsts, 0)   // read-only
         #expect(c.read32(HDARegister.intsts) == 1 << 5 | InterruptBits.global)
-        c.write8(c.sd(5, 3), StreamStatus.bufferCompletion.rawValue)
+        c.write8(c.sd(5, HDARegister.SD.sts), StreamStatus.bufferCompletion.rawValue)
         #expect(c.read32(HDARegister.intsts) == 0 && !c.interruptAsserted)
     }
 

@@ -198,9 +198,9 @@ struct BdlInterfaceTests {
         let masks = log.masks
         #expect(masks.first == 0x08)
         #expect(masks.last == 0x04)
-        #expect(masks.allSatisfy { $0 & ~UInt32(0x1C) == 0 && $0 != 0 })
+        #expect(masks.allSatisfy { $0 & ~UInt32(StreamStatus.interruptCauses.rawValue) == 0 && $0 != 0 })
         // The status bits were cleared: SDnSTS shows no error left.
-        #expect(system.platform.read8(HDARegister.streamDescriptor(index) + HDARegister.SD.sts) & 0x1C == 0)
+        #expect(system.platform.read8(HDARegister.streamDescriptor(index) + HDARegister.SD.sts) & StreamStatus.interruptCauses.rawValue == 0)
     }
 
     @Test("The BDL ISR is called for descriptor errors with bit 4 when the client breaks its BDL after setup")
