@@ -55,7 +55,10 @@ extension HDAController {
         e.locatePosition()
         e.gathered = 0
         e.scatterLeft = 0
-        if faults.fifoNeverReady.contains(n) { return }   // injected: RUN accepted, FIFORDY never comes
+        if faults.fifoNeverReady.contains(n) {   // injected: RUN accepted, FIFORDY never comes
+            e.awaitingFifoReady = true
+            return
+        }
         e.running = true
         e.fifoErrorPending = faults.fifoErrors.contains(n)
         e.stats.runs += 1

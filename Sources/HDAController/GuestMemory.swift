@@ -132,8 +132,9 @@ public final class GuestMemory {
         return length <= sizeInBytes - offset
     }
 
-    /// The host bytes behind a RAM range, or nil when any byte of it is not RAM.
-    func hostPointer(_ address: GuestAddress, length: UInt64) -> UnsafeMutableRawPointer? {
+    /// The host bytes behind a RAM range, or nil when any byte of it is not RAM. The pointer is valid
+    /// while this memory lives; a caller that writes through it bypasses the RAM-only check it already passed.
+    public func hostPointer(_ address: GuestAddress, length: UInt64) -> UnsafeMutableRawPointer? {
         guard isRAM(address, length: length) else { return nil }
         return storage + Int(address.rawValue - base.rawValue)
     }
@@ -186,11 +187,13 @@ public final class GuestMemory {
         destination.storeBytes(of: value.littleEndian, as: UInt64.self)
     }
 
-    /// Checks the allocator's bookkeeping; traps on a broken invariant (for tests).
-    public func _checkInvariants() {
-        precondition(allocated.count == pageCount)
-        precondition(allocated.filter { $0 }.count == allocatedCount)
-        precondition(Set(scatterOrder).count == pageCount)
+    /// The allocator's bookkeeping problems, in words (empty when it is consistent).
+    public func checkInvariants() -> [String] {
+        var problems: [String] = []
+        if allocated.count != pageCount { problems.append("guest memory: page table size") }
+        if allocated.filter({ $0 }).count != allocatedCount { problems.append("guest memory: allocated count") }
+        if Set(scatterOrder).count != pageCount { problems.append("guest memory: scatter order is not a permutation") }
+        return problems
     }
 
     private func pageAddress(_ index: Int) -> GuestAddress {

@@ -74,7 +74,7 @@ struct CommandRingTests {
         #expect(r.c.interruptAsserted)
         r.c.write8(HDARegister.rirbsts, 1)
         #expect(!r.c.interruptAsserted)
-        r.c._checkInvariants()
+        #expect(r.c.checkInvariants() == [])
     }
 
     @Test("One verb per frame leaves the CORB; round trips survive wrap-around of both rings", arguments: [2, 16, 256])

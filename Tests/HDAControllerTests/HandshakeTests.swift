@@ -26,7 +26,7 @@ struct HandshakeTests {
         #expect(c.read16(HDARegister.statests) == 0)
         c.advance(frames: 1)
         #expect(c.read16(HDARegister.statests) == 1 << 3)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("Writing CRST = 0 puts every register back to its reset value and resets the codecs")
@@ -48,7 +48,7 @@ struct HandshakeTests {
         }
         #expect(codec.resets == 1)
         #expect(c.read16(HDARegister.statests) == 0)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("Fault: CRST never completes")
@@ -98,7 +98,7 @@ struct HandshakeTests {
             #expect(c.read8(c.sd(n, HDARegister.SD.ctl)) & 1 == 0)
             c.write32(c.sd(n, HDARegister.SD.cbl), 0x40)
             #expect(c.read32(c.sd(n, HDARegister.SD.cbl)) == 0x40)
-            c._checkInvariants()
+            #expect(c.checkInvariants() == [])
         }
     }
 
@@ -117,7 +117,7 @@ struct HandshakeTests {
         #expect(c.read8(c.sd(0, HDARegister.SD.ctl)) & 1 == 0)
         #expect(c.read8(c.sd(1, HDARegister.SD.ctl)) & 1 == 0)
         #expect(c.read8(c.sd(2, HDARegister.SD.ctl)) & 1 == 1, "never clears")
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     /// ICH6 datasheet FIFO sizes (SDnFIFOS + 1): output 192, 256 for 20/24-bit; input 120, 160 for 20/24-bit.
@@ -193,7 +193,7 @@ struct HandshakeTests {
         #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.run == 0 && !c.status(4).contains(.fifoReady))
         #expect(try c.memory.read(dpl, count: 64) == dplBefore, "the position buffer is no longer written")
         #expect(c.read32(HDARegister.walclk) == UInt32(100 + LinkTiming.codecWakeFrames) * 500)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("SDnFIFOS follows DIR: a DIR written while running is reflected once the engine stops")

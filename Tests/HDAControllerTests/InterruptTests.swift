@@ -44,7 +44,7 @@ struct InterruptTests {
             c.write8(c.sd(n, HDARegister.SD.sts), StreamStatus.bufferCompletion.rawValue)
             #expect(c.read32(HDARegister.intsts) == 0, "clearing BCIS clears the stream's INTSTS bit")
             #expect(!c.interruptAsserted)
-            c._checkInvariants()
+            #expect(c.checkInvariants() == [])
         }
         #expect(changes == Array(repeating: [true, false], count: ends.count).flatMap { $0 })
     }
@@ -103,7 +103,7 @@ struct InterruptTests {
         c.stop(out)
         c.stop(input)
         #expect(c.read32(c.sd(out, HDARegister.SD.ctl)) & StreamControl.run == 0 && !c.status(out).contains(.fifoReady))
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("Striping spreads an output stream's bits evenly over 1, 2 or 4 SDO lines", arguments: [0, 1, 2])
@@ -191,7 +191,7 @@ struct InterruptTests {
             c.advance(frames: 100)
             #expect(c.lpib(n) == 0 && c.statistics(ofDescriptor: n).bytesMoved == 0)
             #expect(c.statistics(ofDescriptor: n).descriptorErrors == 1)
-            c._checkInvariants()
+            #expect(c.checkInvariants() == [])
         }
     }
 
@@ -275,7 +275,7 @@ struct InterruptTests {
         #expect(batched.interruptAsserted)
         _ = batched.advance(frames: 1000, stopAtInterrupt: true)
         #expect(batched.frame - start == 256)
-        batched._checkInvariants()
+        #expect(batched.checkInvariants() == [])
     }
 
 
@@ -358,6 +358,6 @@ struct InterruptTests {
         c.write32(p.ssyncOffset, 0)
         c.advance(frames: 64)
         #expect(c.read32(HDARegister.intsts) == 1 << 29 | InterruptBits.global && c.interruptAsserted)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 }

@@ -91,7 +91,7 @@ struct RegisterFileTests {
             write(c, r.offset, r.width, 0)
             #expect(read(c, r.offset, r.width) == r.reset & ~r.writable, "\(r.name) after writing zeros")
         }
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("The register table agrees with the reference on every register it shares", arguments: profileNames)
@@ -175,7 +175,7 @@ struct RegisterFileTests {
         c.write32(c.sd(n, HDARegister.SD.ctl), StreamControl.run)
         c.write16(c.sd(n, 2), 0x1050)
         #expect(c.read32(c.sd(n, HDARegister.SD.ctl)) == 0x50_0000)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("Writing 0 to a write-1-to-clear bit keeps it; writing 1 clears only that bit")
@@ -343,7 +343,7 @@ struct RegisterFileTests {
         // An access straddling the last implemented byte gets only the implemented part.
         let last = HDARegister.lpibAlias(7) + 3
         _ = c.read32(last)
-        c._checkInvariants()
+        #expect(c.checkInvariants() == [])
     }
 
     @Test("A word write at GCTL + 1 sets UNSOL without touching CRST; a byte at INTCTL + 3 sets only CIE and GIE")

@@ -1,4 +1,3 @@
-public import HDACodec
 public import HDAudio
 import Synchronization
 
