@@ -1,12 +1,13 @@
-import HDAudio
+public import HDAudio
 import Synchronization
 
 /// Inspection: resources and the invariant check.
 extension HDAudioBus {
 
-    /// A snapshot of engines, tags and link budgets.
-    public func resources() -> BusResources {
-        state.withLock { s in
+    /// A snapshot of engines, tags and link budgets. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public func resources() throws(NTStatus) -> BusResources {
+        try require(.passive)
+        return state.withLock { s in
             let sdoBudget = LinkBudget.sdoLineBudget(outpay: configuration.outpay)
             let sdiBudget = LinkBudget.sdiLineBudget(inpay: configuration.inpay)
             var tags: [StreamDirection: Set<UInt8>] = [.render: [], .capture: []]
@@ -30,8 +31,10 @@ extension HDAudioBus {
     /// Checks the bookkeeping: line use equals the sum of the engines' charges, tags are
     /// unique per direction and match the engines, no budget is exceeded, every pending
     /// interrupt target belongs to an engine. Returns the problems found (empty when sound).
-    public func checkInvariants() -> [String] {
-        state.withLock { s in
+    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public func checkInvariants() throws(NTStatus) -> [String] {
+        try require(.passive)
+        return state.withLock { s in
             var problems: [String] = []
             var sdo = Array(repeating: 0, count: s.sdoUsed.count)
             var sdi = Array(repeating: 0, count: s.sdiUsed.count)

@@ -19,11 +19,11 @@ public final class HDAudioBus: Sendable {
     /// The size rounding and BDL layout of DMA buffers, for the platform's page size.
     public let bufferLayout: DmaBufferLayout
 
-    let state: Mutex<BusState>
-    let interruptTargets: Mutex<[Int: InterruptTarget]>
-    let deferredWork: Mutex<[@Sendable () -> Void]>
-    let pendingCloses = Mutex<[UInt32]>([])
-    let commands = Mutex(CommandState())
+    let state: Locked<BusState>
+    let interruptTargets: Locked<[Int: InterruptTarget]>
+    let deferredWork: Locked<[@Sendable () -> Void]>
+    let pendingCloses = Locked<[UInt32]>([])
+    let commands = Locked(CommandState())
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
@@ -55,13 +55,13 @@ public final class HDAudioBus: Sendable {
         bufferLayout = layout
         configuration = try HDAudioBus.resetAndProbe(platform)
         let c = configuration
-        state = Mutex(BusState(
+        state = Locked(BusState(
             engines: (0..<c.layout.count).map { EngineSlot(index: $0, kind: c.layout.kind(of: $0), allocation: nil) },
             sdoUsed: Array(repeating: 0, count: c.gcap.sdoLines),
             sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines),
             codecMask: c.codecMask))
-        interruptTargets = Mutex([:])
-        deferredWork = Mutex([])
+        interruptTargets = Locked([:])
+        deferredWork = Locked([])
         platform.connectInterrupt(
             { [weak self] in self?.serviceInterrupt() ?? false },
             deferred: { [weak self] in self?.runDeferredSignals() })

@@ -1,3 +1,4 @@
+import HDAudio
 import Dispatch
 import Synchronization
 
@@ -21,7 +22,7 @@ public final class NotificationEvent: Sendable, Hashable, CustomStringConvertibl
         var nextWaiterId: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let onSignal: (@Sendable (NotificationEvent) -> Void)?
     /// A name for traces and test output.
     public let name: String

@@ -30,7 +30,7 @@ struct InterruptDeliveryTests {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
         let platform = system.platform
-        let log = Mutex<[(context: UInt, frame: UInt64)]>([])
+        let log = Locked<[(context: UInt, frame: UInt64)]>([])
         var handles: [DmaEngineHandle] = []
         for (context, first) in [(UInt(1), 256), (UInt(2), 512)] {
             let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
@@ -69,12 +69,15 @@ struct InterruptDeliveryTests {
         try client.setDmaEngineState(.run, handles: [a.handle])
         let other = try system.openInterface(codecAddress: 1, version: .base)
         let forged = DmaEngineHandle(rawValue: 0xDEAD_BEEF_0000_0001)
+        let index = try #require(system.engineIndex(tag: 1, .render))
         try system.atIRQL(.dispatch) {
             client.close()
-            #expect(system.bus.resources().engines.count == 1, "no stall-driven close at DISPATCH_LEVEL")
+            #expect(system.control(index).run, "no stall-driven close at DISPATCH_LEVEL")
             // A bus routine at DISPATCH_LEVEL (taking the bus lock) does not run it either.
             expectStatus(.invalidHandle) { try other.freeDmaEngine(forged) }
-            #expect(system.bus.resources().engines.count == 1)
+            #expect(system.control(index).run)
+            // The inspection entry points are PASSIVE_LEVEL only.
+            expectStatus(.unsuccessful) { try system.bus.resources() }
             // The closing client's handles and routines are already refused at DISPATCH_LEVEL.
             expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
             expectStatus(.invalidHandle) { try client.getLinkPositionRegister(a.handle) }
@@ -82,8 +85,8 @@ struct InterruptDeliveryTests {
         }
         // The next PASSIVE-level routine, even the closed client's own, closes it first.
         expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
-        #expect(system.bus.resources().engines.isEmpty)
+        #expect(try system.bus.resources().engines.isEmpty)
         #expect(system.allocatedPages == baseline)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect(try system.bus.checkInvariants().isEmpty)
     }
 }
