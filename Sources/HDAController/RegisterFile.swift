@@ -115,46 +115,42 @@ struct RegisterTable {
         intsts = add("INTSTS", HDARegister.intsts, 4, .readOnly)
         walclk = add("WALCLK", HDARegister.walclk, 4, .readOnly)
         ssync = add("SSYNC", profile.ssyncOffset, 4, writable: engineMask, .ssync)
-        corblbase = add("CORBLBASE", HDARegister.corblbase, 4, writable: 0xFFFF_FF80, .corbBase)
+        let baseLow = BaseAddressLow.address.mask
+        corblbase = add("CORBLBASE", HDARegister.corblbase, 4, writable: baseLow, .corbBase)
         corbubase = add("CORBUBASE", HDARegister.corbubase, 4, writable: addressHigh, .corbBase)
-        corbwp = add("CORBWP", HDARegister.corbwp, 2, writable: 0xFF, .corbwp)
+        corbwp = add("CORBWP", HDARegister.corbwp, 2, writable: CorbWritePointer.pointer.mask(as: UInt32.self), .corbwp)
         corbrp = add("CORBRP", HDARegister.corbrp, 2, writable: UInt32(CorbReadPointer.reset), .corbrp)
         corbctl = add("CORBCTL", HDARegister.corbctl, 1, writable: UInt32(CorbControl.writable), .corbctl)
         corbsts = add("CORBSTS", HDARegister.corbsts, 1, w1c: UInt32(CorbStatus.memoryError), .corbsts)
         // Size capability 0111 (2, 16 and 256 entries), size 10 (256) after reset.
-        corbsize = add("CORBSIZE", HDARegister.corbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .corbsize)
-        rirblbase = add("RIRBLBASE", HDARegister.rirblbase, 4, writable: 0xFFFF_FF80, .rirbBase)
+        corbsize = add("CORBSIZE", HDARegister.corbsize, 1, reset: UInt32(RingSize.resetValue), writable: RingSize.field.mask(as: UInt32.self), .corbsize)
+        rirblbase = add("RIRBLBASE", HDARegister.rirblbase, 4, writable: baseLow, .rirbBase)
         rirbubase = add("RIRBUBASE", HDARegister.rirbubase, 4, writable: addressHigh, .rirbBase)
         rirbwp = add("RIRBWP", HDARegister.rirbwp, 2, writable: UInt32(RirbWritePointer.reset), .rirbwp)
-        rintcnt = add("RINTCNT", HDARegister.rintcnt, 2, writable: 0xFF, .rintcnt)
+        rintcnt = add("RINTCNT", HDARegister.rintcnt, 2, writable: ResponseInterruptCount.count.mask(as: UInt32.self), .rintcnt)
         rirbctl = add("RIRBCTL", HDARegister.rirbctl, 1, writable: UInt32(RirbControl.writable), .rirbctl)
         rirbsts = add("RIRBSTS", HDARegister.rirbsts, 1, w1c: UInt32(RirbStatus.writeOneToClear), .rirbsts)
-        rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .rirbsize)
-        dplbase = add("DPLBASE", HDARegister.dplbase, 4, writable: 0xFFFF_FF81)
+        rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: UInt32(RingSize.resetValue), writable: RingSize.field.mask(as: UInt32.self), .rirbsize)
+        dplbase = add("DPLBASE", HDARegister.dplbase, 4, writable: baseLow | BaseAddressLow.positionBufferEnable.mask)
         dpubase = add("DPUBASE", HDARegister.dpubase, 4, writable: addressHigh)
 
         sdBase = specs.count
         for n in 0..<engines {
             let base = HDARegister.streamDescriptor(n)
             let kind = layout.kind(of: n)
-            var ctlMask: UInt32 = 0x1F | StreamControl.tp | 0xF0_0000
-            if kind != .input {
-                if profile.sdoLines >= 2 { ctlMask |= 1 << 16 }
-                if profile.sdoLines >= 4 { ctlMask |= 1 << 17 }
-            }
-            if kind == .bidirectional { ctlMask |= StreamControl.dir }
+            let ctlMask = StreamControl.writable(kind: kind, sdoLines: profile.sdoLines)
             let output = kind == .output
             let p = "SD\(n)"
             add(p + "CTL", base + HDARegister.SD.ctl, 3, writable: ctlMask, .sdCTL(n))
             add(p + "STS", base + HDARegister.SD.sts, 1, w1c: UInt32(StreamStatus.interruptCauses.rawValue), .sdSTS(n))
             add(p + "LPIB", base + HDARegister.SD.lpib, 4, .readOnly)
-            add(p + "CBL", base + HDARegister.SD.cbl, 4, writable: 0xFFFF_FFFF, .sdLocked(n))
-            add(p + "LVI", base + HDARegister.SD.lvi, 2, writable: 0xFF, .sdLocked(n))
-            add(p + "FIFOW", base + HDARegister.SD.fifow, 2, reset: 0x4, writable: 0x7)
+            add(p + "CBL", base + HDARegister.SD.cbl, 4, writable: .max, .sdLocked(n))
+            add(p + "LVI", base + HDARegister.SD.lvi, 2, writable: LastValidIndex.field.mask, .sdLocked(n))
+            add(p + "FIFOW", base + HDARegister.SD.fifow, 2, reset: FIFOWatermark.resetValue, writable: FIFOWatermark.field.mask)
             add(p + "FIFOS", base + HDARegister.SD.fifos, 2,
                 reset: UInt32(profile.fifoRule.fifos(for: ConverterFormat(rawValue: 0), output: output)), .readOnly)
-            add(p + "FMT", base + HDARegister.SD.fmt, 2, writable: 0xFF7F, .sdFMT(n))
-            add(p + "BDPL", base + HDARegister.SD.bdpl, 4, writable: 0xFFFF_FF80, .sdLocked(n))
+            add(p + "FMT", base + HDARegister.SD.fmt, 2, writable: UInt32(ConverterFormat.writable), .sdFMT(n))
+            add(p + "BDPL", base + HDARegister.SD.bdpl, 4, writable: baseLow, .sdLocked(n))
             add(p + "BDPU", base + HDARegister.SD.bdpu, 4, writable: addressHigh, .sdLocked(n))
         }
         add("WALCLKA", HDARegister.walclkAlias, 4, .alias(walclk))

@@ -46,7 +46,7 @@ enum F {
 extension AzaliaSystem {
     /// SDnCTL (24 bits) of descriptor `index`.
     func control(_ index: Int) -> StreamControl {
-        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)) & 0xFF_FFFF)
+        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)))
     }
     /// A descriptor register.
     func sd32(_ index: Int, _ reg: UInt32) -> UInt32 { platform.read32(HDARegister.streamDescriptor(index) + reg) }
