@@ -275,12 +275,9 @@ extension HDAudioBus {
         }
     }
 
-    /// TransferCodecVerbs. Synchronous without a completion (PASSIVE_LEVEL): sends the verbs
-    /// through the CORB and stalls, polling the RIRB, until every verb has its response or
-    /// has timed out (IsValid = 0). Asynchronous with a completion (up to DISPATCH_LEVEL):
-    /// returns at once; the completion runs at DISPATCH_LEVEL once every response is in
-    /// (as link time moves). An empty list is STATUS_INVALID_PARAMETER. The bus sets each
-    /// verb's codec address bits (31:28) to the interface's codec address.
+    /// TransferCodecVerbs: synchronous without a completion (stalls, polling the RIRB),
+    /// asynchronous with one (rules and statuses: the two
+    /// `HDAudioBusInterface.transferCodecVerbs` routines).
     func transferVerbs(client: UInt32, codecAddress: Int, _ transfers: [CodecTransfer],
                        completion: CodecTransferCompletion?, context: UInt) throws(NTStatus) -> [CodecTransfer] {
         try require(completion == nil ? .passive : .dispatch)
@@ -316,9 +313,8 @@ extension HDAudioBus {
         for slot in mine { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
     }
 
-    /// RegisterEventCallback (PASSIVE_LEVEL): registers a callback for unsolicited
-    /// responses of the interface's codec and returns the tag (0 to 63) to program into the
-    /// codec; all 64 tags of the codec in use is STATUS_INSUFFICIENT_RESOURCES.
+    /// RegisterEventCallback, for the client `client`
+    /// (`HDAudioBusInterface.registerEventCallback(_:context:)`).
     func registerCallback(client: UInt32, codecAddress: Int, handler: @escaping UnsolicitedResponseHandler,
                           context: UInt) throws(NTStatus) -> UInt8 {
         try require(.passive)
@@ -332,8 +328,8 @@ extension HDAudioBus {
         }
     }
 
-    /// UnregisterEventCallback (PASSIVE_LEVEL): a tag this client did not register on its
-    /// codec is STATUS_INVALID_PARAMETER.
+    /// UnregisterEventCallback, for the client `client`
+    /// (`HDAudioBusInterface.unregisterEventCallback(tag:)`).
     func unregisterCallback(client: UInt32, codecAddress: Int, tag: UInt8) throws(NTStatus) {
         try require(.passive)
         try commands.withLock { (s: inout CommandState) throws(NTStatus) in
@@ -351,9 +347,8 @@ extension HDAudioBus {
         }
     }
 
-    /// GetResourceInformation (PASSIVE_LEVEL): the codec address and the function group
-    /// start node, read from the codec's root node (GET_PARAMETER Subordinate Node Count).
-    /// A codec that does not answer is STATUS_DEVICE_NOT_READY.
+    /// GetResourceInformation, for the client `client`
+    /// (`HDAudioBusInterface.getResourceInformation()`).
     func resourceInformation(client: UInt32, codecAddress: Int) throws(NTStatus) -> ResourceInformation {
         try require(.passive)
         let getSubordinateNodeCount: UInt32 = 0xF00 << 8 | 0x04   // node 0

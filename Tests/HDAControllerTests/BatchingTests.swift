@@ -359,7 +359,7 @@ struct BatchingTests {
     func batchedEqualsSteppedEveryIOC(seed: UInt64) throws {
         var scenario = Scenario(seed: seed)
         for i in scenario.streams.indices { scenario.streams[i].iocs = scenario.streams[i].iocs.map { _ in true } }
-        print("deep batching seed \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
+        print("batching seed (IOC on every entry) \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
         let batched = try ScenarioRun(scenario)
         drive(batched, batched: true, chunkSeed: seed &* 31, snapshotAt: [])
         let stepped = try ScenarioRun(scenario)

@@ -250,7 +250,7 @@ struct DMATests {
     @Test("Without 64OK every upper address register reads 0, so DMA stays below 4 GiB")
     func no64Bit() throws {
         let gcap = GlobalCapabilities(outputEngines: 1, inputEngines: 1, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: false)
-        let profile = ControllerProfile(name: "review-32", summary: "32-bit only", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x1,
+        let profile = ControllerProfile(name: "no-64-bit", summary: "32-bit only", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x1,
                                         revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
         let c = HDAController(profile: profile, memory: GuestMemory(pages: 4))
         c.bringUp()
@@ -275,7 +275,7 @@ struct DMATests {
 
         // 30 descriptors x 8 = 240 bytes: at RAM end - 128 the buffer straddles the end of RAM.
         let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 15, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: true)
-        let wide = ControllerProfile(name: "review-30", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x2,
+        let wide = ControllerProfile(name: "thirty-descriptors", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x2,
                                      revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
         let d = HDAController(profile: wide, memory: GuestMemory(pages: 4))
         d.bringUp()

@@ -342,7 +342,7 @@ struct InterruptTests {
     @Test("A 30-descriptor controller: SSYNC and SIE hold 30 bits, descriptor 29 interrupts on SIS 29 without touching CIS")
     func thirtyDescriptors() throws {
         let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 15, bidirectionalEngines: 0, sdoLines: 1, supports64Bit: true)
-        let p = ControllerProfile(name: "review-30", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x3,
+        let p = ControllerProfile(name: "thirty-descriptors", summary: "30 descriptors", gcap: gcap, pciVendor: 0x8086, pciDevice: 0x3,
                                   revision: 0, ssyncOffset: HDARegister.ssyncSpec, crstExitFrames: 1, srstFrames: 1)
         let c = HDAController(profile: p, memory: GuestMemory(pages: 64))
         c.bringUp()

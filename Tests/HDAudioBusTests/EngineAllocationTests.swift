@@ -172,7 +172,7 @@ struct EngineAllocationTests {
     @Test("Tag exhaustion: the 16th render engine of a controller with 16 render-capable engines is INSUFFICIENT_RESOURCES and charges nothing")
     func tagExhaustion() throws {
         let gcap = GlobalCapabilities(outputEngines: 15, inputEngines: 1, bidirectionalEngines: 1, sdoLines: 1, supports64Bit: true)
-        let profile = ControllerProfile(name: "review-16", summary: "15 out, 1 in, 1 bidirectional", gcap: gcap,
+        let profile = ControllerProfile(name: "sixteen-render", summary: "15 out, 1 in, 1 bidirectional", gcap: gcap,
                                         outpay: 0x3C, inpay: 0x1D, outstrmpay: 0x30, instrmpay: 0x18,
                                         pciVendor: 0x8086, pciDevice: 0x9D70, revision: 1, ssyncOffset: HDARegister.ssyncSpec,
                                         sdiLines: 3, crstExitFrames: 1, srstFrames: 1)
