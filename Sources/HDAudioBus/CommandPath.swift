@@ -250,7 +250,7 @@ extension HDAudioBus {
     /// no verbs sent: its responses are invalid at once.
     func submitVerbs(_ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
                      context: UInt) -> UInt64 {
-        let present = codecMask & (1 << UInt16(codecAddress)) != 0
+        let present = presentCodecs & (1 << UInt16(codecAddress)) != 0
         return commands.withLock { s in
             let id = s.nextRequest
             s.nextRequest += 1
