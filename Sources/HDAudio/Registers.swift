@@ -81,10 +81,10 @@ public enum HDARegister {
     /// The alias page.
     public static let aliasBase: UInt32 = 0x2000
     /// WALCLK's alias on its own page.
-    public static let walclkAlias: UInt32 = 0x2030
+    public static let walclkAlias: UInt32 = aliasBase + walclk
     /// The alias of stream descriptor `index`'s LPIB.
     public static func lpibAlias(_ index: Int) -> UInt32 {
-        0x2084 + UInt32(index) * streamDescriptorStride
+        aliasBase + streamDescriptor(index) + SD.lpib
     }
 
     /// Offsets inside one stream descriptor.

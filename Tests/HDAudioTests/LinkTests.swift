@@ -214,6 +214,24 @@ struct RegisterVocabularyTests {
         #expect(CorbReadPointer.pointer.mask == 0xFF && RirbWritePointer.pointer.mask == 0xFF)
     }
 
+    @Test("The register map: global registers in offset order without overlap, descriptor registers inside their stride, aliases on the alias page")
+    func registerMap() {
+        let globals = HDARegister.globalRegisters
+        for (a, b) in zip(globals, globals.dropFirst()) {
+            #expect(a.offset + UInt32(a.width) <= b.offset, "\(a) overlaps \(b)")
+        }
+        #expect(globals.last!.offset + UInt32(globals.last!.width) <= HDARegister.streamDescriptorBase)
+        #expect(HDARegister.globalRegister(at: 0x4D)?.name == "CORBSTS" && HDARegister.globalRegister(at: 0x5D)?.name == "RIRBSTS")
+        #expect(HDARegister.globalRegister(at: 0x34)?.name == "SSYNC" && HDARegister.globalRegister(at: 0x38)?.width == 4)
+        #expect(HDARegister.globalRegister(at: 0x01) == nil)
+        let sd = HDARegister.descriptorRegisters
+        for (a, b) in zip(sd, sd.dropFirst()) { #expect(a.offset + UInt32(a.width) <= b.offset, "\(a.name) overlaps \(b.name)") }
+        #expect(sd.last!.offset + UInt32(sd.last!.width) <= HDARegister.streamDescriptorStride)
+        let ctl3 = HDARegister.descriptorRegister(at: HDARegister.SD.ctl)!(3)
+        #expect(ctl3 == MMIORegister("SD3CTL", 0xE0, width: 3) && ctl3.description == "SD3CTL @0x0E0/3")
+        #expect(HDARegister.walclkAliasRegister.offset == 0x2030 && HDARegister.lpibAliasRegister(2).offset == 0x20C4)
+    }
+
     @Test("BDL entries encode as 16 little-endian bytes and decode back")
     func bdlEntry() {
         let entry = BDLEntry(address: 0x1_2345_6780, length: 0x1000, interruptOnCompletion: true)
