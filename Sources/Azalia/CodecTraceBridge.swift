@@ -9,12 +9,12 @@ import Synchronization
 /// of the engine whose stream it belongs to (by direction and tag), at the packet's frame;
 /// an unsolicited response on the controller's timeline.
 ///
-/// Sendable: its state is a `Locked` and an `Atomic`. The codec calls `record` inside the
+/// Sendable: its state is a `Mutex` and an `Atomic`. The codec calls `record` inside the
 /// controller's lock, so it never touches the platform; unsolicited responses carry no
 /// frame and are stamped with `frame`, the frame at the start of the path's current step.
 final class CodecTraceBridge: Sendable {
     private struct Key: Hashable { var output: Bool; var tag: UInt8 }
-    private let engines = Locked<[Key: Int]>([:])
+    private let engines = PThreadMutex<[Key: Int]>([:])
     private let lastFrame = Atomic<UInt64>(0)
 
     /// The frame at the start of the path's current step.

@@ -56,8 +56,8 @@ public final class TraceRecorder: Sendable {
     /// Engine n's timeline.
     public static func engineThread(_ index: Int) -> Int { 100 + index }
 
-    private let events = Locked<[Event]>([])
-    private let names = Locked<[Int: String]>([:])
+    private let events = PThreadMutex<[Event]>([])
+    private let names = PThreadMutex<[Int: String]>([:])
 
     /// An empty recorder.
     public init() {}

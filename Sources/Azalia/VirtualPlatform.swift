@@ -5,7 +5,7 @@ import Synchronization
 
 /// The bus driver's platform over one virtual controller: `HDAPlatform` for `HDAController`.
 ///
-/// The controller (not Sendable) lives inside a `Locked`; every register access, memory
+/// The controller (not Sendable) lives inside a `PThreadMutex`; every register access, memory
 /// access and time step locks it briefly. Time moves through `advance(frames:)` and
 /// through stalls: a stall of N us advances the link by N x 24 BCLK, the remainder below
 /// one frame (500 BCLK) carried over, so 100 stalls of 3 us move exactly 300 us of link
@@ -28,13 +28,13 @@ public final class VirtualPlatform: HDAPlatform {
         let deferred: @Sendable () -> Void
     }
 
-    private let machine: Locked<Machine>
-    private let connection = Locked<Connection?>(nil)
-    private let interruptObserver = Locked<(@Sendable (InterruptDelivery) -> Void)?>(nil)
+    private let machine: PThreadMutex<Machine>
+    private let connection = PThreadMutex<Connection?>(nil)
+    private let interruptObserver = PThreadMutex<(@Sendable (InterruptDelivery) -> Void)?>(nil)
     /// Serialises ISR calls, like an interrupt spin lock.
-    private let interruptLock = Locked<Int>(0)
+    private let interruptLock = PThreadMutex<Int>(0)
     /// One-shot timers (`setTimer`): the link frame each fires at, and its DPC.
-    private let timers = Locked<[(frame: UInt64, work: @Sendable () -> Void)]>([])
+    private let timers = PThreadMutex<[(frame: UInt64, work: @Sendable () -> Void)]>([])
     /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
     private let missedDelivery = Atomic<Bool>(false)
     /// The PCI identity, from the profile.
@@ -49,7 +49,7 @@ public final class VirtualPlatform: HDAPlatform {
         let profile = controller.profile
         self.profile = profile
         pciIdentity = PCIIdentity(vendorId: profile.pciVendor, deviceId: profile.pciDevice, revision: profile.revision)
-        machine = Locked(Machine(controller: controller))
+        machine = PThreadMutex(Machine(controller: controller))
     }
 
     // MARK: registers

@@ -5,7 +5,7 @@ import Synchronization
 /// samples) and only counts the rest (the silence a client pads the stream's end with),
 /// so the output is trimmed to the input's length.
 ///
-/// Sendable: its state lives in a `Locked`, so the caller can read what the codec (inside
+/// Sendable: its state lives in a `Mutex`, so the caller can read what the codec (inside
 /// the controller) delivered.
 public final class RecordingSink: SampleSink, Sendable {
     private struct State {
@@ -16,7 +16,7 @@ public final class RecordingSink: SampleSink, Sendable {
         var formatChanges = 0
     }
 
-    private let state = Locked(State())
+    private let state = PThreadMutex(State())
     /// Blocks kept at most.
     public let limit: Int
 
@@ -64,7 +64,7 @@ public final class RecordingSink: SampleSink, Sendable {
 /// silence (ADC side) and counted in `formatMismatches`, which the path adds to its
 /// report's `codecFormatMismatches`.
 ///
-/// Sendable: its state lives in a `Locked`, so the path can set the latency once the
+/// Sendable: its state lives in a `Mutex`, so the path can set the latency once the
 /// buffers are allocated (`prime(delayBlocks:)`) and read the counts after the run.
 public final class DelayLine: SampleSink, SampleSource, Sendable {
     private struct State {
@@ -77,7 +77,7 @@ public final class DelayLine: SampleSink, SampleSource, Sendable {
 
     /// The format the loopback carries.
     public let format: StreamFormat
-    private let state = Locked(State())
+    private let state = PThreadMutex(State())
 
     /// A loopback of `format` with `delayBlocks` blocks of latency.
     public init(format: StreamFormat, delayBlocks: Int) {

@@ -7,13 +7,13 @@ extension HDAudioBus {
     /// Opens an interface for the function driver of the codec at `codecAddress` (0 to 14),
     /// of the DDI version `version` (`.base`, `.v2`, `.bdl`); the result offers exactly that
     /// version's routines. STATUS_INVALID_PARAMETER for an address outside 0 to 14;
-    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (from a BDL ISR, a callback or an event).
+    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (IRP_MN_QUERY_INTERFACE is a PASSIVE_LEVEL request).
     public func openInterface<V: InterfaceVersion>(codecAddress: Int, version: V) throws(NTStatus) -> V.Interface {
         try require(.passive)
+        guard !BusLockContext.held else { throw .unsuccessful }
         guard (0..<HDAudioBus.maxSDILines).contains(codecAddress) else { throw .invalidParameter }
         let id = state.withLock { s in
-            // The lock order (BusLock.swift): state, then pendingCloses.
-            let closing = pendingCloses.withLock { Set($0) }
+            let closing = pendingCloses.withLock { Set($0) }   // lock order: state, then pendingCloses
             // Client ids wrap after 2^32 - 1 opens; an id still open (or closing) is never
             // issued again, so a new client can never inherit another's handles.
             var id = s.nextClient
@@ -54,6 +54,6 @@ extension HDAudioBus {
 
     /// True while a client is open and no close of it is pending.
     func isOpen(_ client: UInt32) -> Bool {
-        state.withLock { s in s.openClients[client] != nil && !pendingCloses.withLock { $0.contains(client) } }
+        state.withLock { $0.openClients[client] != nil } && !pendingCloses.withLock { $0.contains(client) }
     }
 }

@@ -4,10 +4,19 @@ import Synchronization
 /// Inspection: resources and the invariant check.
 extension HDAudioBus {
 
+    /// Runs `body` on the bus state for an entry point outside the DDI routines. Like the
+    /// PASSIVE_LEVEL routines, it refuses with STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (from a BDL
+    /// ISR, a notification callback or an event at DISPATCH_LEVEL): the bus may be holding its
+    /// lock in a stall on this very thread, and would otherwise take it again.
+    func inspecting<R>(_ body: (inout BusState) -> R) throws(NTStatus) -> R {
+        try require(.passive)
+        guard !BusLockContext.held else { throw .unsuccessful }
+        return state.withLock { body(&$0) }
+    }
+
     /// A snapshot of engines, tags and link budgets. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
     public func resources() throws(NTStatus) -> BusResources {
-        try require(.passive)
-        return state.withLock { s in
+        try inspecting { s in
             let sdoBudget = LinkBudget.sdoLineBudget(outpay: configuration.outpay)
             let sdiBudget = LinkBudget.sdiLineBudget(inpay: configuration.inpay)
             var tags: [StreamDirection: Set<UInt8>] = [.render: [], .capture: []]
@@ -33,8 +42,7 @@ extension HDAudioBus {
     /// interrupt target belongs to an engine. Returns the problems found (empty when sound).
     /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
     public func checkInvariants() throws(NTStatus) -> [String] {
-        try require(.passive)
-        return state.withLock { s in
+        try inspecting { s in
             var problems: [String] = []
             var sdo = Array(repeating: 0, count: s.sdoUsed.count)
             var sdi = Array(repeating: 0, count: s.sdiUsed.count)

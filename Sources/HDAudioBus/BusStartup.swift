@@ -74,11 +74,9 @@ extension HDAudioBus {
 
     /// Reads STATESTS again (clearing it) and adds the codecs that appeared since start,
     /// as a bus driver does on a codec's state-change interrupt. Returns the codec mask.
-    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
     @discardableResult
     public func rescanCodecs() throws(NTStatus) -> UInt16 {
-        try require(.passive)
-        return state.withLock { s in
+        try inspecting { s in
             let statests = platform.read16(HDARegister.statests) & SDILines.mask
             platform.write16(HDARegister.statests, statests)
             s.codecMask |= statests & UInt16((1 << configuration.sdiLines) - 1)
@@ -87,12 +85,10 @@ extension HDAudioBus {
     }
 
     /// The codecs present: one bit per codec address. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
-    public var codecMask: UInt16 {
-        get throws(NTStatus) {
-            try require(.passive)
-            return state.withLock { $0.codecMask }
-        }
-    }
+    public var codecMask: UInt16 { get throws(NTStatus) { try inspecting { $0.codecMask } } }
+
+    /// The codec mask for the bus's own routines (which check the IRQL themselves).
+    var presentCodecs: UInt16 { state.withLock { $0.codecMask } }
 }
 
 /// What the bus read from the controller at start (and the PCI quirk it applied).

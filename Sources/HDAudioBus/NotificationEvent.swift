@@ -1,6 +1,6 @@
-import HDAudio
 import Dispatch
 import Synchronization
+import HDAudio
 
 /// A notification event (the KEVENT of RegisterNotificationEvent) that counts signals.
 ///
@@ -22,7 +22,7 @@ public final class NotificationEvent: Sendable, Hashable, CustomStringConvertibl
         var nextWaiterId: UInt64 = 0
     }
 
-    private let state = Locked(State())
+    private let state = PThreadMutex(State())
     private let onSignal: (@Sendable (NotificationEvent) -> Void)?
     /// A name for traces and test output.
     public let name: String

@@ -7,7 +7,7 @@ import Testing
 
 /// Records BDL ISR calls.
 final class IsrLog: Sendable {
-    let calls = Locked<[(mask: UInt32, context: UInt, irql: IRQL)]>([])
+    let calls = PThreadMutex<[(mask: UInt32, context: UInt, irql: IRQL)]>([])
     var masks: [UInt32] { calls.withLock { $0.map(\.mask) } }
 }
 
@@ -162,7 +162,7 @@ struct BdlInterfaceTests {
         BdlInterfaceTests.writeBdl(system, b, [(0, 1024, true), (1024, 3072, false), (4096, 4096, true)])
         let log = IsrLog()
         let platform = system.platform
-        let passiveFromIsr = Locked<[NTStatus]>([])
+        let passiveFromIsr = PThreadMutex<[NTStatus]>([])
         _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 8192, lvi: 2, isr: { mask, context in
             log.calls.withLock { $0.append((mask, context, platform.currentIRQL)) }
             do {

@@ -73,7 +73,7 @@ struct IsolationTests {
     func asyncToSilentCodecCompletes() throws {
         let system = try makeSystem(.ich6)   // quiet codecs: they answer no verbs
         let client = try system.openInterface(codecAddress: 1, version: .base)
-        let results = Locked<[[CodecTransfer]]>([])
+        let results = PThreadMutex<[[CodecTransfer]]>([])
         try client.transferCodecVerbs([CodecTransfer(verb: 0xF0000), CodecTransfer(verb: 0xF0004)],
                                       callback: { transfers, _ in results.withLock { $0.append(transfers) } }, context: 0)
         system.advance(frames: 50)
@@ -180,7 +180,7 @@ struct IsolationTests {
         writeRawBdl(system, at: b.bdlBuffer.address,
                     [(b.dataBuffer.address, 1024, true), (b.dataBuffer.address + 1024, 3072, false)])
         let bus = system.bus
-        let statuses = Locked<[NTStatus]>([])
+        let statuses = PThreadMutex<[NTStatus]>([])
         _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in
             func record(_ body: () throws(NTStatus) -> Void) {
                 do throws(NTStatus) { try body(); statuses.withLock { $0.append(.success) } } catch { statuses.withLock { $0.append(error) } }

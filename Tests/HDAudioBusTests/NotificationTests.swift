@@ -160,8 +160,8 @@ struct NotificationTests {
     func callbackIrql() throws {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let seen = Locked<[String]>([])
-        let handle = Locked<DmaEngineHandle?>(nil)
+        let seen = PThreadMutex<[String]>([])
+        let handle = PThreadMutex<DmaEngineHandle?>(nil)
         let platform = system.platform
         let event = NotificationEvent(name: "cb") { e in
             var log = "irql=\(platform.currentIRQL)"
@@ -197,6 +197,7 @@ struct NotificationTests {
         #expect(size == 256)
         let start = system.frame
         let other = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try cycleBuffer(client, other.handle)
         let index = try #require(system.engineIndex(tag: 2, .render))
         system.setFaults(FaultInjection(srstNeverClears: [index]))
         // The failing handshake stalls about 30 frames under the bus lock.

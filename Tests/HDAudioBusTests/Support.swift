@@ -46,7 +46,7 @@ enum F {
 extension AzaliaSystem {
     /// SDnCTL (24 bits) of descriptor `index`.
     func control(_ index: Int) -> StreamControl {
-        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)) & 0xFF_FFFF)
+        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)))
     }
     /// A descriptor register.
     func sd32(_ index: Int, _ reg: UInt32) -> UInt32 { platform.read32(HDARegister.streamDescriptor(index) + reg) }
@@ -79,3 +79,11 @@ func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntr
 
 /// The block (bytes in memory) of a format.
 func memoryBlockBytes(_ f: StreamFormat) -> Int { Int(f.numberOfChannels) * Int(f.containerSize) / 8 }
+
+/// Gives engine `handle` a buffer and frees it again, so the engine no longer counts as
+/// untouched since its allocation's SRST handshake: the next AllocateDmaBuffer runs the
+/// handshake in full (a fault injected now is seen there).
+func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) throws {
+    _ = try client.allocateDmaBuffer(handle, requestedBufferSize: 4096)
+    try client.freeDmaBuffer(handle)
+}
