@@ -24,6 +24,7 @@ public final class HDAudioBus: Sendable {
     let deferredWork: Mutex<[@Sendable () -> Void]>
     let pendingCloses = Mutex<[UInt32]>([])
     let commands = Mutex(CommandState())
+    let wallClock = Mutex(WallClockExtension())
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
