@@ -28,7 +28,7 @@ final class CClient: Sendable {
     let token: UInt
     let system: CSystem
     let interface: any HDAudioBusInterface
-    let books = Mutex(Books())
+    let books = PThreadMutex(Books())
 
     init(token: UInt, system: CSystem, interface: any HDAudioBusInterface) {
         self.token = token

@@ -40,10 +40,10 @@ final class CSystem: Sendable {
     let token: UInt
     let system: AzaliaSystem
     let memorySinks: [Int: [Int: RecordingSink]]
-    let mirrors = Mutex<[UInt: HostMirror]>([:])
-    let registers = Mutex<[RegisterSlot]>([])
+    let mirrors = PThreadMutex<[UInt: HostMirror]>([:])
+    let registers = PThreadMutex<[RegisterSlot]>([])
     /// Host allocations to free at destroy (register slots, buffers of closed clients).
-    let allocations = Mutex<Set<UInt>>([])
+    let allocations = PThreadMutex<Set<UInt>>([])
     /// The host ULONG GetWallClockRegister hands out.
     let wallClockSlot: UInt
 
@@ -100,7 +100,7 @@ final class CSystem: Sendable {
         }
     }
 
-    let wallClockViewStore = Mutex<RegisterView?>(nil)
+    let wallClockViewStore = PThreadMutex<RegisterView?>(nil)
     var wallClockView: RegisterView? { wallClockViewStore.withLock { $0 } }
 
     private func copy(_ m: HostMirror, toGuest: Bool) {
@@ -197,13 +197,13 @@ final class CSystem: Sendable {
 /// Every live system and client, by the values handed to C. Values C passes in are looked
 /// up here, never dereferenced, so a garbage value is a status and not a crash.
 enum Registry {
-    static let systems = Mutex<[UInt: CSystem]>([:])
-    static let clients = Mutex<[UInt: CClient]>([:])
+    static let systems = PThreadMutex<[UInt: CSystem]>([:])
+    static let clients = PThreadMutex<[UInt: CClient]>([:])
     static let nextId = Atomic<UInt>(1)
     /// Which system each KEVENT was registered with (for KeWaitForSingleObject).
-    static let eventSystems = Mutex<[UInt: UInt]>([:])
+    static let eventSystems = PThreadMutex<[UInt: UInt]>([:])
     /// The system created last (KeWaitForSingleObject on an event registered nowhere).
-    static let lastSystem = Mutex<UInt?>(nil)
+    static let lastSystem = PThreadMutex<UInt?>(nil)
 
     /// A new value to hand out: odd multiples of 16 above a tag, so never a valid heap
     /// pointer a driver might confuse it with, and never 0.

@@ -1,5 +1,4 @@
 public import HDAudio
-import Synchronization
 
 /// A V3 DMA notification callback (PHDAUDIO_DMA_NOTIFICATION_CALLBACK): called at
 /// DISPATCH_LEVEL once per IOC of the engine's buffer with the QPC value of the moment the

@@ -16,7 +16,7 @@ final class CountedFdo: Sendable {
 struct V3InterfaceTests {
     /// Calls with their QPC values and contexts, in order.
     final class Log: Sendable {
-        let calls = Mutex<[(qpc: Int64, context: UInt, irql: IRQL)]>([])
+        let calls = PThreadMutex<[(qpc: Int64, context: UInt, irql: IRQL)]>([])
         let platform: VirtualPlatform
         init(_ platform: VirtualPlatform) { self.platform = platform }
         func callback() -> DmaNotificationCallback {
