@@ -27,9 +27,11 @@ let package = Package(
         .target(name: "HDAudioBus", dependencies: ["HDAudio"], swiftSettings: strict),
         // Wiring: systems built from profiles; playback, capture, benchmarks.
         .target(name: "Azalia", dependencies: ["HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
+        // Azalia's controller and codecs as a PCI function in a QEMU guest (multi-process protocol).
+        .target(name: "GuestBridge", dependencies: ["HDAudio", "HDAController", "HDACodec"], swiftSettings: strict),
         .executableTarget(
             name: "azalia",
-            dependencies: ["Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Azalia", "GuestBridge", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // What the test targets share: the seeded generator, test codecs, external tools.
         .target(name: "TestSupport", dependencies: ["HDAudio"], path: "Tests/TestSupport", swiftSettings: strict),

@@ -27,7 +27,7 @@ extension HDAController {
                   let length = try? memory.readUInt32(GuestAddress(at + 8)),
                   let flags = try? memory.readUInt32(GuestAddress(at + 12)) else { return descriptorError(n) }
             let buffer = GuestAddress(address)
-            guard length != 0, buffer.isAligned(to: BDLEntry.alignment),
+            guard length != 0, buffer.isAligned(to: bufferAlignment),
                   let host = memory.hostPointer(buffer, length: UInt64(length)) else { return descriptorError(n) }
             e.entryLength[i] = UInt64(length)
             e.entryIOC[i] = flags & 1 != 0

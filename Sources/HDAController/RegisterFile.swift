@@ -38,6 +38,8 @@ enum RegisterRole: Hashable {
     case alias(Int)
     case corbwp, corbrp, corbctl, corbsize, corbBase
     case rirbwp, rintcnt, rirbctl, rirbsts, rirbsize, rirbBase
+    /// ICS: the Immediate Command interface (see ImmediateCommand.swift).
+    case ics
     case sdCTL(Int)
     case sdSTS(Int)
     /// CBL, LVI, BDPL, BDPU: ignored while the engine runs.
@@ -80,6 +82,7 @@ struct RegisterTable {
     var corblbase = 0, corbubase = 0, corbwp = 0, corbrp = 0, corbctl = 0, corbsts = 0, corbsize = 0
     var rirblbase = 0, rirbubase = 0, rirbwp = 0, rintcnt = 0, rirbctl = 0, rirbsts = 0, rirbsize = 0
     var dplbase = 0, dpubase = 0
+    var icoi = 0, irii = 0, ics = 0
 
     /// Index of register `reg` of descriptor `n`.
     @inline(__always) func sd(_ n: Int, _ reg: SDReg) -> Int { sdBase + n * SDReg.allCases.count + reg.rawValue }
@@ -136,6 +139,7 @@ struct RegisterTable {
         rirbctl = add("RIRBCTL", HDARegister.rirbctl, 1, writable: 0x7, .rirbctl)
         rirbsts = add("RIRBSTS", HDARegister.rirbsts, 1, w1c: 0x5, .rirbsts)
         rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: 0x72, writable: 0x3, .rirbsize)
+        (icoi, irii, ics) = HDAController.addImmediateCommandRegisters(add)
         dplbase = add("DPLBASE", HDARegister.dplbase, 4, writable: 0xFFFF_FF81)
         dpubase = add("DPUBASE", HDARegister.dpubase, 4, writable: addressHigh)
 
