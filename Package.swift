@@ -38,6 +38,8 @@ let package = Package(
         .testTarget(name: "HDAudioTests", dependencies: ["HDAudio", "TestSupport"]),
         .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio", "TestSupport"]),
         .testTarget(name: "HDACodecTests", dependencies: ["HDACodec", "HDAudio", "TestSupport"]),
+        // The bus alone, against a fake platform: no controller model behind the registers.
+        .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio"]),
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
         .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],

@@ -49,7 +49,7 @@ public struct DirectVerbSender: CodecVerbSender {
     /// Hands the verb to the codec at its address; nil when none is attached there.
     public func send(_ verb: UInt32) -> UInt32? {
         platform.withController { controller -> UInt32? in
-            controller.codec(at: Int(verb >> 28))?.linkCommand(verb)
+            controller.codec(at: Int(CorbEntry.codecAddress.extract(verb)))?.linkCommand(verb)
         }
     }
 }
@@ -76,7 +76,7 @@ public enum FunctionDriverError: Error, Hashable, Sendable, CustomStringConverti
         }
     }
 
-    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
+    private func hex(_ v: UInt32) -> String { v.hexLiteral(digits: 1) }
 }
 
 /// The widgets a function driver found by walking the codec's graph with verbs.

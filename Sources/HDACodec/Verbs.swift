@@ -45,7 +45,7 @@ public struct CodecVerb: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Bits 31:28: the codec address.
-    public var codecAddress: UInt8 { UInt8(rawValue >> 28) }
+    public var codecAddress: UInt8 { UInt8(CorbEntry.codecAddress.extract(rawValue)) }
     /// Bits 27:20: the node id.
     public var node: UInt8 { UInt8((rawValue >> 20) & 0xFF) }
     /// Bits 19:16: the 4-bit verb id of a 16-bit-payload verb.
@@ -61,12 +61,10 @@ public struct CodecVerb: Hashable, Sendable, CustomStringConvertible {
 
     /// `0x0020F000 (codec 0, node 2, verb 0xF00, payload 0x00)`.
     public var description: String {
-        let hex = String(rawValue, radix: 16, uppercase: true)
-        let head = "0x" + String(repeating: "0", count: 8 - hex.count) + hex
-        if hasLongPayload {
-            return "\(head) (codec \(codecAddress), node \(node), verb 0x\(String(shortVerb, radix: 16, uppercase: true)), payload 0x\(String(payload16, radix: 16, uppercase: true)))"
-        }
-        return "\(head) (codec \(codecAddress), node \(node), verb 0x\(String(verb, radix: 16, uppercase: true)), payload 0x\(String(payload8, radix: 16, uppercase: true)))"
+        let (verbField, payload) = hasLongPayload
+            ? (shortVerb.hexLiteral(digits: 1), payload16.hexLiteral(digits: 1))
+            : (verb.hexLiteral(digits: 1), payload8.hexLiteral(digits: 1))
+        return "\(rawValue.hexLiteral) (codec \(codecAddress), node \(node), verb \(verbField), payload \(payload))"
     }
 
     // 4-bit verbs (16-bit payload).

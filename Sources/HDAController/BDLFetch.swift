@@ -16,28 +16,26 @@ extension HDAController {
     /// every BDL walk is bounded by LVI + 1 entries. Entries are fetched once, here.
     func startRun(_ n: Int) {
         let e = engines[n]
-        let lvi = Int(sdValue(n, .lvi) & 0xFF)
+        let lvi = Int(LastValidIndex.field.extract(sdValue(n, .lvi)))
         let bdl = GuestAddress(UInt64(sdValue(n, .bdpu)) << 32 | UInt64(sdValue(n, .bdpl)))
         guard lvi >= 1, bdl.isAligned(to: BDLEntry.alignment),
               memory.isRAM(bdl, length: UInt64(lvi + 1) * UInt64(BDLEntry.size)) else { return descriptorError(n) }
         var total: UInt64 = 0
         for i in 0...lvi {
-            let at = bdl.rawValue + UInt64(i * BDLEntry.size)
-            guard let address = try? memory.readUInt64(GuestAddress(at)),
-                  let length = try? memory.readUInt32(GuestAddress(at + 8)),
-                  let flags = try? memory.readUInt32(GuestAddress(at + 12)) else { return descriptorError(n) }
-            let buffer = GuestAddress(address)
-            guard length != 0, buffer.isAligned(to: bufferAlignment),
-                  let host = memory.hostPointer(buffer, length: UInt64(length)) else { return descriptorError(n) }
-            e.entryLength[i] = UInt64(length)
-            e.entryIOC[i] = flags & 1 != 0
+            guard let at = bdl.adding(UInt64(i * BDLEntry.size)),
+                  let entry = try? BDLEntry(bytes: memory.read(at, count: BDLEntry.size)) else { return descriptorError(n) }
+            let buffer = GuestAddress(entry.address)
+            guard entry.length != 0, buffer.isAligned(to: bufferAlignment),
+                  let host = memory.hostPointer(buffer, length: UInt64(entry.length)) else { return descriptorError(n) }
+            e.entryLength[i] = UInt64(entry.length)
+            e.entryIOC[i] = entry.interruptOnCompletion
             e.entryHost[i] = host
-            total += UInt64(length)
+            total += UInt64(entry.length)
         }
         let format = ConverterFormat(rawValue: UInt16(truncatingIfNeeded: sdValue(n, .fmt)))
         guard format.multField <= 3, format.bitsField <= 4 else { return descriptorError(n) }
         let bits = StreamFormat.legalSampleBits[Int(format.bitsField)]
-        let blockBytes = Int(format.channels) * Int(StreamFormat.container(forBits: bits) / 8)
+        let blockBytes = Int(format.channels) * Int(StreamFormat.container(forBits: bits) / 8)   // SDnFMT implies the natural container
         let cbl = UInt64(sdValue(n, .cbl))
         guard cbl > 0, cbl % UInt64(blockBytes) == 0, cbl <= total else { return descriptorError(n) }
 
@@ -57,7 +55,10 @@ extension HDAController {
         e.locatePosition()
         e.gathered = 0
         e.scatterLeft = 0
-        if faults.fifoNeverReady.contains(n) { return }   // injected: RUN accepted, FIFORDY never comes
+        if faults.fifoNeverReady.contains(n) {   // injected: RUN accepted, FIFORDY never comes
+            e.awaitingFifoReady = true
+            return
+        }
         e.running = true
         e.fifoErrorPending = faults.fifoErrors.contains(n)
         e.stats.runs += 1

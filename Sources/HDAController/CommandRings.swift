@@ -13,28 +13,14 @@ struct CommandRings {
     /// Responses written since RINTFL was last raised.
     var responseCount = 0
     /// Unsolicited responses polled from each codec, waiting for its SDI slot.
-    var unsolicited: [UInt32?] = Array(repeating: nil, count: 15)
+    var unsolicited: [UInt32?] = Array(repeating: nil, count: SDILines.maximum)
     /// The Immediate Command interface's verb under way.
     var immediate = ImmediateCommandState()
 }
 
-/// RIRBCTL / RIRBSTS / CORBCTL / CORBSTS bits.
-enum RingBits {
-    static let corbRun: UInt32 = 1 << 1
-    static let corbMemoryErrorEnable: UInt32 = 1 << 0
-    static let corbMemoryError: UInt32 = 1 << 0
-    static let corbReadPointerReset: UInt32 = 1 << 15
-    static let rirbWritePointerReset: UInt32 = 1 << 15
-    static let responseInterruptControl: UInt32 = 1 << 0
-    static let rirbDMAEnable: UInt32 = 1 << 1
-    static let overrunInterruptControl: UInt32 = 1 << 2
-    static let responseInterrupt: UInt32 = 1 << 0
-    static let overrun: UInt32 = 1 << 2
-}
-
 extension HDAController {
     /// Ring entries for a CORBSIZE / RIRBSIZE value (00 = 2, 01 = 16, 10 = 256; 11 reads as 256).
-    func ringEntries(_ sizeRegister: Int) -> Int { [2, 16, 256, 256][Int(values[sizeRegister] & 0x3)] }
+    func ringEntries(_ sizeRegister: Int) -> Int { RingSize.entries(UInt8(truncatingIfNeeded: values[sizeRegister])) }
 
     /// CIS: RINTFL with RINTCTL, RIRBOIS with RIRBOIC, CMEI with CMEIE, or an SDIN state
     /// change (a STATESTS bit whose WAKEEN bit is set), as Intel's INTSTS.CIS and QEMU's
@@ -42,17 +28,18 @@ extension HDAController {
     func controllerInterruptStatus() -> Bool {
         let rirbsts = values[table.rirbsts], rirbctl = values[table.rirbctl]
         let corbsts = values[table.corbsts], corbctl = values[table.corbctl]
-        return (rirbsts & RingBits.responseInterrupt != 0 && rirbctl & RingBits.responseInterruptControl != 0)
-            || (rirbsts & RingBits.overrun != 0 && rirbctl & RingBits.overrunInterruptControl != 0)
-            || (corbsts & RingBits.corbMemoryError != 0 && corbctl & RingBits.corbMemoryErrorEnable != 0)
+        return (rirbsts & UInt32(RirbStatus.responseInterrupt) != 0 && rirbctl & UInt32(RirbControl.responseInterrupt) != 0)
+            || (rirbsts & UInt32(RirbStatus.overrun) != 0 && rirbctl & UInt32(RirbControl.overrunInterrupt) != 0)
+            || (corbsts & UInt32(CorbStatus.memoryError) != 0 && corbctl & UInt32(CorbControl.memoryErrorInterrupt) != 0)
             || (values[table.statests] & values[table.wakeen] != 0)
     }
 
     /// True when the CORB has a verb to send.
     var corbHasWork: Bool {
-        guard values[table.corbctl] & RingBits.corbRun != 0 else { return false }
+        guard values[table.corbctl] & UInt32(CorbControl.run) != 0 else { return false }
         let entries = UInt32(ringEntries(table.corbsize))
-        return (values[table.corbrp] & 0xFF) % entries != (values[table.corbwp] & 0xFF) % entries
+        return CorbReadPointer.pointer.extract(word: values[table.corbrp]) % entries
+            != CorbWritePointer.pointer.extract(word: values[table.corbwp]) % entries
     }
 
     /// The next frame at which the command path has work, if any: while verbs, responses
@@ -104,27 +91,27 @@ extension HDAController {
         // One verb leaves the CORB in this frame.
         if corbHasWork {
             let entries = UInt32(ringEntries(table.corbsize))
-            let rp = ((values[table.corbrp] & 0xFF) + 1) % entries
+            let rp = (CorbReadPointer.pointer.extract(word: values[table.corbrp]) + 1) % entries
             let base = UInt64(values[table.corbubase]) << 32 | UInt64(values[table.corblbase])
-            if let verb = try? memory.readUInt32(GuestAddress(base &+ UInt64(rp) * 4)),
-               memory.isRAM(GuestAddress(base), length: UInt64(entries) * 4) {
-                values[table.corbrp] = values[table.corbrp] & ~0xFF | rp
-                let address = Int(verb >> 28)
+            if let verb = try? memory.readUInt32(GuestAddress(base &+ UInt64(rp) * UInt64(CorbEntry.size))),
+               memory.isRAM(GuestAddress(base), length: UInt64(entries) * UInt64(CorbEntry.size)) {
+                values[table.corbrp] = CorbReadPointer.pointer.inserting(word: rp, into: values[table.corbrp])
+                let address = Int(CorbEntry.codecAddress.extract(verb))
                 if codecsAwake, codecs.indices.contains(address), let codec = codecs[address],
                    let response = codec.linkCommand(verb) {
                     corb.inFlight = (address, response, end)
                 }
             } else {
                 // The CORB is not RAM: memory error, the CORB DMA stops.
-                values[table.corbsts] |= RingBits.corbMemoryError
-                values[table.corbctl] &= ~RingBits.corbRun
+                values[table.corbsts] |= UInt32(CorbStatus.memoryError)
+                values[table.corbctl] &= ~UInt32(CorbControl.run)
             }
         }
         // An empty response slot after responses raises RINTFL (the specification's
         // "N responses or an empty response slot, whichever comes first").
         if !wrote && corb.responseCount > 0 {
             corb.responseCount = 0
-            values[table.rirbsts] |= RingBits.responseInterrupt
+            values[table.rirbsts] |= UInt32(RirbStatus.responseInterrupt)
         }
     }
 
@@ -134,21 +121,22 @@ extension HDAController {
     func writeResponse(_ response: UInt32, address: Int, unsolicited: Bool) {
         let entries = UInt32(ringEntries(table.rirbsize))
         let base = GuestAddress(UInt64(values[table.rirbubase]) << 32 | UInt64(values[table.rirblbase]))
-        guard values[table.rirbctl] & RingBits.rirbDMAEnable != 0,
-              memory.isRAM(base, length: UInt64(entries) * 8) else {
-            values[table.rirbsts] |= RingBits.overrun
+        guard values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0,
+              memory.isRAM(base, length: UInt64(entries) * UInt64(RirbEntry.size)) else {
+            values[table.rirbsts] |= UInt32(RirbStatus.overrun)
             return
         }
-        let wp = ((values[table.rirbwp] & 0xFF) + 1) % entries
-        let at = base.rawValue + UInt64(wp) * 8
+        let wp = (RirbWritePointer.pointer.extract(word: values[table.rirbwp]) + 1) % entries
+        let at = base.rawValue + UInt64(wp) * UInt64(RirbEntry.size)
         try? memory.writeUInt32(GuestAddress(at), response)
-        try? memory.writeUInt32(GuestAddress(at + 4), UInt32(address) | (unsolicited ? 0x10 : 0))
+        try? memory.writeUInt32(GuestAddress(at + 4), RirbEntry.codecAddress.placing(UInt32(address))
+                                | RirbEntry.unsolicited.placing(unsolicited ? 1 : 0))
         values[table.rirbwp] = wp
         corb.responseCount += 1
-        let threshold = values[table.rintcnt] & 0xFF
+        let threshold = ResponseInterruptCount.count.extract(word: values[table.rintcnt])
         if corb.responseCount >= (threshold == 0 ? 256 : Int(threshold)) {
             corb.responseCount = 0
-            values[table.rirbsts] |= RingBits.responseInterrupt
+            values[table.rirbsts] |= UInt32(RirbStatus.responseInterrupt)
         }
     }
 
@@ -158,22 +146,22 @@ extension HDAController {
     func writeCommandRing(_ role: RegisterRole, register r: Int, old: UInt32, value: UInt32, lanes: UInt32) {
         switch role {
         case .corbrp:
-            if values[r] & RingBits.corbReadPointerReset != 0 { values[r] = RingBits.corbReadPointerReset }
+            if values[r] & UInt32(CorbReadPointer.reset) != 0 { values[r] = UInt32(CorbReadPointer.reset) }
         case .rirbwp:
-            if value & lanes & RingBits.rirbWritePointerReset != 0 {
+            if value & lanes & UInt32(RirbWritePointer.reset) != 0 {
                 values[r] = 0
                 corb.responseCount = 0
             } else {
                 values[r] = old
             }
         case .corbsize:
-            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+            if values[table.corbctl] & UInt32(CorbControl.run) != 0 { values[r] = old }
         case .rirbsize:
-            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+            if values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0 { values[r] = old }
         case .corbBase:
-            if values[table.corbctl] & RingBits.corbRun != 0 { values[r] = old }
+            if values[table.corbctl] & UInt32(CorbControl.run) != 0 { values[r] = old }
         case .rirbBase:
-            if values[table.rirbctl] & RingBits.rirbDMAEnable != 0 { values[r] = old }
+            if values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0 { values[r] = old }
         default:
             break
         }

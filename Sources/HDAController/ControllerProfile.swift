@@ -78,9 +78,9 @@ public struct ControllerProfile: Sendable, Hashable, CustomStringConvertible {
     /// A profile with every field given.
     public init(name: String, summary: String, gcap: GlobalCapabilities, vmin: UInt8 = 0x00, vmaj: UInt8 = 0x01,
                 outpay: UInt16 = 0x3C, inpay: UInt16 = 0x1D, outstrmpay: UInt16 = 0x30, instrmpay: UInt16 = 0x18,
-                pciVendor: UInt16, pciDevice: UInt16, revision: UInt8, ssyncOffset: UInt32, sdiLines: Int = 15,
+                pciVendor: UInt16, pciDevice: UInt16, revision: UInt8, ssyncOffset: UInt32, sdiLines: Int = SDILines.maximum,
                 fifoRule: FIFORule = .ich6, crstExitFrames: UInt64, srstFrames: UInt64) {
-        precondition((1...15).contains(sdiLines) && gcap.totalEngines <= 30)
+        precondition((1...SDILines.maximum).contains(sdiLines) && gcap.totalEngines <= 30)
         self.name = name
         self.summary = summary
         self.gcap = gcap

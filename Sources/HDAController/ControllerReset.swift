@@ -36,7 +36,7 @@ extension HDAController {
         }
         if values[table.gctl] & GlobalControl.fcntrl != 0 {   // FCNTRL written 1: the flush completes at once
             values[table.gctl] &= ~GlobalControl.fcntrl
-            values[table.gsts] |= GlobalStatusBits.fsts
+            values[table.gsts] |= GlobalStatus.fsts
         }
     }
 

@@ -1,45 +1,4 @@
-import HDAudio
-
-/// A guest physical address: 64 bits with checked arithmetic only (in the style of
-/// rust-vmm's `GuestAddress`). There is no `+`: `adding(_:)` returns nil on overflow.
-public struct GuestAddress: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    /// The 64-bit guest physical address.
-    public let rawValue: UInt64
-
-    /// Wraps a raw address.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// Wraps a raw address.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// The address `bytes` further on, or nil when that overflows 64 bits.
-    public func adding(_ bytes: UInt64) -> GuestAddress? {
-        let (sum, overflow) = rawValue.addingReportingOverflow(bytes)
-        return overflow ? nil : GuestAddress(sum)
-    }
-
-    /// The distance from `other` up to `self`, or nil when `other` lies above `self`.
-    public func distance(from other: GuestAddress) -> UInt64? {
-        rawValue >= other.rawValue ? rawValue - other.rawValue : nil
-    }
-
-    /// True when the address is a multiple of `alignment` (a power of two).
-    public func isAligned(to alignment: UInt64) -> Bool { rawValue & (alignment - 1) == 0 }
-
-    /// The low 32 bits, as a driver programs an xxxLBASE register.
-    public var low32: UInt32 { UInt32(truncatingIfNeeded: rawValue) }
-    /// The high 32 bits, as a driver programs an xxxUBASE register.
-    public var high32: UInt32 { UInt32(truncatingIfNeeded: rawValue >> 32) }
-
-    /// Orders addresses numerically.
-    public static func < (lhs: GuestAddress, rhs: GuestAddress) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// `0x0000000010000000`.
-    public var description: String {
-        let digits = String(rawValue, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
-    }
-}
+public import HDAudio
 
 /// Why a guest memory operation failed: a value, never a trap.
 public enum GuestMemoryError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -176,8 +135,9 @@ public final class GuestMemory {
         return length <= sizeInBytes - offset
     }
 
-    /// The host bytes behind a RAM range, or nil when any byte of it is not RAM.
-    func hostPointer(_ address: GuestAddress, length: UInt64) -> UnsafeMutableRawPointer? {
+    /// The host bytes behind a RAM range, or nil when any byte of it is not RAM. The pointer is valid
+    /// while this memory lives; a caller that writes through it bypasses the RAM-only check it already passed.
+    public func hostPointer(_ address: GuestAddress, length: UInt64) -> UnsafeMutableRawPointer? {
         if let regions = mappedRegions { return MappedRAMRegion.host(of: address, length: length, in: regions) }
         guard isRAM(address, length: length) else { return nil }
         return storage + Int(address.rawValue - base.rawValue)
@@ -231,11 +191,13 @@ public final class GuestMemory {
         destination.storeBytes(of: value.littleEndian, as: UInt64.self)
     }
 
-    /// Checks the allocator's bookkeeping; traps on a broken invariant (for tests).
-    public func _checkInvariants() {
-        precondition(allocated.count == pageCount)
-        precondition(allocated.filter { $0 }.count == allocatedCount)
-        precondition(Set(scatterOrder).count == pageCount)
+    /// The allocator's bookkeeping problems, in words (empty when it is consistent).
+    public func checkInvariants() -> [String] {
+        var problems: [String] = []
+        if allocated.count != pageCount { problems.append("guest memory: page table size") }
+        if allocated.filter({ $0 }).count != allocatedCount { problems.append("guest memory: allocated count") }
+        if Set(scatterOrder).count != pageCount { problems.append("guest memory: scatter order is not a permutation") }
+        return problems
     }
 
     private func pageAddress(_ index: Int) -> GuestAddress {

@@ -1,4 +1,4 @@
-import HDAudio
+public import HDAudio
 
 /// One stretch of a guest's RAM that the host has mapped: guest physical addresses
 /// `start ..< start + size` live at `host ..< host + size`.

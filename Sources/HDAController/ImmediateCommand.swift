@@ -25,17 +25,6 @@ struct ImmediateCommandState {
 /// Azalia then sends both, the immediate verb first.
 extension HDAController {
 
-    /// Adds ICOI, IRII and ICS to the register table; returns their indices.
-    static func addImmediateCommandRegisters(
-        _ add: (String, UInt32, Int, UInt32, UInt32, UInt32, RegisterRole) -> Int
-    ) -> (icoi: Int, irii: Int, ics: Int) {
-        let icoi = add("ICOI", HDARegister.icoi, 4, 0, 0xFFFF_FFFF, 0, .plain)
-        let irii = add("IRII", HDARegister.irii, 4, 0, 0, 0, .readOnly)
-        let ics = add("ICS", HDARegister.ics, 2, UInt32(ImmediateCommandStatus.version),
-                      UInt32(ImmediateCommandStatus.busy), UInt32(ImmediateCommandStatus.resultValid), .ics)
-        return (icoi, irii, ics)
-    }
-
     /// ICS written: a 0-to-1 ICB starts the verb in ICOI; ICB cannot be cleared by software.
     func writeImmediateCommandStatus(old: UInt32, value: UInt32, lanes: UInt32) {
         let busy = UInt32(ImmediateCommandStatus.busy)

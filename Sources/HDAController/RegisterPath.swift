@@ -80,7 +80,7 @@ extension HDAController {
             if descriptorLocked(n) { values[r] = old }
         case .sdFMT(let n):
             if descriptorLocked(n) { values[r] = old } else { updateFIFOS(n) }
-        case .corbwp, .corbrp, .corbctl, .corbsize, .corbBase, .rirbwp, .rintcnt, .rirbctl, .rirbsts, .rirbsize,
+        case .corbwp, .corbrp, .corbctl, .corbsts, .corbsize, .corbBase, .rirbwp, .rintcnt, .rirbctl, .rirbsts, .rirbsize,
              .rirbBase:
             writeCommandRing(spec.role, register: r, old: old, value: value, lanes: lanes)
         case .ics: writeImmediateCommandStatus(old: old, value: value, lanes: lanes)

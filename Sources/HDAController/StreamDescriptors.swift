@@ -88,6 +88,7 @@ extension HDAController {
     func descriptorError(_ n: Int) {
         let e = engines[n]
         e.running = false
+        e.awaitingFifoReady = false
         e.active = false
         e.nextEvent = .max
         e.stats.descriptorErrors += 1
@@ -100,6 +101,7 @@ extension HDAController {
     func stopRun(_ n: Int) {
         let e = engines[n]
         e.running = false
+        e.awaitingFifoReady = false
         e.active = false
         e.nextEvent = .max
         setSD(n, .sts, sdValue(n, .sts) & ~UInt32(StreamStatus.fifoReady.rawValue))

@@ -59,6 +59,9 @@ final class StreamEngine {
     var srst: SRSTPhase = .idle
     /// RUN was accepted (BDL valid).
     var running = false
+    /// RUN was accepted while the fifoNeverReady fault held this engine: RUN reads 1, FIFORDY
+    /// never comes, and the engine does not move until RUN is cleared.
+    var awaitingFifoReady = false
     /// Moving samples: running, SSYNC clear.
     var active = false
     /// The direction latched at RUN.
@@ -115,6 +118,7 @@ final class StreamEngine {
     func resetState() {
         srst = .idle
         running = false
+        awaitingFifoReady = false
         active = false
         output = kind == .output
         nextEvent = .max

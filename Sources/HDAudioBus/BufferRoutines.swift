@@ -5,9 +5,10 @@ import HDAudio
 // as the interfaces call them with the client's id.
 extension HDAudioBus {
 
-    /// AllocateDmaBuffer (notifications 0) and AllocateDmaBufferWithNotification (1 or 2).
-    /// PASSIVE_LEVEL. See `DmaBufferLayout` for the size and IOC rules. Programs CBL, LVI,
-    /// FMT, the tag and the BDL address after an SRST handshake.
+    /// AllocateDmaBuffer (notifications 0) and AllocateDmaBufferWithNotification (1 or 2),
+    /// for the client `client` (rules and statuses: `DmaBufferRoutines.allocateDmaBuffer`
+    /// and `NotificationRoutines.allocateDmaBufferWithNotification`; sizes and IOC:
+    /// `DmaBufferLayout`).
     func allocateDmaBuffer(client: UInt32, handle: DmaEngineHandle, notifications: Int, requested: Int,
                         withNotification: Bool) throws(NTStatus) -> (MemoryDescriptorList, UInt8, UInt32) {
         try require(.passive)
@@ -52,9 +53,9 @@ extension HDAudioBus {
         }
     }
 
-    /// FreeDmaBuffer (notifications 0) and FreeDmaBufferWithNotification (1 or 2, with the
-    /// MDL and size the allocation returned: INVALID_PARAMETER when they differ).
-    /// PASSIVE_LEVEL. INVALID_DEVICE_REQUEST unless in reset with a buffer of that kind.
+    /// FreeDmaBuffer and FreeDmaBufferWithNotification (with the MDL and size the
+    /// allocation returned), for the client `client` (rules and statuses:
+    /// `DmaBufferRoutines.freeDmaBuffer` and `NotificationRoutines.freeDmaBufferWithNotification`).
     func freeDmaBuffer(client: UInt32, handle: DmaEngineHandle, withNotification: Bool,
                     mdl: MemoryDescriptorList?, size: Int?) throws(NTStatus) {
         try require(.passive)
@@ -70,8 +71,8 @@ extension HDAudioBus {
         }
     }
 
-    /// RegisterNotificationEvent. PASSIVE_LEVEL. INSUFFICIENT_RESOURCES when the engine's
-    /// `maxNotificationEvents` slots are full; INVALID_PARAMETER for an event already registered.
+    /// RegisterNotificationEvent, for the client `client`
+    /// (`NotificationRoutines.registerNotificationEvent(_:event:)`).
     func registerNotificationEvent(client: UInt32, handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try require(.passive)
         try locked { (s: inout BusState) throws(NTStatus) in
@@ -85,8 +86,8 @@ extension HDAudioBus {
         }
     }
 
-    /// UnregisterNotificationEvent. PASSIVE_LEVEL. INVALID_PARAMETER for an event that is
-    /// not registered on the engine.
+    /// UnregisterNotificationEvent, for the client `client`
+    /// (`NotificationRoutines.unregisterNotificationEvent(_:event:)`).
     func unregisterNotificationEvent(client: UInt32, handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try require(.passive)
         try locked { (s: inout BusState) throws(NTStatus) in
@@ -99,10 +100,8 @@ extension HDAudioBus {
         }
     }
 
-    /// AllocateContiguousDmaBuffer. PASSIVE_LEVEL. A physically contiguous data buffer of
-    /// whole pages covering the request and one page-aligned BDL page, both zeroed and
-    /// neither programmed. INVALID_PARAMETER for 0; INVALID_DEVICE_REQUEST unless in reset
-    /// with no buffer; INSUFFICIENT_RESOURCES when memory runs out (nothing kept).
+    /// AllocateContiguousDmaBuffer, for the client `client`
+    /// (`BdlRoutines.allocateContiguousDmaBuffer(_:requestedBufferSize:)`).
     func allocateContiguousDmaBuffer(client: UInt32, handle: DmaEngineHandle, requested: Int) throws(NTStatus) -> ContiguousDmaBuffer {
         try require(.passive)
         return try locked { (s: inout BusState) throws(NTStatus) -> ContiguousDmaBuffer in
@@ -127,12 +126,8 @@ extension HDAudioBus {
         }
     }
 
-    /// SetupDmaEngineWithBdl. PASSIVE_LEVEL. Validates the client's BDL (Lvi 1 to 255,
-    /// each of the Lvi + 1 entries 128-byte aligned, non-empty and inside the data buffer,
-    /// their lengths adding up to BufferLength, a whole number of blocks: else
-    /// INVALID_PARAMETER), then programs the engine after an SRST handshake
-    /// (DEVICE_NOT_READY); the engine stays in reset. INVALID_DEVICE_REQUEST without a
-    /// contiguous buffer or out of reset.
+    /// SetupDmaEngineWithBdl, for the client `client`: the BDL check, then the programming
+    /// (rules and statuses: `BdlRoutines.setupDmaEngineWithBdl`).
     func setupDmaEngineWithBdl(client: UInt32, handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
                       isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
         try require(.passive)
@@ -142,14 +137,15 @@ extension HDAudioBus {
             guard a.state == .reset, case .contiguous(var r)? = a.buffer else { throw .invalidDeviceRequest }
             guard (1...255).contains(lvi), bufferLength > 0, Int(bufferLength) % a.format.blockBytes == 0
             else { throw .invalidParameter }
-            let dataStart = r.dataPages[0]
-            let dataEnd = dataStart + UInt64(r.dataPages.count * platform.pageSize)
-            guard let table = platform.readMemory(r.bdlPage, count: (Int(lvi) + 1) * BDLEntry.size) else { throw .invalidParameter }
+            let dataStart = GuestAddress(r.dataPages[0])
+            guard let dataEnd = dataStart.adding(UInt64(r.dataPages.count * platform.pageSize)),
+                  let table = platform.readMemory(r.bdlPage, count: (Int(lvi) + 1) * BDLEntry.size) else { throw .invalidParameter }
             var total: UInt64 = 0
             for n in 0...Int(lvi) {
                 let e = BDLEntry(bytes: table[(n * BDLEntry.size)..<((n + 1) * BDLEntry.size)])
-                let (end, overflow) = e.address.addingReportingOverflow(UInt64(e.length))
-                guard e.length > 0, e.address % BDLEntry.alignment == 0, e.address >= dataStart, !overflow, end <= dataEnd
+                let start = GuestAddress(e.address)
+                guard e.length > 0, start.isAligned(to: BDLEntry.alignment), start >= dataStart,
+                      let end = start.adding(UInt64(e.length)), end <= dataEnd
                 else { throw .invalidParameter }
                 total += UInt64(e.length)
             }
@@ -171,8 +167,8 @@ extension HDAudioBus {
         }
     }
 
-    /// FreeContiguousDmaBuffer. PASSIVE_LEVEL. INVALID_DEVICE_REQUEST unless in reset with
-    /// a contiguous buffer.
+    /// FreeContiguousDmaBuffer, for the client `client`
+    /// (`BdlRoutines.freeContiguousDmaBuffer(_:)`).
     func freeContiguousDmaBuffer(client: UInt32, handle: DmaEngineHandle) throws(NTStatus) {
         try require(.passive)
         try locked { (s: inout BusState) throws(NTStatus) in

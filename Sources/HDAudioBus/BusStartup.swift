@@ -15,12 +15,12 @@ extension HDAudioBus {
         else { throw .deviceNotReady }
         // Codecs need 25 frames (521 us) after the link leaves reset.
         p.stall(microseconds: (UInt64(LinkTiming.codecWakeFrames) * 1_000_000 + LinkTiming.framesPerSecond - 1) / LinkTiming.framesPerSecond)
-        let statests = p.read16(HDARegister.statests) & 0x7FFF
+        let statests = p.read16(HDARegister.statests) & SDILines.mask
         p.write16(HDARegister.statests, statests)
         // SDI lines: WAKEEN has one writable bit per line; a controller whose WAKEEN
         // cannot be probed is taken to have all 15.
-        p.write16(HDARegister.wakeen, 0x7FFF)
-        let wake = p.read16(HDARegister.wakeen) & 0x7FFF
+        p.write16(HDARegister.wakeen, SDILines.mask)
+        let wake = p.read16(HDARegister.wakeen) & SDILines.mask
         p.write16(HDARegister.wakeen, 0)
         let sdiLines = wake == 0 ? maxSDILines : (~wake).trailingZeroBitCount
         let gcap = GlobalCapabilities(rawValue: p.read16(HDARegister.gcap))
@@ -75,17 +75,20 @@ extension HDAudioBus {
     /// Reads STATESTS again (clearing it) and adds the codecs that appeared since start,
     /// as a bus driver does on a codec's state-change interrupt. Returns the codec mask.
     @discardableResult
-    public func rescanCodecs() -> UInt16 {
-        state.withLock { s in
-            let statests = platform.read16(HDARegister.statests) & 0x7FFF
+    public func rescanCodecs() throws(NTStatus) -> UInt16 {
+        try inspecting { s in
+            let statests = platform.read16(HDARegister.statests) & SDILines.mask
             platform.write16(HDARegister.statests, statests)
             s.codecMask |= statests & UInt16((1 << configuration.sdiLines) - 1)
             return s.codecMask
         }
     }
 
-    /// The codecs present: one bit per codec address.
-    public var codecMask: UInt16 { state.withLock { $0.codecMask } }
+    /// The codecs present: one bit per codec address. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public var codecMask: UInt16 { get throws(NTStatus) { try inspecting { $0.codecMask } } }
+
+    /// The codec mask for the bus's own routines (which check the IRQL themselves).
+    var presentCodecs: UInt16 { state.withLock { $0.codecMask } }
 }
 
 /// What the bus read from the controller at start (and the PCI quirk it applied).

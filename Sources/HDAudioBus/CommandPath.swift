@@ -33,10 +33,9 @@ public struct CodecResponse: Hashable, Sendable, CustomStringConvertible {
 
     /// `0x00000000 from 0 (valid)`.
     public var description: String {
-        let hex = String(response, radix: 16, uppercase: true)
         let flags = [isValid ? "valid" : "no response", isUnsolicited ? "unsolicited" : nil, hasFifoOverrun ? "overrun" : nil]
             .compactMap { $0 }.joined(separator: ", ")
-        return "0x" + String(repeating: "0", count: 8 - hex.count) + hex + " from \(sdataIn) (\(flags))"
+        return response.hexLiteral + " from \(sdataIn) (\(flags))"
     }
 }
 
@@ -51,7 +50,7 @@ public struct CodecTransfer: Hashable, Sendable {
     /// A transfer of `verb`, its response not yet filled.
     public init(verb: UInt32) {
         output = verb
-        input = .none(from: UInt8(verb >> 28))
+        input = .none(from: UInt8(CorbEntry.codecAddress.extract(verb)))
     }
 }
 
@@ -132,33 +131,33 @@ extension HDAudioBus {
         p.write8(HDARegister.rirbctl, 0)
         p.write32(HDARegister.corblbase, UInt32(truncatingIfNeeded: page))
         p.write32(HDARegister.corbubase, UInt32(truncatingIfNeeded: page >> 32))
-        p.write8(HDARegister.corbsize, 0x2)
-        p.write16(HDARegister.corbrp, 0x8000)
-        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 != 0 })
+        p.write8(HDARegister.corbsize, RingSize.field.placing(RingSize.twoHundredFiftySix.rawValue))
+        p.write16(HDARegister.corbrp, CorbReadPointer.reset)
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & CorbReadPointer.reset != 0 })
         else { throw .deviceNotReady }
         p.write16(HDARegister.corbrp, 0)
-        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & 0x8000 == 0 })
+        guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & CorbReadPointer.reset == 0 })
         else { throw .deviceNotReady }
         p.write16(HDARegister.corbwp, 0)
         let rirb = page + rirbOffset
         p.write32(HDARegister.rirblbase, UInt32(truncatingIfNeeded: rirb))
         p.write32(HDARegister.rirbubase, UInt32(truncatingIfNeeded: rirb >> 32))
-        p.write8(HDARegister.rirbsize, 0x2)
-        p.write16(HDARegister.rirbwp, 0x8000)
+        p.write8(HDARegister.rirbsize, RingSize.field.placing(RingSize.twoHundredFiftySix.rawValue))
+        p.write16(HDARegister.rirbwp, RirbWritePointer.reset)
         p.write16(HDARegister.rintcnt, 1)
-        p.write8(HDARegister.rirbctl, 0x7)   // RINTCTL, RIRB DMA, overrun interrupt
-        p.write8(HDARegister.corbctl, 0x3)   // CORB run, memory error interrupt
+        p.write8(HDARegister.rirbctl, RirbControl.responseInterrupt | RirbControl.dmaEnable | RirbControl.overrunInterrupt)
+        p.write8(HDARegister.corbctl, CorbControl.run | CorbControl.memoryErrorInterrupt)
         p.write32(HDARegister.gctl, p.read32(HDARegister.gctl) | GlobalControl.unsol)
     }
 
     /// The controller half of the ISR: clears RIRBSTS and CORBSTS and drains the RIRB.
     func serviceCommandInterrupt() {
         let rirbsts = platform.read8(HDARegister.rirbsts)
-        platform.write8(HDARegister.rirbsts, rirbsts & 0x5)
+        platform.write8(HDARegister.rirbsts, rirbsts & RirbStatus.writeOneToClear)
         let corbsts = platform.read8(HDARegister.corbsts)
         if corbsts != 0 { platform.write8(HDARegister.corbsts, corbsts) }
         commands.withLock { s in
-            if rirbsts & 0x4 != 0 { s.overrun = true }
+            if rirbsts & RirbStatus.overrun != 0 { s.overrun = true }
             drainResponses(&s)
         }
     }
@@ -198,15 +197,15 @@ extension HDAudioBus {
     /// to the callback registered for their codec and tag, at DISPATCH_LEVEL. Verbs past
     /// their deadline are marked invalid. Finished requests complete.
     func drainResponses(_ s: inout CommandState) {
-        let writePointer = Int(platform.read16(HDARegister.rirbwp) & 0xFF)
+        let writePointer = Int(RirbWritePointer.pointer.extract(platform.read16(HDARegister.rirbwp)))
         let rirb = configuration.commandRings + HDAudioBus.rirbOffset
         while s.rirbReadPointer != writePointer {
             s.rirbReadPointer = (s.rirbReadPointer + 1) % HDAudioBus.ringEntries
-            guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer) * 8, count: 8) else { continue }
+            guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer * RirbEntry.size), count: RirbEntry.size) else { continue }
             let value = UInt32(entry[0]) | UInt32(entry[1]) << 8 | UInt32(entry[2]) << 16 | UInt32(entry[3]) << 24
-            let address = Int(entry[4] & 0xF)
+            let address = Int(RirbEntry.codecAddress.extract(UInt32(entry[4])))
             let response = CodecResponse(response: value, isValid: true, hasFifoOverrun: s.overrun,
-                                         isUnsolicited: entry[4] & 0x10 != 0, sdataIn: UInt8(address))
+                                         isUnsolicited: RirbEntry.unsolicited.isSet(in: UInt32(entry[4])), sdataIn: UInt8(address))
             s.overrun = false
             if response.isUnsolicited {
                 if let r = s.callbacks[address]?[response.tag] {
@@ -251,13 +250,13 @@ extension HDAudioBus {
     /// no verbs sent: its responses are invalid at once.
     func submitVerbs(_ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
                      context: UInt) -> UInt64 {
-        let present = codecMask & (1 << UInt16(codecAddress)) != 0
+        let present = presentCodecs & (1 << UInt16(codecAddress)) != 0
         return commands.withLock { s in
             let id = s.nextRequest
             s.nextRequest += 1
             var prepared = transfers
             for i in prepared.indices {
-                prepared[i].output = prepared[i].output & 0x0FFF_FFFF | UInt32(codecAddress) << 28
+                prepared[i].output = CorbEntry.codecAddress.inserting(UInt32(codecAddress), into: prepared[i].output)
                 prepared[i].input = .none(from: UInt8(codecAddress))
             }
             s.requests[id] = CommandState.Request(transfers: prepared, remaining: prepared.count, completion: completion, context: context)
@@ -276,12 +275,9 @@ extension HDAudioBus {
         }
     }
 
-    /// TransferCodecVerbs. Synchronous without a completion (PASSIVE_LEVEL): sends the verbs
-    /// through the CORB and stalls, polling the RIRB, until every verb has its response or
-    /// has timed out (IsValid = 0). Asynchronous with a completion (up to DISPATCH_LEVEL):
-    /// returns at once; the completion runs at DISPATCH_LEVEL once every response is in
-    /// (as link time moves). An empty list is STATUS_INVALID_PARAMETER. The bus sets each
-    /// verb's codec address bits (31:28) to the interface's codec address.
+    /// TransferCodecVerbs: synchronous without a completion (stalls, polling the RIRB),
+    /// asynchronous with one (rules and statuses: the two
+    /// `HDAudioBusInterface.transferCodecVerbs` routines).
     func transferVerbs(client: UInt32, codecAddress: Int, _ transfers: [CodecTransfer],
                        completion: CodecTransferCompletion?, context: UInt) throws(NTStatus) -> [CodecTransfer] {
         try require(completion == nil ? .passive : .dispatch)
@@ -317,9 +313,8 @@ extension HDAudioBus {
         for slot in mine { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
     }
 
-    /// RegisterEventCallback (PASSIVE_LEVEL): registers a callback for unsolicited
-    /// responses of the interface's codec and returns the tag (0 to 63) to program into the
-    /// codec; all 64 tags of the codec in use is STATUS_INSUFFICIENT_RESOURCES.
+    /// RegisterEventCallback, for the client `client`
+    /// (`HDAudioBusInterface.registerEventCallback(_:context:)`).
     func registerCallback(client: UInt32, codecAddress: Int, handler: @escaping UnsolicitedResponseHandler,
                           context: UInt) throws(NTStatus) -> UInt8 {
         try require(.passive)
@@ -333,8 +328,8 @@ extension HDAudioBus {
         }
     }
 
-    /// UnregisterEventCallback (PASSIVE_LEVEL): a tag this client did not register on its
-    /// codec is STATUS_INVALID_PARAMETER.
+    /// UnregisterEventCallback, for the client `client`
+    /// (`HDAudioBusInterface.unregisterEventCallback(tag:)`).
     func unregisterCallback(client: UInt32, codecAddress: Int, tag: UInt8) throws(NTStatus) {
         try require(.passive)
         try commands.withLock { (s: inout CommandState) throws(NTStatus) in
@@ -352,9 +347,8 @@ extension HDAudioBus {
         }
     }
 
-    /// GetResourceInformation (PASSIVE_LEVEL): the codec address and the function group
-    /// start node, read from the codec's root node (GET_PARAMETER Subordinate Node Count).
-    /// A codec that does not answer is STATUS_DEVICE_NOT_READY.
+    /// GetResourceInformation, for the client `client`
+    /// (`HDAudioBusInterface.getResourceInformation()`).
     func resourceInformation(client: UInt32, codecAddress: Int) throws(NTStatus) -> ResourceInformation {
         try require(.passive)
         let getSubordinateNodeCount: UInt32 = 0xF00 << 8 | 0x04   // node 0

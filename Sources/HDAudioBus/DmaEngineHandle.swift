@@ -23,7 +23,6 @@ public struct DmaEngineHandle: RawRepresentable, Hashable, Sendable, CustomStrin
 
     /// `0x0000000100000305`.
     public var description: String {
-        let digits = String(rawValue, radix: 16, uppercase: true)
-        return "0x" + String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+        UInt64(rawValue).hexLiteral
     }
 }

@@ -26,7 +26,7 @@ public struct MemoryDescriptorList: Hashable, Sendable {
     public func physicalAddress(ofByte offset: Int) -> UInt64? {
         guard offset >= 0, offset < byteCount else { return nil }
         let at = offset + byteOffset
-        return pages[at / pageSize] + UInt64(at % pageSize)
+        return GuestAddress(pages[at / pageSize]).adding(UInt64(at % pageSize))?.rawValue
     }
 
     /// The physically contiguous pieces of `range` of the buffer, each split at page ends.

@@ -4,17 +4,9 @@ import HDAudio
 // as the interfaces call them with the client's id.
 extension HDAudioBus {
 
-    /// AllocateRenderDmaEngine / AllocateCaptureDmaEngine. PASSIVE_LEVEL.
-    ///
-    /// Order of checks: IRQL (UNSUCCESSFUL); the format, and for capture the codec address
-    /// (an SDI line with a codec present) (INVALID_PARAMETER); the FIFO (BUFFER_TOO_SMALL);
-    /// a free engine, a free tag of the direction, the line budget (INSUFFICIENT_RESOURCES).
-    /// Render takes the lowest free output engine, then the lowest free bidirectional one
-    /// (DIR = output); capture takes an input engine, then a bidirectional one (DIR = input).
-    /// Stripe on a controller with 2 or 4 SDO lines stripes over all of them; with one
-    /// line the engine is unstriped. Tags are per direction, 1 to 15 (the Decision). The
-    /// engine is left in reset (SRST handshake done); a handshake that does not complete
-    /// releases everything and is STATUS_DEVICE_NOT_READY.
+    /// AllocateRenderDmaEngine and AllocateCaptureDmaEngine, for the client `client`: the
+    /// rules and statuses are on `HDAudioBusInterface.allocateRenderDmaEngine(format:stripe:)`
+    /// and `allocateCaptureDmaEngine(codecAddress:format:)`, and checked in the order given there.
     func allocateDmaEngine(client: UInt32, direction: StreamDirection, format: StreamFormat,
                         stripe: Bool, codecAddress: Int) throws(NTStatus) -> DmaEngineAllocation {
         try require(.passive)
@@ -51,10 +43,8 @@ extension HDAudioBus {
         }
     }
 
-    /// ChangeBandwidthAllocation. PASSIVE_LEVEL. INVALID_DEVICE_REQUEST unless the engine
-    /// is in reset with no buffer; re-checks FIFO and budgets for the new format with the
-    /// engine's own reservation released; on any failure the old format and reservation
-    /// stay exactly as they were.
+    /// ChangeBandwidthAllocation, for the client `client` (rules and statuses:
+    /// `HDAudioBusInterface.changeBandwidthAllocation(_:format:)`).
     func changeBandwidthAllocation(client: UInt32, handle: DmaEngineHandle, format: StreamFormat) throws(NTStatus) -> ConverterFormat {
         try require(.passive)
         return try locked { (s: inout BusState) throws(NTStatus) -> ConverterFormat in
@@ -76,8 +66,8 @@ extension HDAudioBus {
         }
     }
 
-    /// FreeDmaEngine. Up to DISPATCH_LEVEL. INVALID_DEVICE_REQUEST if the engine is not in
-    /// reset or still holds a buffer of any kind. Returns its tag and bandwidth.
+    /// FreeDmaEngine, for the client `client` (rules and statuses:
+    /// `HDAudioBusInterface.freeDmaEngine(_:)`).
     func freeDmaEngine(client: UInt32, handle: DmaEngineHandle) throws(NTStatus) {
         try require(.dispatch)
         try locked { (s: inout BusState) throws(NTStatus) in

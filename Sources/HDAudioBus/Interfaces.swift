@@ -79,6 +79,16 @@ extension InterfaceVersion where Self == BDLVersion {
 }
 
 /// The routines every DDI version offers (reference section 4 table, first row).
+///
+/// What every routine shares: a handle that this interface's client was not given, or
+/// that was freed, is STATUS_INVALID_HANDLE (checked before anything else about the
+/// engine); a routine called above the IRQL it allows is STATUS_UNSUCCESSFUL. After
+/// `close()`, routines that take a handle are STATUS_INVALID_HANDLE and the allocations,
+/// verb transfers, event callbacks and GetResourceInformation are
+/// STATUS_INVALID_DEVICE_REQUEST (GetWallClockRegister and GetDeviceInformation, which
+/// describe the controller, still answer). A routine that fails changes nothing unless
+/// its comment says otherwise. Stream handshakes (SRST, RUN) are polled for at most 300 us
+/// of link time per phase; one that does not complete is STATUS_DEVICE_NOT_READY.
 public protocol HDAudioBusInterface: Sendable {
     /// The connection behind the interface.
     var connection: BusConnection { get }
@@ -95,76 +105,118 @@ extension HDAudioBusInterface {
     /// PASSIVE_LEVEL; it never crashes or stalls at DIRQL.
     public func close() { connection.close() }
 
-    /// AllocateRenderDmaEngine: reserves an output engine (or, when none is free, a
-    /// bidirectional one) and its SDO bandwidth. See `HDAudioBus.allocateEngine`.
+    /// AllocateRenderDmaEngine (PASSIVE_LEVEL): reserves the lowest free output engine (or,
+    /// when none is free, the lowest free bidirectional one, with DIR = output), a stream
+    /// tag (1 to 15, per direction) and the format's SDO bandwidth. `stripe` on a
+    /// controller with 2 or 4 SDO lines stripes over all of them; with one line the engine
+    /// is unstriped. The engine is left in reset with no buffer.
+    ///
+    /// Checked in this order: IRQL (UNSUCCESSFUL); the format (INVALID_PARAMETER); the
+    /// engine's FIFO (BUFFER_TOO_SMALL); a free engine, a free tag, the SDO budget
+    /// (INSUFFICIENT_RESOURCES). An SRST handshake that does not complete releases
+    /// everything and is DEVICE_NOT_READY.
     public func allocateRenderDmaEngine(format: StreamFormat, stripe: Bool) throws(NTStatus) -> DmaEngineAllocation {
         try connection.bus.allocateDmaEngine(client: connection.client, direction: .render, format: format, stripe: stripe, codecAddress: 0)
     }
 
-    /// AllocateCaptureDmaEngine: reserves an input engine (or a bidirectional one) and
-    /// bandwidth on the SDI line of `codecAddress`.
+    /// AllocateCaptureDmaEngine (PASSIVE_LEVEL): reserves the lowest free input engine (or
+    /// a bidirectional one, with DIR = input), a capture tag (1 to 15) and bandwidth on the
+    /// SDI line of `codecAddress`. The engine is left in reset with no buffer.
+    ///
+    /// Checked in this order: IRQL (UNSUCCESSFUL); the format, and `codecAddress` naming an
+    /// SDI line with a codec present (INVALID_PARAMETER); the FIFO (BUFFER_TOO_SMALL); a
+    /// free engine, a free tag, the SDI budget (INSUFFICIENT_RESOURCES); the SRST handshake
+    /// (DEVICE_NOT_READY, everything released).
     public func allocateCaptureDmaEngine(codecAddress: Int, format: StreamFormat) throws(NTStatus) -> DmaEngineAllocation {
         try connection.bus.allocateDmaEngine(client: connection.client, direction: .capture, format: format, stripe: false, codecAddress: codecAddress)
     }
 
-    /// ChangeBandwidthAllocation: a new format for an engine in reset with no buffer.
+    /// ChangeBandwidthAllocation (PASSIVE_LEVEL): a new format for an engine in reset with
+    /// no buffer (else INVALID_DEVICE_REQUEST). The FIFO and the line budgets are checked
+    /// again for the new format with the engine's own reservation released
+    /// (INVALID_PARAMETER, BUFFER_TOO_SMALL, INSUFFICIENT_RESOURCES as at allocation); on any
+    /// failure the old format and reservation stay exactly as they were.
     public func changeBandwidthAllocation(_ handle: DmaEngineHandle, format: StreamFormat) throws(NTStatus) -> ConverterFormat {
         try connection.bus.changeBandwidthAllocation(client: connection.client, handle: handle, format: format)
     }
 
-    /// FreeDmaEngine: frees an engine in reset with no buffer.
+    /// FreeDmaEngine (up to DISPATCH_LEVEL): frees an engine and returns its tag and
+    /// bandwidth. INVALID_DEVICE_REQUEST if the engine is not in reset or still holds a
+    /// buffer of any kind.
     public func freeDmaEngine(_ handle: DmaEngineHandle) throws(NTStatus) {
         try connection.bus.freeDmaEngine(client: connection.client, handle: handle)
     }
 
-    /// SetDmaEngineState: moves every engine named to `state`, together (SSYNC).
+    /// SetDmaEngineState (up to DISPATCH_LEVEL): moves every engine named to `state`,
+    /// together. No handles is INVALID_PARAMETER. **Decision**: every handle is validated
+    /// (INVALID_HANDLE) and every transition checked (Run to Reset, Reset to Run, and any
+    /// state but Reset without a buffer are INVALID_DEVICE_REQUEST) before any engine is
+    /// touched. Then Run and Stop start or stop all the engines on the same frame (SSYNC);
+    /// Reset performs the SRST handshake and programs the buffer again.
+    ///
+    /// A handshake that does not complete is DEVICE_NOT_READY: a failed Run leaves the
+    /// engines stopped; a failed Stop leaves an engine whose RUN still reads 1 in Run, so a
+    /// retry works; a failed Reset leaves the engine stopped and unprogrammed, and Run is
+    /// DEVICE_NOT_READY until a Reset succeeds.
     public func setDmaEngineState(_ state: StreamState, handles: [DmaEngineHandle]) throws(NTStatus) {
         try connection.bus.setDmaEngineState(client: connection.client, state: state, handles: handles)
     }
 
-    /// GetWallClockRegister: a live read-only view of WALCLK.
+    /// GetWallClockRegister (up to DISPATCH_LEVEL): a live read-only view of WALCLK (read
+    /// through its alias on its own page).
     public func getWallClockRegister() throws(NTStatus) -> RegisterView {
         try connection.bus.getWallClockRegister()
     }
 
-    /// GetLinkPositionRegister: a live read-only view of the engine's position.
+    /// GetLinkPositionRegister (up to DISPATCH_LEVEL): a live read-only view of the engine's
+    /// entry in the DMA position buffer (its LPIB as the controller last wrote it).
     public func getLinkPositionRegister(_ handle: DmaEngineHandle) throws(NTStatus) -> RegisterView {
         try connection.bus.getLinkPositionRegister(client: connection.client, handle: handle)
     }
 
     /// TransferCodecVerbs, synchronous (no callback; PASSIVE_LEVEL): sends the verbs to
-    /// the interface's codec through the CORB and returns them with their responses.
+    /// the interface's codec through the CORB and stalls, polling the RIRB, until every
+    /// verb has its response or has timed out (IsValid = 0 in its response); returns them
+    /// in order. The bus sets each verb's codec address (bits 31:28) to the interface's
+    /// codec. An empty list is INVALID_PARAMETER.
     public func transferCodecVerbs(_ transfers: [CodecTransfer]) throws(NTStatus) -> [CodecTransfer] {
         try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
                                          completion: nil, context: 0)
     }
 
-    /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): returns at once; `callback`
-    /// runs at DISPATCH_LEVEL with the responses once they are all in.
+    /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): queues the verbs and returns
+    /// at once; `callback` runs at DISPATCH_LEVEL with the transfers and their responses
+    /// once they are all in (as link time moves). An empty list is INVALID_PARAMETER.
     public func transferCodecVerbs(_ transfers: [CodecTransfer], callback: @escaping CodecTransferCompletion,
                                    context: UInt) throws(NTStatus) {
         _ = try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
                                              completion: callback, context: context)
     }
 
-    /// RegisterEventCallback: a callback for the codec's unsolicited responses; returns
-    /// the tag (0 to 63) to program into the codec (SET_UNSOLICITED_ENABLE).
+    /// RegisterEventCallback (PASSIVE_LEVEL): a callback for the codec's unsolicited
+    /// responses, run at DISPATCH_LEVEL; returns the tag (0 to 63) to program into the codec
+    /// (SET_UNSOLICITED_ENABLE). All 64 tags of the codec in use is INSUFFICIENT_RESOURCES.
     public func registerEventCallback(_ routine: @escaping UnsolicitedResponseHandler, context: UInt) throws(NTStatus) -> UInt8 {
         try connection.bus.registerCallback(client: connection.client, codecAddress: connection.codecAddress,
                                             handler: routine, context: context)
     }
 
-    /// UnregisterEventCallback: frees a tag RegisterEventCallback returned.
+    /// UnregisterEventCallback (PASSIVE_LEVEL): frees a tag RegisterEventCallback returned;
+    /// a tag this client did not register on its codec is INVALID_PARAMETER.
     public func unregisterEventCallback(tag: UInt8) throws(NTStatus) {
         try connection.bus.unregisterCallback(client: connection.client, codecAddress: connection.codecAddress, tag: tag)
     }
 
-    /// GetResourceInformation: the codec address and the function group start node.
+    /// GetResourceInformation (PASSIVE_LEVEL): the codec address and the function group
+    /// start node, read from the codec's root node (GET_PARAMETER Subordinate Node Count).
+    /// A codec that does not answer is DEVICE_NOT_READY.
     public func getResourceInformation() throws(NTStatus) -> ResourceInformation {
         try connection.bus.resourceInformation(client: connection.client, codecAddress: connection.codecAddress)
     }
 
-    /// GetDeviceInformation: the BASE or V2 form, chosen by `size` (the caller's Size).
+    /// GetDeviceInformation (PASSIVE_LEVEL): the V2 form when `size` (the caller's Size)
+    /// is at least its size, else the BASE form when `size` is at least that; smaller is
+    /// INVALID_PARAMETER.
     public func getDeviceInformation(size: Int) throws(NTStatus) -> DeviceInformation {
         try connection.bus.getDeviceInformation(size: size)
     }
@@ -174,15 +226,23 @@ extension HDAudioBusInterface {
 public protocol DmaBufferRoutines: HDAudioBusInterface {}
 
 extension DmaBufferRoutines {
-    /// AllocateDmaBuffer: allocates a scattered buffer of the legal size closest to the
-    /// request, builds its BDL (no IOC) and programs the engine.
+    /// AllocateDmaBuffer (PASSIVE_LEVEL): allocates a zeroed, scattered buffer of the legal
+    /// size closest to the request (the rules are `DmaBufferLayout`'s: whole sample blocks,
+    /// 2 to 256 page-bounded entries, 128-byte aligned), builds its BDL with no IOC and,
+    /// after an SRST handshake, programs CBL, LVI, FMT, the stream tag and the BDL address.
+    /// The engine stays in reset.
+    ///
+    /// A request of 0 or none that fits is INVALID_PARAMETER; an engine out of reset or
+    /// already holding a buffer is INVALID_DEVICE_REQUEST; memory running out is
+    /// INSUFFICIENT_RESOURCES; the handshake failing is DEVICE_NOT_READY (nothing kept).
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
         try connection.requireKind([.base, .v2])
         let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
 
-    /// FreeDmaBuffer: frees the buffer AllocateDmaBuffer made.
+    /// FreeDmaBuffer (PASSIVE_LEVEL): frees the buffer AllocateDmaBuffer made.
+    /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
         try connection.requireKind([.base, .v2])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: false, mdl: nil, size: nil)
@@ -194,8 +254,11 @@ extension DmaBufferRoutines {
 public protocol NotificationRoutines: HDAudioBusInterface {}
 
 extension NotificationRoutines {
-    /// AllocateDmaBufferWithNotification: like AllocateDmaBuffer, with IOC at the end of
-    /// the buffer and, for two notifications, at its midpoint.
+    /// AllocateDmaBufferWithNotification (PASSIVE_LEVEL): like AllocateDmaBuffer, with IOC
+    /// on the entry that ends the buffer and, for two notifications, on the entry that ends
+    /// its first half (the midpoint is then a whole number of blocks and 128-byte aligned).
+    /// A `notificationCount` other than 1 or 2 is INVALID_PARAMETER; the other statuses
+    /// are AllocateDmaBuffer's. OffsetFromFirstPage is 0.
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
         try connection.requireKind([.v2])
@@ -203,20 +266,25 @@ extension NotificationRoutines {
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
 
-    /// FreeDmaBufferWithNotification: frees the buffer; `bufferMdl` and `bufferSize` must
-    /// be what the allocation returned.
+    /// FreeDmaBufferWithNotification (PASSIVE_LEVEL): frees the buffer. `bufferMdl` and
+    /// `bufferSize` must be what the allocation returned (else INVALID_PARAMETER);
+    /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBufferWithNotification(_ handle: DmaEngineHandle, bufferMdl: MemoryDescriptorList, bufferSize: Int) throws(NTStatus) {
         try connection.requireKind([.v2])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: true, mdl: bufferMdl, size: bufferSize)
     }
 
-    /// RegisterNotificationEvent: signal `event` at every IOC of the engine's buffer.
+    /// RegisterNotificationEvent (PASSIVE_LEVEL): signal `event` at every IOC of the
+    /// engine's buffer (at DISPATCH_LEVEL, after the ISR). INSUFFICIENT_RESOURCES when the
+    /// engine's `HDAudioBus.maxNotificationEvents` slots are full; INVALID_PARAMETER for an
+    /// event already registered on the engine.
     public func registerNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try connection.requireKind([.v2])
         try connection.bus.registerNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 
-    /// UnregisterNotificationEvent.
+    /// UnregisterNotificationEvent (PASSIVE_LEVEL): stops signalling `event`;
+    /// INVALID_PARAMETER for an event that is not registered on the engine.
     public func unregisterNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
         try connection.requireKind([.v2])
         try connection.bus.unregisterNotificationEvent(client: connection.client, handle: handle, event: event)
@@ -227,21 +295,33 @@ extension NotificationRoutines {
 public protocol BdlRoutines: HDAudioBusInterface {}
 
 extension BdlRoutines {
-    /// AllocateContiguousDmaBuffer: a contiguous data buffer and one BDL page, not programmed.
+    /// AllocateContiguousDmaBuffer (PASSIVE_LEVEL): a physically contiguous data buffer of
+    /// whole pages covering the request and one page-aligned BDL page, both zeroed and
+    /// neither programmed: the client writes the BDL and calls SetupDmaEngineWithBdl.
+    /// A request of 0 is INVALID_PARAMETER; an engine out of reset or already holding a
+    /// buffer is INVALID_DEVICE_REQUEST; memory running out is INSUFFICIENT_RESOURCES
+    /// (nothing kept).
     public func allocateContiguousDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> ContiguousDmaBuffer {
         try connection.requireKind([.bdl])
         return try connection.bus.allocateContiguousDmaBuffer(client: connection.client, handle: handle, requested: requestedBufferSize)
     }
 
-    /// SetupDmaEngineWithBdl: validates the client's BDL and programs the engine with it;
-    /// `isr` runs at DIRQL with SDnSTS bits 2-4 for IOC and errors.
+    /// SetupDmaEngineWithBdl (PASSIVE_LEVEL): validates the client's BDL and programs the
+    /// engine with it after an SRST handshake (DEVICE_NOT_READY); the engine stays in
+    /// reset. `isr` runs at DIRQL with SDnSTS bits 2-4 (BCIS, FIFOE, DESE) for IOC and errors.
+    ///
+    /// The BDL must have `lvi` 1 to 255 and each of its `lvi` + 1 entries 128-byte aligned,
+    /// non-empty and inside the data buffer, their lengths adding up to `bufferLength`, a
+    /// whole number of blocks: else INVALID_PARAMETER. INVALID_DEVICE_REQUEST without a
+    /// contiguous buffer or out of reset.
     public func setupDmaEngineWithBdl(_ handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
                                       isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
         try connection.requireKind([.bdl])
         return try connection.bus.setupDmaEngineWithBdl(client: connection.client, handle: handle, bufferLength: bufferLength, lvi: lvi, isr: isr, context: context)
     }
 
-    /// FreeContiguousDmaBuffer.
+    /// FreeContiguousDmaBuffer (PASSIVE_LEVEL): frees the data buffer and the BDL page.
+    /// INVALID_DEVICE_REQUEST unless the engine is in reset with a contiguous buffer.
     public func freeContiguousDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
         try connection.requireKind([.bdl])
         try connection.bus.freeContiguousDmaBuffer(client: connection.client, handle: handle)

@@ -31,7 +31,15 @@ extension HDAudioBus {
         c.streamTag = a.tag
         c.stripe = StripeControl(lines: a.stripeLines) ?? .oneLine
         c.directionOutput = configuration.layout.kind(of: index) == .bidirectional && a.direction == .render
-        platform.write8(sd(index, HDARegister.SD.ctl) + 2, UInt8(truncatingIfNeeded: c.rawValue >> 16))
+        writeStreamByte(index, c)
+    }
+
+    /// Writes SDnCTL's stream byte (bits 23:16: STRM, DIR, TP, STRIPE) of `control` on its
+    /// own, so that RUN and SRST in bits 7:0 are not touched.
+    func writeStreamByte(_ index: Int, _ control: StreamControl) {
+        let byte = StreamControl.streamByte
+        platform.write8(sd(index, HDARegister.SD.ctl) + UInt32(byte.bits.lowerBound / 8),
+                        UInt8(truncatingIfNeeded: byte.extract(control.rawValue)))
     }
 
     /// Programs a held buffer into a freshly reset engine: CTL (tag, stripe, DIR), CBL,

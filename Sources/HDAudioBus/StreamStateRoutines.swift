@@ -4,15 +4,9 @@ import HDAudio
 // as the interfaces call them with the client's id.
 extension HDAudioBus {
 
-    /// SetDmaEngineState. Up to DISPATCH_LEVEL. No handles: INVALID_PARAMETER. **Decision**:
-    /// every handle is validated (INVALID_HANDLE) and every transition checked (no Run to
-    /// Reset or Reset to Run; any state but Reset needs a buffer: INVALID_DEVICE_REQUEST)
-    /// before any engine is touched. Then all change together: Run and Stop through SSYNC
-    /// (on the same frame); Reset performs the SRST handshake and reprograms the buffer.
-    /// A handshake that does not complete is DEVICE_NOT_READY: a failed Run leaves the engines
-    /// stopped; a failed Stop leaves an engine whose RUN still reads 1 in Run, so a retry works;
-    /// a failed Reset leaves the engine stopped and unprogrammed, and Run is DEVICE_NOT_READY
-    /// until a Reset succeeds.
+    /// SetDmaEngineState, for the client `client`: validates everything first, then moves
+    /// the engines together (rules, statuses and what a failed handshake leaves behind:
+    /// `HDAudioBusInterface.setDmaEngineState(_:handles:)`).
     func setDmaEngineState(client: UInt32, state target: StreamState, handles: [DmaEngineHandle]) throws(NTStatus) {
         try require(.dispatch)
         guard !handles.isEmpty else { throw .invalidParameter }
@@ -61,15 +55,15 @@ extension HDAudioBus {
         }
     }
 
-    /// GetWallClockRegister. Up to DISPATCH_LEVEL. A live view of WALCLK through its alias.
+    /// GetWallClockRegister (`HDAudioBusInterface.getWallClockRegister()`).
     func getWallClockRegister() throws(NTStatus) -> RegisterView {
         try require(.dispatch)
         let p = platform
         return RegisterView { p.read32(HDARegister.walclkAlias) }
     }
 
-    /// GetLinkPositionRegister. Up to DISPATCH_LEVEL. A live view of the engine's entry
-    /// in the DMA position buffer.
+    /// GetLinkPositionRegister, for the client `client`
+    /// (`HDAudioBusInterface.getLinkPositionRegister(_:)`).
     func getLinkPositionRegister(client: UInt32, handle: DmaEngineHandle) throws(NTStatus) -> RegisterView {
         try require(.dispatch)
         let i = try locked { (s: inout BusState) throws(NTStatus) -> Int in try s.index(of: handle, client: client) }
@@ -78,8 +72,7 @@ extension HDAudioBus {
         return RegisterView { p.readMemory32(address) ?? 0 }
     }
 
-    /// GetDeviceInformation. PASSIVE_LEVEL. Fills the V2 form when Size is at least its
-    /// size, else the BASE form when Size is at least that; smaller is INVALID_PARAMETER.
+    /// GetDeviceInformation (`HDAudioBusInterface.getDeviceInformation(size:)`).
     func getDeviceInformation(size: Int) throws(NTStatus) -> DeviceInformation {
         try require(.passive)
         let c = configuration
@@ -89,7 +82,7 @@ extension HDAudioBus {
             size: v2 ? DeviceInformation.v2Size : DeviceInformation.baseSize,
             deviceVersion: UInt16(c.versionMajor) << 8 | UInt16(c.versionMinor),
             driverVersion: HDAudioBus.driverVersion,
-            codecsDetected: UInt16(codecMask.nonzeroBitCount),
+            codecsDetected: UInt16(presentCodecs.nonzeroBitCount),
             isStripingSupported: c.gcap.sdoLines >= 2,
             ctrlRevision: v2 ? c.pci.revision : nil,
             ctrlVendorId: v2 ? c.pci.vendorId : nil,

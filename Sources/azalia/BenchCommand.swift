@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
             """)
 
     @Option(help: "Controller profile for the DMA benchmark.")
-    var profile: String = ControllerProfile.skylakePCH.name
+    var profile: ControllerProfile = .skylakePCH
 
     @Option(help: "Stream format every engine carries, RATE/BITS/CHANNELS.")
     var format: String = ControllerBenchmark.defaultFormat.compact
@@ -47,7 +47,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard let controllerProfile = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
+            let controllerProfile = profile
             guard let streamFormat = StreamFormat(compact: format) else {
                 throw CLIFailure("'\(format)' is not RATE/BITS/CHANNELS (for example 192000/16/6)")
             }

@@ -7,17 +7,17 @@ import HDAudio
 
 /// Options shared by demo, play and record: where the path runs and what it records.
 struct PathOptions: ParsableArguments {
-    @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")
-    var profile: String = ControllerProfile.default.name
+    @Option(help: "Controller profile.")
+    var profile: ControllerProfile = .default
 
-    @Option(help: "DDI version the function driver opens: base, v2 or bdl.")
-    var interface: String = DDIInterface.v2.rawValue
+    @Option(help: "DDI version the function driver opens.")
+    var interface: DDIInterface = .v2
 
     @Flag(help: "Ask for the render stream to be striped over every SDO line (profiles with 2 or 4 lines).")
     var stripe = false
 
     @Option(help: "How codec verbs travel: corb (TransferCodecVerbs over CORB/RIRB) or direct (straight to the codec).")
-    var verbs: String = VerbPath.corb.rawValue
+    var verbs: VerbPath = .corb
 
     @Option(help: "DMA buffer size to ask the bus for, in bytes.")
     var bufferBytes: Int = 16 * 1024
@@ -29,27 +29,15 @@ struct PathOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard DDIInterface(rawValue: interface) != nil else {
-            throw ValidationError("--interface must be one of: \(DDIInterface.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard VerbPath(rawValue: verbs) != nil else {
-            throw ValidationError("--verbs must be one of: \(VerbPath.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         guard bufferBytes > 0, bufferBytes <= 1 << 20 else { throw ValidationError("--buffer-bytes must be 1 to 1048576") }
-    }
-
-    /// The profile, or the error naming the known ones.
-    func controllerProfile() throws -> ControllerProfile {
-        guard let p = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
-        return p
     }
 
     /// The library's options, with a trace recorder when --trace was given.
     func pathOptions() -> AudioPathOptions {
         var o = AudioPathOptions()
-        o.interface = DDIInterface(rawValue: interface) ?? .v2
+        o.interface = interface
         o.stripe = stripe
-        o.verbPath = VerbPath(rawValue: verbs) ?? .corb
+        o.verbPath = verbs
         o.requestedBufferBytes = bufferBytes
         if trace != nil { o.trace = TraceRecorder() }
         return o

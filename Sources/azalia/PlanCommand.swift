@@ -33,8 +33,8 @@ struct PlanCommand: ParsableCommand {
               azalia plan --profile azalia-bidi --render 192000/16/8:stripe --json
             """)
 
-    @Option(help: "Controller profile: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).")
-    var profile: String = ControllerProfile.default.name
+    @Option(help: "Controller profile.")
+    var profile: ControllerProfile = .default
 
     @Option(help: "A render stream: FORMAT or FORMAT:stripe. Repeatable.")
     var render: [String] = []
@@ -55,15 +55,6 @@ struct PlanCommand: ParsableCommand {
         guard !render.isEmpty || !capture.isEmpty else {
             throw ValidationError("give at least one --render or --capture stream")
         }
-    }
-
-    /// One request.
-    struct Request {
-        var direction: StreamDirection
-        var text: String
-        var format: StreamFormat
-        var stripe: Bool
-        var address: Int
     }
 
     /// One request's outcome, as JSON shows it.
@@ -107,9 +98,8 @@ struct PlanCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            guard let controller = ControllerProfile.named(profile) else { throw unknownProfile(profile) }
             let requests = try orderedRequests()
-            var addresses = Set([0] + requests.filter { $0.direction == .capture }.map(\.address))
+            var addresses = Set([0] + requests.filter { $0.direction == .capture }.map(\.codecAddress))
             if let codecs {
                 let list = codecs.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
                 guard !list.isEmpty, list.allSatisfy({ $0.map { (0...14).contains($0) } ?? false }) else {
@@ -117,67 +107,32 @@ struct PlanCommand: ParsableCommand {
                 }
                 addresses = Set(list.compactMap { $0 })
             }
-            addresses = addresses.filter { (0..<controller.sdiLines).contains($0) }
-            var codecs: [Int: any LinkCodec] = [:]
-            for a in addresses { codecs[a] = VirtualCodec(address: UInt8(a)) }
-            let system: AzaliaSystem
-            do { system = try AzaliaSystem(profile: controller, codecs: codecs) } catch {
-                throw CLIFailure("\(error)")
-            }
             let recorder = trace == nil ? nil : TraceRecorder()
-            recorder?.nameThread(TraceRecorder.ddiThread, "DDI (plan)")
-            let iface: HDAudioV2Interface
-            do { iface = try system.openInterface(codecAddress: 0, version: .v2) } catch {
-                throw CLIFailure("the bus refused: OpenInterface returned \(error)")
+            let plan: LinkPlan
+            do { plan = try LinkPlan.make(profile: profile, requests: requests, codecAddresses: addresses, trace: recorder) } catch {
+                throw CLIFailure("the bus refused: \(error)")
             }
-            defer { iface.close() }
-            var outcomes: [Outcome] = []
-            for r in requests {
-                let start = system.frame
-                let before = Set(system.bus.resources().engines.map(\.index))
-                let routine = r.direction == .render ? "AllocateRenderDmaEngine" : "AllocateCaptureDmaEngine"
-                var status = NTStatus.success
-                var allocation: DmaEngineAllocation?
-                do throws(NTStatus) {
-                    allocation = r.direction == .render
-                        ? try iface.allocateRenderDmaEngine(format: r.format, stripe: r.stripe)
-                        : try iface.allocateCaptureDmaEngine(codecAddress: r.address, format: r.format)
-                } catch {
-                    status = error
-                }
-                var engine: Engine?
-                if let allocation, let e = system.bus.resources().engines.first(where: { !before.contains($0.index) }) {
-                    let fifoBudget = Int(r.direction == .render ? controller.outstrmpay : controller.instrmpay)
-                    engine = Engine(index: e.index, kind: e.kind.rawValue, tag: Int(e.tag),
-                                    converterFormat: allocation.converterFormat.rawValue.hexLiteral,
-                                    lines: r.direction == .capture ? "SDI\(e.sdiLine ?? r.address)"
-                                        : e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0",
-                                    bitsPerLine: e.bitsPerLine,
-                                    fifoWords: (try? LinkBudget.fifoWords(r.format)) ?? 0, fifoBudget: fifoBudget)
-                    recorder?.nameThread(TraceRecorder.engineThread(e.index), "engine \(e.index) (\(e.kind.rawValue), \(r.direction.rawValue), tag \(e.tag))")
-                    recorder?.instant("allocated", category: "state", frame: system.frame, tid: TraceRecorder.engineThread(e.index),
-                                      args: ["format": .string(r.format.compact), "state": "ResetState"])
-                }
-                recorder?.span(routine, category: "ddi", from: start, to: system.frame, tid: TraceRecorder.ddiThread,
-                               args: ["format": .string(r.text), "status": .string(status.name ?? "NTSTATUS"), "value": .string(status.hexString)])
-                outcomes.append(Outcome(request: r.text, direction: r.direction.rawValue, format: r.format.compact, stripe: r.stripe,
-                                        codecAddress: r.direction == .capture ? r.address : nil,
-                                        status: status.name ?? "NTSTATUS", statusValue: status.hexString, engine: engine))
+            try writeTrace(recorder, to: trace)
+            let outcomes = plan.streams.map { s in
+                Outcome(request: s.request.text, direction: s.request.direction.rawValue, format: s.request.format.compact,
+                        stripe: s.request.stripe, codecAddress: s.request.direction == .capture ? s.request.codecAddress : nil,
+                        status: s.status.name ?? "NTSTATUS", statusValue: s.status.hexString,
+                        engine: s.engine.map { e in
+                            Engine(index: e.index, kind: e.kind.rawValue, tag: Int(e.tag),
+                                   converterFormat: (s.converterFormat?.rawValue ?? 0).hexLiteral,
+                                   lines: s.request.direction == .capture ? "SDI\(e.sdiLine ?? s.request.codecAddress)"
+                                       : e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0",
+                                   bitsPerLine: e.bitsPerLine, fifoWords: s.fifoWords, fifoBudget: s.fifoBudget)
+                        })
             }
-            let resources = system.bus.resources()
-            let sdo = resources.sdo.enumerated().map { Line(line: "SDO\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
-            let sdi = resources.sdi.enumerated().filter { $0.offset < controller.sdiLines }
+            let sdo = plan.resources.sdo.enumerated().map { Line(line: "SDO\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
+            let sdi = plan.resources.sdi.enumerated().filter { $0.offset < profile.sdiLines }
                 .map { Line(line: "SDI\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
-            if let recorder, let trace {
-                do { try recorder.write(to: URL(fileURLWithPath: trace)) } catch {
-                    throw CLIFailure("\(trace): cannot write the trace: \(error.localizedDescription)")
-                }
-            }
             if json {
-                try printJSON(Report(profile: controller.name, streams: outcomes, sdo: sdo, sdi: sdi))
+                try printJSON(Report(profile: profile.name, streams: outcomes, sdo: sdo, sdi: sdi))
                 return
             }
-            print("Plan on \(controller.name) (\(controller.summary)):")
+            print("Plan on \(profile.name) (\(profile.summary)):")
             for (i, o) in outcomes.enumerated() {
                 let what = o.direction == "render" ? "render \(o.request)" : "capture \(o.request)"
                 var line = "  \(i + 1). \(pad(what, 28)) \(o.status) (\(o.statusValue))"
@@ -187,7 +142,7 @@ struct PlanCommand: ParsableCommand {
                 print(line)
             }
             print("Link lines (bits per frame):")
-            for l in sdo + sdi where l.line.hasPrefix("SDO") || l.used > 0 || addresses.contains(Int(l.line.dropFirst(3)) ?? -1) {
+            for l in sdo + sdi where l.line.hasPrefix("SDO") || l.used > 0 || plan.codecAddresses.contains(Int(l.line.dropFirst(3)) ?? -1) {
                 print("  \(pad(l.line, 5)) \(l.used) / \(l.budget)  \(bar(l.used, l.budget))")
             }
             print("FIFO (16-bit words per frame, per engine):")
@@ -207,7 +162,7 @@ struct PlanCommand: ParsableCommand {
     }
 
     /// The requests in command-line order (read back from the arguments), parsed.
-    func orderedRequests() throws -> [Request] {
+    func orderedRequests() throws -> [StreamRequest] {
         var order: [(StreamDirection, String)] = []
         let args = Array(CommandLine.arguments.dropFirst())
         var i = 0
@@ -224,7 +179,7 @@ struct PlanCommand: ParsableCommand {
         return try order.map { direction, text in try parse(direction, text) }
     }
 
-    private func parse(_ direction: StreamDirection, _ text: String) throws -> Request {
+    private func parse(_ direction: StreamDirection, _ text: String) throws -> StreamRequest {
         var formatText = text, stripe = false, address = 0
         if direction == .render {
             if text.hasSuffix(":stripe") { formatText = String(text.dropLast(7)); stripe = true }
@@ -238,6 +193,6 @@ struct PlanCommand: ParsableCommand {
         guard let format = StreamFormat(compact: formatText) else {
             throw CLIFailure("--\(direction.rawValue) \(text): '\(formatText)' is not RATE/BITS/CHANNELS (for example 48000/16/2)")
         }
-        return Request(direction: direction, text: text, format: format, stripe: stripe, address: address)
+        return StreamRequest(direction: direction, format: format, stripe: stripe, codecAddress: address, text: text)
     }
 }

@@ -37,7 +37,7 @@ struct PlayCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let profile = try path.controllerProfile()
+            let profile = path.profile
             let wav = try readWAV(input)
             let options = path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))

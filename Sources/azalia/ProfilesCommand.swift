@@ -19,7 +19,7 @@ struct ProfilesCommand: ParsableCommand {
             """)
 
     @Argument(help: "A profile name to show in detail.")
-    var name: String?
+    var name: ControllerProfile?
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -61,8 +61,7 @@ struct ProfilesCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             if let name {
-                guard let profile = ControllerProfile.named(name) else { throw unknownProfile(name) }
-                let detail = Self.detail(profile)
+                let detail = Self.detail(name)
                 if json { try printJSON(detail) } else { printDetail(detail) }
             } else {
                 let details = ControllerProfile.all.map(Self.detail)
@@ -132,7 +131,3 @@ struct ProfilesCommand: ParsableCommand {
     }
 }
 
-/// The error for a profile name that does not exist, listing the ones that do.
-func unknownProfile(_ name: String) -> CLIFailure {
-    CLIFailure("unknown profile '\(name)' (profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")))")
-}

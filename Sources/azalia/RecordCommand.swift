@@ -36,7 +36,7 @@ struct RecordCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
-            let profile = try path.controllerProfile()
+            let profile = path.profile
             let wav = try readWAV(from)
             let options = path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))

@@ -40,7 +40,6 @@ struct CLIOutputTests {
             ["play", truncated, "--json"],
             ["record", "--from", big, "--out", dir.appendingPathComponent("r.wav").path, "--json"],
             ["demo", "--format", "384000/16/2", "--json"],
-            ["demo", "--profile", "nope", "--json"],
         ]
         for args in cases {
             let run = try azalia(arguments: args)

@@ -130,7 +130,6 @@ struct DemoCommandTests {
     }
 
     @Test("Errors are one line on standard error with a non-zero exit", arguments: [
-        (["demo", "--profile", "pdp11"], "unknown profile 'pdp11'"),
         (["demo", "--format", "48000/16"], "is not RATE/BITS/CHANNELS"),
         (["demo", "--format", "44000/16/2"], "cannot be encoded"),
         (["demo", "--format", "48000/12/2"], "cannot be encoded"),

@@ -86,7 +86,6 @@ struct PlanCommandTests {
     }
 
     @Test("Errors are one line on standard error with a non-zero exit", arguments: [
-        (["plan", "--profile", "nope", "--render", "48000/16/2"], "unknown profile 'nope'"),
         (["plan", "--render", "fast"], "is not RATE/BITS/CHANNELS"),
         (["plan", "--capture", "x:48000/16/2"], "codec address must be 0 to 14"),
         (["plan", "--capture", "15:48000/16/2"], "codec address must be 0 to 14"),

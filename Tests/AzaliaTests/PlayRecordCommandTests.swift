@@ -127,7 +127,7 @@ struct PlayRecordCommandTests {
     }
 
     @Test("Errors are one line on standard error with a non-zero exit", arguments: [
-        "missing", "garbage", "truncated", "float", "profile", "rate", "refused-render", "refused-capture", "unwritable",
+        "missing", "garbage", "truncated", "float", "rate", "refused-render", "refused-capture", "unwritable",
     ])
     func errors(_ which: String) throws {
         let dir = try temporaryDirectory()
@@ -150,8 +150,6 @@ struct PlayRecordCommandTests {
         case "float":
             try Data(Self.floatWAV()).write(to: URL(fileURLWithPath: bad))
             arguments = ["play", bad]; message = "IEEE float"
-        case "profile":
-            arguments = ["play", good, "--profile", "ich5"]; message = "unknown profile 'ich5'"
         case "rate":
             let (odd, _) = try writeNoise(dir, "odd.wav", WAVFormat(sampleRate: 44000, channels: 2, bitsPerSample: 16), blocks: 100)
             arguments = ["play", odd]; message = "cannot be encoded"

@@ -36,12 +36,16 @@ struct ProfilesCommandTests {
         #expect(run.stdout.contains("bidirectional"))
     }
 
-    @Test("An unknown profile is one error line listing the known ones, and a non-zero exit")
-    func unknown() throws {
-        let run = try azalia("profiles", "ich99")
-        #expect(run.status != 0)
-        #expect(run.stderr.contains("unknown profile 'ich99'"))
-        #expect(run.stderr.contains("skylake-pch"))
+    @Test("An unknown profile is a usage error (exit 64) on every command, naming the value and the known profiles", arguments: [
+        ["profiles", "ich99"], ["demo", "--profile", "ich99"], ["demo", "--profile", "ich99", "--json"],
+        ["play", "x.wav", "--profile", "ich99"], ["record", "--from", "x.wav", "--out", "y.wav", "--profile", "ich99"],
+        ["plan", "--profile", "ich99", "--render", "48000/16/2"], ["bench", "--profile", "ich99"],
+    ])
+    func unknown(_ arguments: [String]) throws {
+        let run = try azalia(arguments: arguments)
+        #expect(run.status == 64)
+        #expect(run.stderr.hasPrefix("Error: ") && run.stderr.contains("'ich99'"))
+        for name in ["ich6", "ich9", "skylake-pch", "azalia-bidi"] { #expect(run.stderr.contains(name)) }
         #expect(run.stdout.isEmpty)
     }
 }

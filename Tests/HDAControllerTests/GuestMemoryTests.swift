@@ -25,7 +25,7 @@ struct GuestMemoryTests {
         m.free([scattered[0], GuestAddress(0), GuestAddress(m.base.rawValue + 1)])
         #expect(m.invalidFrees == 3)
         #expect(m.allocatedPages == 6)
-        m._checkInvariants()
+        #expect(m.checkInvariants() == [])
     }
 
     @Test("Reading or writing outside RAM is notRAM, never a trap; addresses only add with overflow checks")
@@ -61,7 +61,7 @@ struct GuestMemoryTests {
         m.pageLimit = nil
         // Pages 0, 2, 3 of the run and two scattered ones are taken: 3 free, maybe not adjacent.
         #expect(m.freePages == 3)
-        m._checkInvariants()
+        #expect(m.checkInvariants() == [])
     }
 
     @Test("pageLimit with a huge page count is outOfMemory, never an overflow trap")

@@ -1,4 +1,5 @@
 public import HDAudio
+public import HDAController
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

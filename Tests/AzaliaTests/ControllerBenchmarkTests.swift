@@ -1,4 +1,5 @@
 import Foundation
+import Azalia
 import HDAController
 import HDAudio
 import Testing
@@ -13,7 +14,7 @@ struct BenchmarkTests {
         let format = ControllerBenchmark.defaultFormat
         let frames = UInt64(seconds * 48_000)
         #expect(result.engines == 16)
-        #expect(result.bytesMoved == UInt64(result.engines) * blocks(format, frames: frames) * UInt64(format.blockBytes))
+        #expect(result.bytesMoved == UInt64(result.engines) * (try LinkCadence(format).blocks(before: frames)) * UInt64(format.blockBytes))
         #expect(result.ratioToMemcpy > 0 && result.simulatedSecondsPerWallSecond > 0)
         print("benchmark: \(result)")
     }
