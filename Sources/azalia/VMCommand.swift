@@ -41,6 +41,9 @@ struct VMCommand: ParsableCommand {
     @Flag(help: "Boot the guest with an interactive shell on the console.")
     var shell = false
 
+    @Flag(help: "The self-check (CI): the driver probes the card, aplay of 48 kHz and 44.1 kHz 16-bit stereo comes out sample for sample, arecord of a counter signal has no missing or repeated block.")
+    var check = false
+
     @Option(help: "Where the heard audio (--play) or the recording (--record-from) is written.")
     var out: String?
 
@@ -66,8 +69,8 @@ struct VMCommand: ParsableCommand {
     var cache: String?
 
     func validate() throws {
-        let jobs = [play != nil, recordFrom != nil, shell].filter { $0 }.count
-        guard jobs == 1 else { throw ValidationError("give exactly one of --play, --record-from, --shell") }
+        let jobs = [play != nil, recordFrom != nil, shell, check].filter { $0 }.count
+        guard jobs == 1 else { throw ValidationError("give exactly one of --play, --record-from, --shell, --check") }
         guard rate > 0 && rate <= 1 else { throw ValidationError("--rate must be in (0, 1]") }
         guard GuestSoundDevice(rawValue: device) != nil else { throw ValidationError("--device must be azalia or qemu") }
         guard ControllerProfile.named(profile) != nil else { throw ValidationError("unknown profile \(profile)") }
@@ -83,78 +86,113 @@ struct VMCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             ChildProcess.killChildrenOnSignals()
-            let root = Self.packageRoot
-            let soundDevice = GuestSoundDevice(rawValue: device) ?? .azalia
-            var input: WAVFile?
-            var job = GuestJob.shell
-            if let play {
-                let wav = try readWAV(play)
-                input = wav
-                guard let bytes = FileManager.default.contents(atPath: play) else { throw CLIFailure("\(play): cannot read") }
-                job = .play(wav: [UInt8](bytes))
-            } else if let recordFrom {
-                let wav = try readWAV(recordFrom)
-                input = wav
-                let fileSeconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
-                let want = seconds ?? min(fileSeconds, 10)
-                let frames = Int(want * Double(wav.format.sampleRate))
-                guard frames > 0 else { throw CLIFailure("\(recordFrom): nothing to record") }
-                job = .record(rate: wav.format.sampleRate, bits: wav.format.bitsPerSample, channels: wav.format.channels,
-                              frames: frames)
-            }
-            var options = GuestRunOptions(job: job, cacheDirectory: cache ?? root.appendingPathComponent(".guest-cache").path,
-                                          guestDirectory: root.appendingPathComponent("Guest").path)
-            options.device = soundDevice
-            options.profile = ControllerProfile.named(profile) ?? .default
-            options.rate = rate
-            options.timeout = timeout
-            let heardPath = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("azalia-vm-heard-\(getpid()).wav").path
-            if play != nil, let input {
-                if soundDevice == .azalia { options.sinkPath = heardPath } else {
-                    options.qemuWAV = (heardPath, input.format.sampleRate, input.format.channels)
-                }
-            }
-            if let recordFrom { options.sourcePath = recordFrom }
-            let recorder = trace.map { _ in TraceRecorder() }
-            if let recorder {
-                recorder.nameThread(TraceRecorder.controllerThread, "controller: guest register accesses")
-                options.onRegisterAccess = { a in
-                    recorder.instant((a.isWrite ? "write " : "read ") + a.register, category: "mmio", frame: a.frame,
-                                     tid: TraceRecorder.controllerThread,
-                                     args: ["offset": .string(String(format: "0x%03X", a.offset)), "width": .number(Double(a.width)),
-                                            "value": .string(String(format: "0x%08X", a.value))])
-                }
-            }
-            if !shell { print("Building or reusing the guest in \(options.cacheDirectory) ...") }
-            let report: GuestRunReport
-            do { report = try GuestRun.run(options) } catch {
-                try? writeTrace(recorder, to: trace)   // the traffic up to the failure
-                throw CLIFailure("\(error)")
-            }
-            try writeTrace(recorder, to: trace)
-            printReport(report, options: options)
-            var failures: [String] = []
-            if !report.probed { failures.append("the guest's driver did not probe the sound card") }
-            if let play, let input {
-                let heard = try readWAV(heardPath)
-                if out == nil { try? FileManager.default.removeItem(atPath: heardPath) }
-                let verdict = PlaybackComparison(input: input, heard: heard)
-                print("Heard == \(play): \(verdict)")
-                if !verdict.equal { failures.append("the codec did not receive \(play) sample for sample") }
-            }
-            if let recordFrom, let input {
-                guard let recorded = try? WAVFile.parse(report.serialData) else {
-                    throw CLIFailure("the recording did not come out of the guest (\(report.serialData.count) bytes on its serial port)")
-                }
-                if let out { try writeWAV(recorded, to: out) }
-                let verdict = RecordingComparison(source: input, recorded: recorded)
-                print("Recorded \(recorded.blockCount) blocks (\(recorded.format)); in order from \(recordFrom): \(verdict)")
-                if soundDevice == .azalia && !verdict.intact { failures.append("the recording has missing or repeated blocks") }
-            }
-            if let out { print("Written to \(out)") }
-            if let trace { print("Trace written to \(trace)") }
-            if !failures.isEmpty { throw CLIFailure(failures.joined(separator: "; ")) }
+            if check { return try selfCheck() }
+            try runJob(play: play, recordFrom: recordFrom, out: out, seconds: seconds)
         }
+    }
+
+    /// The self-check: three guest runs, each a step of the "done when".
+    func selfCheck() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-vm-check-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let start = Date()
+        var failed: [String] = []
+        let steps: [(String, WAVFile, Bool)] = [
+            ("aplay 48000 Hz 16-bit stereo", TestSignals.tones(rate: 48000, seconds: 1.5), false),
+            ("aplay 44100 Hz 16-bit stereo", TestSignals.tones(rate: 44100, seconds: 1.5, frequency: 330), false),
+            ("arecord 48000 Hz 16-bit stereo counter", TestSignals.counter(rate: 48000, seconds: 4), true),
+        ]
+        for (i, (name, wav, record)) in steps.enumerated() {
+            let path = folder.appendingPathComponent("signal\(i).wav").path
+            try writeWAV(wav, to: path)
+            print("== \(name)")
+            do {
+                try runJob(play: record ? nil : path, recordFrom: record ? path : nil,
+                           out: folder.appendingPathComponent("out\(i).wav").path, seconds: record ? 1.5 : nil)
+            } catch let failure as CLIFailure {
+                print("FAILED: \(failure.message)")
+                failed.append(name)
+            }
+        }
+        print(String(format: "Self-check: %d of %d steps passed in %.0f s", steps.count - failed.count, steps.count,
+                     Date().timeIntervalSince(start)))
+        if !failed.isEmpty { throw CLIFailure("self-check failed: " + failed.joined(separator: ", ")) }
+    }
+
+    /// One guest run: play a file, record from one, or a shell.
+    func runJob(play: String?, recordFrom: String?, out: String?, seconds: Double?) throws {
+        let root = Self.packageRoot
+        let soundDevice = GuestSoundDevice(rawValue: device) ?? .azalia
+        var input: WAVFile?
+        var job = GuestJob.shell
+        if let play {
+            let wav = try readWAV(play)
+            input = wav
+            guard let bytes = FileManager.default.contents(atPath: play) else { throw CLIFailure("\(play): cannot read") }
+            job = .play(wav: [UInt8](bytes))
+        } else if let recordFrom {
+            let wav = try readWAV(recordFrom)
+            input = wav
+            let fileSeconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
+            let want = seconds ?? min(fileSeconds, 10)
+            let frames = Int(want * Double(wav.format.sampleRate))
+            guard frames > 0 else { throw CLIFailure("\(recordFrom): nothing to record") }
+            job = .record(rate: wav.format.sampleRate, bits: wav.format.bitsPerSample, channels: wav.format.channels,
+                          frames: frames)
+        }
+        var options = GuestRunOptions(job: job, cacheDirectory: cache ?? root.appendingPathComponent(".guest-cache").path,
+                                      guestDirectory: root.appendingPathComponent("Guest").path)
+        options.device = soundDevice
+        options.profile = ControllerProfile.named(profile) ?? .default
+        options.rate = rate
+        options.timeout = timeout
+        let heardPath = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("azalia-vm-heard-\(getpid()).wav").path
+        if play != nil, let input {
+            if soundDevice == .azalia { options.sinkPath = heardPath } else {
+                options.qemuWAV = (heardPath, input.format.sampleRate, input.format.channels)
+            }
+        }
+        if let recordFrom { options.sourcePath = recordFrom }
+        let recorder = trace.map { _ in TraceRecorder() }
+        if let recorder {
+            recorder.nameThread(TraceRecorder.controllerThread, "controller: guest register accesses")
+            options.onRegisterAccess = { a in
+                recorder.instant((a.isWrite ? "write " : "read ") + a.register, category: "mmio", frame: a.frame,
+                                 tid: TraceRecorder.controllerThread,
+                                 args: ["offset": .string(String(format: "0x%03X", a.offset)), "width": .number(Double(a.width)),
+                                        "value": .string(String(format: "0x%08X", a.value))])
+            }
+        }
+        if !shell { print("Building or reusing the guest in \(options.cacheDirectory) ...") }
+        let report: GuestRunReport
+        do { report = try GuestRun.run(options) } catch {
+            try? writeTrace(recorder, to: trace)   // the traffic up to the failure
+            throw CLIFailure("\(error)")
+        }
+        try writeTrace(recorder, to: trace)
+        printReport(report, options: options)
+        var failures: [String] = []
+        if !report.probed { failures.append("the guest's driver did not probe the sound card") }
+        if let play, let input {
+            let heard = try readWAV(heardPath)
+            if out == nil { try? FileManager.default.removeItem(atPath: heardPath) }
+            let verdict = PlaybackComparison(input: input, heard: heard)
+            print("Heard == \(play): \(verdict)")
+            if !verdict.equal { failures.append("the codec did not receive \(play) sample for sample") }
+        }
+        if let recordFrom, let input {
+            guard let recorded = try? WAVFile.parse(report.serialData) else {
+                throw CLIFailure("the recording did not come out of the guest (\(report.serialData.count) bytes on its serial port)")
+            }
+            if let out { try writeWAV(recorded, to: out) }
+            let verdict = RecordingComparison(source: input, recorded: recorded)
+            print("Recorded \(recorded.blockCount) blocks (\(recorded.format)); in order from \(recordFrom): \(verdict)")
+            if soundDevice == .azalia && !verdict.intact { failures.append("the recording has missing or repeated blocks") }
+        }
+        if let out { print("Written to \(out)") }
+        if let trace { print("Trace written to \(trace)") }
+        if !failures.isEmpty { throw CLIFailure(failures.joined(separator: "; ")) }
     }
 
     func printReport(_ r: GuestRunReport, options: GuestRunOptions) {
