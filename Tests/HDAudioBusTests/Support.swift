@@ -79,3 +79,11 @@ func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntr
 
 /// The block (bytes in memory) of a format.
 func memoryBlockBytes(_ f: StreamFormat) -> Int { Int(f.numberOfChannels) * Int(f.containerSize) / 8 }
+
+/// Gives engine `handle` a buffer and frees it again, so the engine no longer counts as
+/// untouched since its allocation's SRST handshake: the next AllocateDmaBuffer runs the
+/// handshake in full (a fault injected now is seen there).
+func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) throws {
+    _ = try client.allocateDmaBuffer(handle, requestedBufferSize: 4096)
+    try client.freeDmaBuffer(handle)
+}
