@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "azalia", targets: ["azalia"]),
         .library(name: "Azalia", targets: ["Azalia"]),
+        // libazalia: the bus for C function drivers (include/hdaudio.h, wdm.h, azalia.h).
+        .library(name: "azalia-c", type: .dynamic, targets: ["AzaliaC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +31,9 @@ let package = Package(
         .target(name: "Azalia", dependencies: ["HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
         // Azalia's controller and codecs as a PCI function in a QEMU guest (multi-process protocol).
         .target(name: "GuestBridge", dependencies: ["HDAudio", "HDAController", "HDACodec"], swiftSettings: strict),
+        // hdaudio.h, the WDM subset and the KEVENT routines; AzaliaC exports the rest to C.
+        .target(name: "CAzalia"),
+        .target(name: "AzaliaC", dependencies: ["CAzalia", "Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
         .executableTarget(
             name: "azalia",
             dependencies: ["Azalia", "GuestBridge", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -42,6 +47,8 @@ let package = Package(
         .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio"]),
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
         .testTarget(name: "GuestBridgeTests", dependencies: ["GuestBridge", "HDAController", "HDACodec", "HDAudio"]),
+        // C tests of libazalia, built with the system C compiler and run.
+        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC"], exclude: ["C"]),
         .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
