@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Notification events and interrupts (V2)")
 struct NotificationTests {
@@ -235,12 +236,12 @@ struct NotificationTests {
         let a = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let c = try bdl.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
         let data = c.dataBuffer.address
-        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 2048, true), (data + 2048, 2048, true)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(data, 2048, true), (data + 2048, 2048, true)])
         let log = IsrLog()
         _ = try bdl.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1,
                                           isr: { mask, context in log.calls.withLock { $0.append((mask, context, .dirql)) } },
                                           context: 9)
-        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 0, true), (data + 2048, 2048, true)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(data, 0, true), (data + 2048, 2048, true)])
         try v2.setDmaEngineState(.stop, handles: [b.handle]); try v2.setDmaEngineState(.run, handles: [b.handle])
         try bdl.setDmaEngineState(.stop, handles: [a.handle]); try bdl.setDmaEngineState(.run, handles: [a.handle])
         system.advance(frames: 2048 + 100)
