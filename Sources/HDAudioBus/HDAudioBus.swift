@@ -31,6 +31,11 @@ public final class HDAudioBus: Sendable {
     let deferredWork: PThreadMutex<[@Sendable () -> Void]>
     let pendingCloses = PThreadMutex<[UInt32]>([])
     let commands = PThreadMutex(CommandState())
+    /// What the bus last wrote to INTCTL. Only the bus writes INTCTL (the controller changes
+    /// it on CRST alone, which the bus performs before its first write here), so the
+    /// register always holds this value and a change needs a write only, no read first.
+    /// Written under the bus lock (`setStreamInterrupt`), hence relaxed.
+    let interruptControl = Atomic<UInt32>(0)
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
@@ -72,6 +77,7 @@ public final class HDAudioBus: Sendable {
         platform.connectInterrupt(
             { [weak self] in self?.serviceInterrupt() ?? false },
             deferred: { [weak self] in self?.runDeferredSignals() })
+        interruptControl.store(InterruptBits.global | InterruptBits.controller, ordering: .relaxed)
         platform.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller)
     }
 }

@@ -198,6 +198,7 @@ struct NotificationTests {
         #expect(size == 256)
         let start = system.frame
         let other = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try cycleBuffer(client, other.handle)
         let index = try #require(system.engineIndex(tag: 2, .render))
         system.setFaults(FaultInjection(srstNeverClears: [index]))
         // The failing handshake stalls about 30 frames under the bus lock.

@@ -32,3 +32,11 @@ extension AzaliaSystem {
         try platform.withIRQL(level, body)
     }
 }
+
+/// Gives engine `handle` a buffer and frees it again, so the engine no longer counts as
+/// untouched since its allocation's SRST handshake: the next AllocateDmaBuffer runs the
+/// handshake in full (a fault injected now is seen there).
+func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) throws {
+    _ = try client.allocateDmaBuffer(handle, requestedBufferSize: 4096)
+    try client.freeDmaBuffer(handle)
+}
