@@ -5,6 +5,19 @@ import TestSupport
 
 @Suite("DMA buffer size rounding and BDL layout")
 struct BufferLayoutTests {
+    /// AllocateDmaBuffer (no notifications) or AllocateDmaBufferWithNotification: the MDL and
+    /// the size; a buffer with notifications must start at its first page's start.
+    func allocate(_ client: HDAudioV2Interface, _ handle: DmaEngineHandle, notifications: Int,
+                  request: Int) throws -> (MemoryDescriptorList, Int) {
+        if notifications == 0 {
+            let b = try client.allocateDmaBuffer(handle, requestedBufferSize: request)
+            return (b.mdl, b.allocatedBufferSize)
+        }
+        let b = try client.allocateDmaBufferWithNotification(handle, notificationCount: notifications, requestedBufferSize: request)
+        #expect(b.offsetFromFirstPage == 0)
+        return (b.mdl, b.allocatedBufferSize)
+    }
+
     static let blocks = [1, 2, 3, 4, 6, 8, 12, 20, 24, 64]
     static let requests = [1, 2, 100, 128, 129, 200, 255, 256, 1000, 4095, 4096, 4097, 6000, 8191, 8192, 12288,
                            65536, 100_000, 524_288, 1_048_575, 1_048_576, 1_048_576 + 4096, 5_000_000]
@@ -88,16 +101,7 @@ struct BufferLayoutTests {
         let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
-        let mdl: MemoryDescriptorList
-        let size: Int
-        if notifications == 0 {
-            let b = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
-            (mdl, size) = (b.mdl, b.allocatedBufferSize)
-        } else {
-            let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
-            #expect(b.offsetFromFirstPage == 0)
-            (mdl, size) = (b.mdl, b.allocatedBufferSize)
-        }
+        let (mdl, size) = try allocate(client, a.handle, notifications: notifications, request: request)
         #expect(mdl.byteOffset == 0 && mdl.byteCount == size)
         #expect(mdl.pages.count == (size + 4095) / 4096)
         #expect(mdl.pages.allSatisfy { $0 % 4096 == 0 })
@@ -155,16 +159,7 @@ struct BufferLayoutTests {
         let block = memoryBlockBytes(format)
         let largest = stride(from: 1 << 20, through: 1, by: -1).first { Rules.legal($0, block: block, notifications: notifications) }!
         for request in [1, 2, 127, 128, 129, 4095, 4096, 4097, 65536 + 3, 1 << 20, (1 << 20) + 4096, Int.max] {
-            let size: Int
-            let mdl: MemoryDescriptorList
-            if notifications == 0 {
-                let r = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
-                (size, mdl) = (r.allocatedBufferSize, r.mdl)
-            } else {
-                let r = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
-                #expect(r.offsetFromFirstPage == 0)
-                (size, mdl) = (r.allocatedBufferSize, r.mdl)
-            }
+            let (mdl, size) = try allocate(client, a.handle, notifications: notifications, request: request)
             #expect(Rules.legal(size, block: block, notifications: notifications), "request \(request): \(size) is not legal")
             if request >= largest {
                 #expect(size == largest, "request \(request) above the largest legal \(largest) got \(size)")
