@@ -3,7 +3,8 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
-import TestSupport
+// Every file of the target sees what the bus test targets share (expectStatus, F, the buffer rules).
+@_exported import TestSupport
 import Synchronization
 
 /// A system of `profile` with quiet codecs at `codecs`.
