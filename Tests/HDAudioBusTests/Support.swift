@@ -41,3 +41,8 @@ func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) th
     _ = try client.allocateDmaBuffer(handle, requestedBufferSize: 4096)
     try client.freeDmaBuffer(handle)
 }
+
+/// Writes raw BDL entries into a BDL page of `system`'s guest memory.
+func writeRawBdl(_ system: AzaliaSystem, at page: UInt64, _ entries: [(UInt64, UInt32, Bool)]) {
+    writeRawBdl(system.platform, at: page, entries)
+}
