@@ -46,3 +46,8 @@ func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) th
 func writeRawBdl(_ system: AzaliaSystem, at page: UInt64, _ entries: [(UInt64, UInt32, Bool)]) {
     writeRawBdl(system.platform, at: page, entries)
 }
+
+/// Reads `count` BDL entries back from `system`'s guest memory.
+func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntry]? {
+    readRawBdl(system.platform, at: page, count: count)
+}
