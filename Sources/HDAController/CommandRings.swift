@@ -71,7 +71,7 @@ extension HDAController {
     /// **Decision** (against QEMU's intel-hda): RINTCNT only says after how many responses
     /// RIRBSTS.RINTFL is raised; nothing in the specification stops the CORB while RINTFL
     /// is set, so verbs keep leaving while CORBRUN is 1 and the RIRB takes their responses
-    /// (a full RIRB is RIRBOIS, not a stall). QEMU stops fetching verbs once RINTCNT
+    /// (the controller cannot know how far software has read the RIRB). QEMU stops fetching verbs once RINTCNT
     /// responses are written until software clears RINTFL; a driver that polls RIRBWP
     /// without clearing RINTFL (Linux's polling mode, which it uses when no interrupt
     /// comes) then stalls there and falls back to the Immediate Command registers.
