@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio"]),
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
         // C tests of libazalia, built with the system C compiler and run.
-        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC"], exclude: ["C"]),
+        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC", "HDACodec"], exclude: ["C"]),
         .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
