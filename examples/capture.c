@@ -52,10 +52,8 @@ int main(int argc, char **argv) {
     unsigned char *recorded = malloc(in.bytes + size);
     if (!recorded) FAIL("capture: out of memory");
     KEVENT ready;
-    KeInitializeEvent(&ready, SynchronizationEvent, FALSE);
-    if (!NT_SUCCESS(bus.RegisterNotificationEvent(bus.Context, engine, &ready))) FAIL("capture: RegisterNotificationEvent");
-    if (!NT_SUCCESS(bus.SetDmaEngineState(bus.Context, StopState, 1, &engine))
-        || !NT_SUCCESS(bus.SetDmaEngineState(bus.Context, RunState, 1, &engine))) FAIL("capture: the engine did not start");
+    status = start_stream(&bus, engine, &ready);
+    if (!NT_SUCCESS(status)) FAIL("capture: the engine did not start: 0x%08x", (unsigned)status);
 
     LARGE_INTEGER timeout;
     timeout.QuadPart = -10LL * 1000 * 1000;
@@ -67,12 +65,7 @@ int main(int argc, char **argv) {
         which ^= 1;
         got += half;
     }
-    bus.SetDmaEngineState(bus.Context, StopState, 1, &engine);
-    bus.SetDmaEngineState(bus.Context, ResetState, 1, &engine);
-    bus.UnregisterNotificationEvent(bus.Context, engine, &ready);
-    bus.FreeDmaBufferWithNotification(bus.Context, engine, mdl, size);
-    bus.FreeDmaEngine(bus.Context, engine);
-    bus.InterfaceDereference(bus.Context);
+    end_stream(&bus, engine, &ready, mdl, size);
     AzaliaDestroySystem(machine);
 
     if (!wav_write(argv[2], &in.format, recorded, in.bytes)) FAIL("capture: cannot write %s", argv[2]);

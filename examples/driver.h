@@ -186,6 +186,25 @@ static inline int wav_write(const char *path, const HDAUDIO_STREAM_FORMAT *forma
     return fclose(f) == 0 && ok;
 }
 
+/* Registers the notification event, then Stop and Run (Reset to Run is not a legal step). */
+static inline NTSTATUS start_stream(HDAUDIO_BUS_INTERFACE_V2 *bus, HANDLE engine, PKEVENT event) {
+    KeInitializeEvent(event, SynchronizationEvent, FALSE);
+    NTSTATUS status = bus->RegisterNotificationEvent(bus->Context, engine, event);
+    if (NT_SUCCESS(status)) status = bus->SetDmaEngineState(bus->Context, StopState, 1, &engine);
+    if (NT_SUCCESS(status)) status = bus->SetDmaEngineState(bus->Context, RunState, 1, &engine);
+    return status;
+}
+
+/* Stop, Reset, and give back the event, the buffer, the engine and the interface. */
+static inline void end_stream(HDAUDIO_BUS_INTERFACE_V2 *bus, HANDLE engine, PKEVENT event, PMDL mdl, SIZE_T size) {
+    bus->SetDmaEngineState(bus->Context, StopState, 1, &engine);
+    bus->SetDmaEngineState(bus->Context, ResetState, 1, &engine);
+    bus->UnregisterNotificationEvent(bus->Context, engine, event);
+    bus->FreeDmaBufferWithNotification(bus->Context, engine, mdl, size);
+    bus->FreeDmaEngine(bus->Context, engine);
+    bus->InterfaceDereference(bus->Context);
+}
+
 #define FAIL(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); return 1; } while (0)
 
 #endif

@@ -69,11 +69,8 @@ int main(int argc, char **argv) {
     fill(buffer + half, half, &in, &next);
 
     KEVENT done;
-    KeInitializeEvent(&done, SynchronizationEvent, FALSE);
-    status = bus.RegisterNotificationEvent(bus.Context, engine, &done);
-    if (!NT_SUCCESS(status)) FAIL("play: RegisterNotificationEvent: 0x%08x", (unsigned)status);
-    if (!NT_SUCCESS(bus.SetDmaEngineState(bus.Context, StopState, 1, &engine))
-        || !NT_SUCCESS(bus.SetDmaEngineState(bus.Context, RunState, 1, &engine))) FAIL("play: the engine did not start");
+    status = start_stream(&bus, engine, &done);
+    if (!NT_SUCCESS(status)) FAIL("play: the engine did not start: 0x%08x", (unsigned)status);
 
     /* Each notification: the half just played is free; refill it. Stop once a whole half
        of silence has followed the data (so every sample has left the FIFO). */
@@ -92,12 +89,7 @@ int main(int argc, char **argv) {
     if (NT_SUCCESS(bus.GetLinkPositionRegister(bus.Context, engine, &position)))
         printf("stopped at link position %u\n", (unsigned)READ_REGISTER_ULONG(position));
 
-    bus.SetDmaEngineState(bus.Context, StopState, 1, &engine);
-    bus.SetDmaEngineState(bus.Context, ResetState, 1, &engine);
-    bus.UnregisterNotificationEvent(bus.Context, engine, &done);
-    bus.FreeDmaBufferWithNotification(bus.Context, engine, mdl, size);
-    bus.FreeDmaEngine(bus.Context, engine);
-    bus.InterfaceDereference(bus.Context);
+    end_stream(&bus, engine, &done, mdl, size);
     AzaliaDestroySystem(machine);   /* finishes OUT.wav */
 
     WAV out;
