@@ -8,20 +8,8 @@ import Synchronization
 /// good, stale, foreign and forged handles at every IRQL while faults and page limits change
 /// between calls; the model knows which handles each client holds and what it freed.
 struct DDIWalk {
-    enum Client {
-        case base(HDAudioBaseInterface)
-        case v2(HDAudioV2Interface)
-        case bdl(HDAudioBDLInterface)
-        var common: any HDAudioBusInterface {
-            switch self {
-            case .base(let i): i
-            case .v2(let i): i
-            case .bdl(let i): i
-            }
-        }
-    }
     struct Model {
-        var client: Client
+        var client: OpenInterface
         var live: [DmaEngineHandle] = []
         var freed: [DmaEngineHandle] = []
         var events: [DmaEngineHandle: [NotificationEvent]] = [:]
@@ -157,7 +145,7 @@ struct DDIWalk {
             do throws(NTStatus) {
                 let address = rng.oneIn(10) ? Int(truncatingIfNeeded: rng.edgy(max: 64)) : rng.below(3)
                 let version = rng.below(3)
-                let client: Client = try system.platform.withIRQL(irql) { () throws(NTStatus) -> Client in
+                let client: OpenInterface = try system.platform.withIRQL(irql) { () throws(NTStatus) -> OpenInterface in
                     switch version {
                     case 0: .base(try system.openInterface(codecAddress: address, version: .base))
                     case 1: .v2(try system.openInterface(codecAddress: address, version: .v2))
