@@ -5,8 +5,17 @@ import Synchronization
 /// Closing it (explicitly, or when the last interface value holding it goes away) frees
 /// whatever the client still holds: engines are stopped and reset, buffers, engines and
 /// events freed.
+///
+/// **Decision**: the connection holds the bus weakly. A client's callback (a BDL ISR, a
+/// notification callback, an event callback, a verb completion) naturally captures its own
+/// interface, and the bus holds those callbacks; a strong reference back to the bus would
+/// make a cycle that keeps the bus, its platform and every such client alive forever. So
+/// the bus lives as long as its owner (`AzaliaSystem`) holds it: keep the owner alive while
+/// interfaces are in use. Once the bus is gone every routine that needs it is
+/// STATUS_INVALID_DEVICE_REQUEST. Closing a client drops every callback the bus holds for
+/// it, so an explicit close breaks such a cycle at once.
 public final class BusConnection: Sendable {
-    let bus: HDAudioBus
+    private weak let owner: HDAudioBus?
     let client: UInt32
     /// The codec address the interface was opened for.
     public let codecAddress: Int
@@ -15,21 +24,29 @@ public final class BusConnection: Sendable {
     private let closed = Atomic<Bool>(false)
 
     init(bus: HDAudioBus, client: UInt32, codecAddress: Int, kind: InterfaceKind) {
-        self.bus = bus
+        owner = bus
         self.client = client
         self.codecAddress = codecAddress
         self.kind = kind
     }
 
+    /// The bus, while it exists; STATUS_INVALID_DEVICE_REQUEST once its owner released it.
+    var bus: HDAudioBus {
+        get throws(NTStatus) {
+            guard let owner else { throw .invalidDeviceRequest }
+            return owner
+        }
+    }
+
     /// Closes the connection (idempotent).
     func close() {
-        if !closed.exchange(true, ordering: .acquiringAndReleasing) { bus.closeClient(client) }
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { owner?.closeClient(client) }
     }
 
     deinit { close() }
 }
 
-/// A DDI version: `.base`, `.v2` or `.bdl`, each naming the interface type it opens.
+/// A DDI version: `.base`, `.v2`, `.v3` or `.bdl`, each naming the interface type it opens.
 public protocol InterfaceVersion: Sendable {
     /// The interface type of this version.
     associatedtype Interface: HDAudioBusInterface
@@ -186,7 +203,11 @@ extension HDAudioBusInterface {
 
     /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): queues the verbs and returns
     /// at once; `callback` runs at DISPATCH_LEVEL with the transfers and their responses
-    /// once they are all in (as link time moves). An empty list is INVALID_PARAMETER.
+    /// once they are all in (as link time moves; a codec that does not answer times out
+    /// with IsValid = 0 on the platform's timer). An empty list is INVALID_PARAMETER; more
+    /// than `HDAudioBus.maxAsyncVerbsPerClient` verbs of this client's asynchronous
+    /// transfers outstanding is INSUFFICIENT_RESOURCES. Closing the client drops its
+    /// outstanding transfers: their callbacks never run.
     public func transferCodecVerbs(_ transfers: [CodecTransfer], callback: @escaping CodecTransferCompletion,
                                    context: UInt) throws(NTStatus) {
         _ = try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
@@ -236,7 +257,7 @@ extension DmaBufferRoutines {
     /// already holding a buffer is INVALID_DEVICE_REQUEST; memory running out is
     /// INSUFFICIENT_RESOURCES; the handshake failing is DEVICE_NOT_READY (nothing kept).
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
-        try connection.requireKind([.base, .v2])
+        try connection.requireKind([.base, .v2, .v3])
         let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
@@ -244,7 +265,7 @@ extension DmaBufferRoutines {
     /// FreeDmaBuffer (PASSIVE_LEVEL): frees the buffer AllocateDmaBuffer made.
     /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
-        try connection.requireKind([.base, .v2])
+        try connection.requireKind([.base, .v2, .v3])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: false, mdl: nil, size: nil)
     }
 }
@@ -261,7 +282,7 @@ extension NotificationRoutines {
     /// are AllocateDmaBuffer's. OffsetFromFirstPage is 0.
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
@@ -270,7 +291,7 @@ extension NotificationRoutines {
     /// `bufferSize` must be what the allocation returned (else INVALID_PARAMETER);
     /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBufferWithNotification(_ handle: DmaEngineHandle, bufferMdl: MemoryDescriptorList, bufferSize: Int) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: true, mdl: bufferMdl, size: bufferSize)
     }
 
@@ -279,14 +300,14 @@ extension NotificationRoutines {
     /// engine's `HDAudioBus.maxNotificationEvents` slots are full; INVALID_PARAMETER for an
     /// event already registered on the engine.
     public func registerNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.registerNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 
     /// UnregisterNotificationEvent (PASSIVE_LEVEL): stops signalling `event`;
     /// INVALID_PARAMETER for an event that is not registered on the engine.
     public func unregisterNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.unregisterNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 }
@@ -312,8 +333,14 @@ extension BdlRoutines {
     ///
     /// The BDL must have `lvi` 1 to 255 and each of its `lvi` + 1 entries 128-byte aligned,
     /// non-empty and inside the data buffer, their lengths adding up to `bufferLength`, a
-    /// whole number of blocks: else INVALID_PARAMETER. INVALID_DEVICE_REQUEST without a
-    /// contiguous buffer or out of reset.
+    /// whole number of blocks, and the table inside the BDL page: else INVALID_PARAMETER.
+    /// INVALID_DEVICE_REQUEST without a contiguous buffer or out of reset.
+    ///
+    /// **Decision**: the engine runs only what was checked. The checked entries are copied
+    /// into a page of the bus's own (allocated at the first setup, freed with the buffer;
+    /// none left is INSUFFICIENT_RESOURCES) and BDPL/BDPU name that copy, so a client that
+    /// rewrites its BDL page afterwards cannot point the engine at another client's memory
+    /// or the bus's rings: to change the BDL, set the engine up again.
     public func setupDmaEngineWithBdl(_ handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
                                       isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
         try connection.requireKind([.bdl])
