@@ -369,34 +369,9 @@ struct BatchingTests {
         #expect(c.checkInvariants() == [])
     }
 
-    @Test("Batched equals stepped on seeded random configurations with IOC on every entry, steady CORB traffic and unsolicited responses",
-          arguments: Array(UInt64(101)...UInt64(105)))
-    func batchedEqualsSteppedEveryIOC(seed: UInt64) throws {
-        var scenario = Scenario(seed: seed)
-        for i in scenario.streams.indices { scenario.streams[i].iocs = scenario.streams[i].iocs.map { _ in true } }
-        print("batching seed (IOC on every entry) \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
-        let batched = try ScenarioRun(scenario)
-        drive(batched, batched: true, chunkSeed: seed &* 31, snapshotAt: [])
-        let stepped = try ScenarioRun(scenario)
-        drive(stepped, batched: false, chunkSeed: 0, snapshotAt: Set(batched.snapshots.keys))
-        #expect(batched.rises == stepped.rises && batched.rises.count > 10, "seed \(seed): interrupts on the same frames")
-        var differing: UInt64?
-        for frame in batched.snapshots.keys.sorted() where batched.snapshots[frame] != stepped.snapshots[frame] {
-            differing = frame
-            break
-        }
-        #expect(differing == nil, "seed \(seed): state differs after frame \(differing ?? 0)")
-        let verbs = batched.codecs.map(\.verbs), steppedVerbs = stepped.codecs.map(\.verbs)
-        #expect(verbs == steppedVerbs && verbs.map(\.count).reduce(0, +) > 50)
-        #expect(batched.codecs.allSatisfy { $0.unsolicited.isEmpty }, "every unsolicited response was sent")
-    }
-
-    @Test("Batched equals stepped with every engine of the profile running staggered (own format, own entry lengths), inputs after outputs or not",
-          arguments: [(UInt64(201), true), (202, false), (203, true), (204, false)])
-    func batchedEqualsSteppedStaggered(seed: UInt64, inputFollowsOutput: Bool) throws {
-        let scenario = Scenario(seed: seed, engines: 16)
-        print("batching seed (staggered) \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
-        #expect(scenario.streams.count >= 8)
+    /// Drives `scenario` batched and stepped (snapshots where the batched run took them) and
+    /// expects the same interrupt rises (more than 10) and the same state at every snapshot.
+    func driveBoth(_ scenario: Scenario, seed: UInt64, inputFollowsOutput: Bool = true) throws -> (ScenarioRun, ScenarioRun) {
         let batched = try ScenarioRun(scenario, inputFollowsOutput: inputFollowsOutput)
         drive(batched, batched: true, chunkSeed: seed &* 31, snapshotAt: [])
         let stepped = try ScenarioRun(scenario, inputFollowsOutput: inputFollowsOutput)
@@ -408,6 +383,28 @@ struct BatchingTests {
             break
         }
         #expect(differing == nil, "seed \(seed): state differs after frame \(differing ?? 0)")
+        return (batched, stepped)
+    }
+
+    @Test("Batched equals stepped on seeded random configurations with IOC on every entry, steady CORB traffic and unsolicited responses",
+          arguments: Array(UInt64(101)...UInt64(105)))
+    func batchedEqualsSteppedEveryIOC(seed: UInt64) throws {
+        var scenario = Scenario(seed: seed)
+        for i in scenario.streams.indices { scenario.streams[i].iocs = scenario.streams[i].iocs.map { _ in true } }
+        print("batching seed (IOC on every entry) \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
+        let (batched, stepped) = try driveBoth(scenario, seed: seed)
+        let verbs = batched.codecs.map(\.verbs), steppedVerbs = stepped.codecs.map(\.verbs)
+        #expect(verbs == steppedVerbs && verbs.map(\.count).reduce(0, +) > 50)
+        #expect(batched.codecs.allSatisfy { $0.unsolicited.isEmpty }, "every unsolicited response was sent")
+    }
+
+    @Test("Batched equals stepped with every engine of the profile running staggered (own format, own entry lengths), inputs after outputs or not",
+          arguments: [(UInt64(201), true), (202, false), (203, true), (204, false)])
+    func batchedEqualsSteppedStaggered(seed: UInt64, inputFollowsOutput: Bool) throws {
+        let scenario = Scenario(seed: seed, engines: 16)
+        print("batching seed (staggered) \(seed): \(scenario.profileName) \(scenario.streams.map { "SD\($0.descriptor) \($0.format.compact) cbl \($0.cbl)" })")
+        #expect(scenario.streams.count >= 8)
+        let (batched, stepped) = try driveBoth(scenario, seed: seed, inputFollowsOutput: inputFollowsOutput)
         #expect(batched.c.totalBytesMoved == stepped.c.totalBytesMoved && batched.c.totalBytesMoved > 0)
     }
 }
