@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 /// Records BDL ISR calls.
 final class IsrLog: Sendable {
@@ -255,7 +256,7 @@ struct BdlInterfaceTests {
         case .bdlPage: entries[1].0 = c.bdlBuffer.address
         case .lengthNotBlocks: entries = [(d, 3000, true), (d + 4096, 3001, true)]; length = 6001
         }
-        writeRawBdl(system, at: c.bdlBuffer.address, entries)
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, entries)
         expectStatus(.invalidParameter) {
             try client.setupDmaEngineWithBdl(a.handle, bufferLength: length, lvi: lvi, isr: { _, _ in }, context: 0)
         }
@@ -273,7 +274,7 @@ struct BdlInterfaceTests {
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 256 * 128)
-        writeRawBdl(system, at: c.bdlBuffer.address, (0..<256).map { (c.dataBuffer.address + UInt64($0) * 128, 128, $0 % 64 == 63) })
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, (0..<256).map { (c.dataBuffer.address + UInt64($0) * 128, 128, $0 % 64 == 63) })
         expectStatus(.invalidParameter) { try client.setupDmaEngineWithBdl(a.handle, bufferLength: 128, lvi: 0, isr: { _, _ in }, context: 0) }
         expectStatus(.invalidParameter) { try client.setupDmaEngineWithBdl(a.handle, bufferLength: 257 * 128, lvi: 256, isr: { _, _ in }, context: 0) }
         let s = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 256 * 128, lvi: 255, isr: { _, _ in }, context: 0)

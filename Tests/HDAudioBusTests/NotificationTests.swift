@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Notification events and interrupts (V2)")
 struct NotificationTests {
@@ -236,7 +237,7 @@ struct NotificationTests {
         let a = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let c = try bdl.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
         let data = c.dataBuffer.address
-        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 2048, false), (data + 2048, 2048, false)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(data, 2048, false), (data + 2048, 2048, false)])
         let log = IsrLog()
         _ = try bdl.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1,
                                           isr: { mask, context in log.calls.withLock { $0.append((mask, context, .dirql)) } },
