@@ -9,7 +9,7 @@
 static HDAUDIO_STREAM_FORMAT fmt48 = { 48000, 16, 16, 2 };
 
 static PAZALIA_SYSTEM make_system(void) {
-    AZALIA_ENDPOINT sink = { AzaliaEndpointMemory, NULL, NULL, 0, { 0, 0, 0, 0 }, 0 };
+    AZALIA_ENDPOINT sink = { AzaliaEndpointMemory, NULL, NULL, 0, { 0, 0, 0, 0 }, 0, 0 };
     AZALIA_CODEC codec = { 0, 2, 2, 1, &sink, 0, NULL };
     PAZALIA_SYSTEM s = NULL;
     CHECK_STATUS(AzaliaCreateSystem("ich9", &codec, 1, &s), STATUS_SUCCESS);
