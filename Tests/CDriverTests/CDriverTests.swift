@@ -65,7 +65,7 @@ struct CDriverTests {
         #expect(written.format.sampleRate == 48000 && written.format.channels == 2)
     }
 
-    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines"])
+    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines", "endpoints"])
     func cTest(_ name: String) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-ctest-\(name)-\(getpid())")
         defer { try? FileManager.default.removeItem(at: out) }

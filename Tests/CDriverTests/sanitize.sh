@@ -17,6 +17,6 @@ build() {
 { printf 'RIFF\xa4\xbb\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x02\x00\x80\xbb\x00\x00\x00\xee\x02\x00\x04\x00\x10\x00'
   printf 'data\x80\xbb\x00\x00'; head -c 48000 /dev/urandom; } > "$out/in.wav"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-for t in layout routines; do build "Tests/CDriverTests/C/$t.c" "$t"; "$out/$t"; done
+for t in layout routines endpoints; do build "Tests/CDriverTests/C/$t.c" "$t"; "$out/$t"; done
 for e in play capture; do build "examples/$e.c" "$e"; "$out/$e" "$out/in.wav" "$out/$e.wav" | tail -n 1; done
 echo "sanitize: C tests and examples clean under ASan and UBSan"
