@@ -102,6 +102,8 @@ public struct CodecDump: Hashable, Sendable {
         public var connections: [UInt8] = []
         /// What Linux had programmed.
         public var state = NodeState()
+        /// True when the dump printed `IEC Coding Type:` (newer kernels do, even for 0).
+        public var printsCodingType = false
         /// Lines about Linux's own controls (`Control:`, `ControlAmp:`, `Device:`) that come
         /// first in a node; kept to re-print, not read.
         public var leadingNotes: [String] = []

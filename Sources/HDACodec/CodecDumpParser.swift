@@ -252,6 +252,7 @@ struct DumpReader {
         } else if text.hasPrefix("IEC Coding Type:") {
             let c = try hex(text.dropFirst(16), "'IEC Coding Type: 0x<hex>'", line)
             n.state.digital |= (c & 0xF) << 16
+            n.printsCodingType = true
         } else if text.hasPrefix("Digital:") {
             for word in text.dropFirst(8).split(separator: " ") {
                 if word == "Copyright" { n.state.digital |= 1 << 4; continue }   // older kernels' name for the same bit
@@ -283,6 +284,8 @@ struct DumpReader {
                 guard words.count == count else {
                     throw fail("\(count) connection entries ('0x<node>', the selected one marked '*')", list)
                 }
+                // No entry marked: the chip answered a selection outside the list (kept as such).
+                if n.type != .mixer, n.type != .volumeKnob, count > 1, !list.contains("*") { n.state.connectionSelect = UInt8(count) }
                 for (k, w) in words.enumerated() {
                     var word = w
                     if word.hasSuffix("*") { word = word.dropLast(); n.state.connectionSelect = UInt8(k) }

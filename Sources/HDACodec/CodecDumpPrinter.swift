@@ -177,7 +177,7 @@ public struct CodecDumpPrinter {
                 for (bit, name) in DumpNames.digitalFlags.enumerated() where !name.isEmpty && d & (1 << UInt32(bit)) != 0 { line += " " + name }
                 out.append(line)
                 out.append("  Digital category: \(Self.hex((d >> 8) & 0x7F))")
-                if (d >> 16) & 0xF != 0 { out.append("  IEC Coding Type: \(Self.hex((d >> 16) & 0xF))") }
+                if notes?.printsCodingType ?? true { out.append("  IEC Coding Type: \(Self.hex((d >> 16) & 0xF))") }
             }
             if wcaps & WidgetBits.formatOverride != 0 {
                 out.append("  PCM:")

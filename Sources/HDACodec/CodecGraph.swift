@@ -22,14 +22,21 @@ public struct CodecGraph: Hashable, Sendable {
         public var configDefault: UInt32
         /// Connection list.
         public var connections: [UInt8]
+        /// Input amp capabilities (0: none, or the function group's apply).
+        public var ampInCaps: UInt32
+        /// Output amp capabilities.
+        public var ampOutCaps: UInt32
 
         /// A widget with its numbers.
-        public init(id: UInt8, wcaps: UInt32, pinCaps: UInt32 = 0, configDefault: UInt32 = 0, connections: [UInt8] = []) {
+        public init(id: UInt8, wcaps: UInt32, pinCaps: UInt32 = 0, configDefault: UInt32 = 0, connections: [UInt8] = [],
+                    ampInCaps: UInt32 = 0, ampOutCaps: UInt32 = 0) {
             self.id = id
             self.wcaps = wcaps
             self.pinCaps = pinCaps
             self.configDefault = configDefault
             self.connections = connections
+            self.ampInCaps = ampInCaps
+            self.ampOutCaps = ampOutCaps
         }
 
         /// The widget type.
@@ -73,7 +80,9 @@ public struct CodecGraph: Hashable, Sendable {
     /// The graph of a dump.
     public init(dump: CodecDump) {
         self.init(widgets: dump.nodes.map {
-            Widget(id: $0.id, wcaps: $0.wcaps, pinCaps: $0.pinCaps, configDefault: $0.configDefault, connections: $0.connections)
+            Widget(id: $0.id, wcaps: $0.wcaps, pinCaps: $0.pinCaps, configDefault: $0.configDefault, connections: $0.connections,
+                   ampInCaps: $0.ampInCaps != 0 ? $0.ampInCaps : dump.defaultAmpInCaps,
+                   ampOutCaps: $0.ampOutCaps != 0 ? $0.ampOutCaps : dump.defaultAmpOutCaps)
         })
     }
 

@@ -42,6 +42,7 @@ extension DumpCodec {
             return n.connections.indices.filter { inputOpen(i, $0) }.map { n.connections[$0] }
         }
         let k = n.connections.count == 1 ? 0 : Int(state[i].connectionSelect)
+        guard k < n.connections.count else { return [] }
         let ampIndex = n.type == .pin || n.type == .audioInput ? (k < state[i].ampIn.count ? k : 0) : k
         return inputOpen(i, ampIndex) ? [n.connections[k]] : []
     }

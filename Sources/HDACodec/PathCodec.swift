@@ -10,11 +10,14 @@ public protocol PathCodec: LinkCodec {
     @discardableResult func connectDefaultInput(_ source: (any SampleSource)?) -> Bool
     /// Packets refused by a converter, in total.
     var formatMismatchCount: Int { get }
-    /// Called for every verb, refused packet and unsolicited response (for traces).
-    var trace: ((CodecTraceEvent) -> Void)? { get set }
+    /// Sets the closure called for every verb, refused packet and unsolicited response.
+    func setTrace(_ trace: (@Sendable (CodecTraceEvent) -> Void)?)
 }
 
 extension VirtualCodec: PathCodec {
+    /// Sets `trace`.
+    public func setTrace(_ trace: (@Sendable (CodecTraceEvent) -> Void)?) { self.trace = trace }
+
     /// DAC 0 (whose output pin is the first line out).
     public func connectDefaultOutput(_ sink: (any SampleSink)?) -> Bool {
         guard !dacNodes.isEmpty else { return false }
@@ -31,6 +34,9 @@ extension VirtualCodec: PathCodec {
 }
 
 extension DumpCodec: PathCodec {
+    /// Sets `trace`.
+    public func setTrace(_ trace: (@Sendable (CodecTraceEvent) -> Void)?) { self.trace = trace }
+
     /// The pin of the graph's default output path.
     public func connectDefaultOutput(_ sink: (any SampleSink)?) -> Bool {
         guard let path = graph.defaultOutput else { return false }

@@ -45,7 +45,7 @@ struct CodecCommand: ParsableCommand {
         try reportingFailures {
             if let check { try sweep(check); return }
             let codecDump: CodecDump
-            do throws(CodecDumpError) { codecDump = try CodecDump.load(file ?? "") } catch { throw CLIFailure(error.reason) }
+            codecDump = try loadCodecDump(file ?? "")
             if dump {
                 let codec = DumpCodec(dump: codecDump, startFromDump: true)
                 print(CodecDumpPrinter(codec: codec, address: codec.address, dump: codecDump).text(), terminator: "")
