@@ -70,7 +70,7 @@ public final class AzaliaSystem: Sendable {
     @discardableResult
     public func attach(_ codec: sending any LinkCodec, at address: Int) -> Bool {
         let attached = platform.withController { $0.attach(codec, at: address) }
-        if attached { bus.rescanCodecs() }
+        if attached { _ = try? bus.rescanCodecs() }   // refused only above PASSIVE_LEVEL
         return attached
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 /// frame and are stamped with `frame`, the frame at the start of the path's current step.
 final class CodecTraceBridge: Sendable {
     private struct Key: Hashable { var output: Bool; var tag: UInt8 }
-    private let engines = Mutex<[Key: Int]>([:])
+    private let engines = PThreadMutex<[Key: Int]>([:])
     private let lastFrame = Atomic<UInt64>(0)
 
     /// The frame at the start of the path's current step.

@@ -17,13 +17,16 @@ public enum DDIBenchmark {
         public var roundTripsPerSecond: Double
         /// Register read + write pairs per wall second through the platform (the baseline).
         public var registerPairsPerSecond: Double
-        /// How many register pairs take as long as one DDI round trip.
+        /// How many register pairs take as long as one DDI round trip: the median over the
+        /// rounds, each timing round trips and then register pairs (goal: at most 60).
         public var registerPairsPerRoundTrip: Double
+        /// Rounds the figure is the median of.
+        public var rounds: Int
     }
 
     /// Runs `iterations` round trips of a 48 kHz 16-bit stereo render engine with a 16 KiB
     /// buffer, then as many register pairs as it takes to measure the baseline.
-    public static func run(profile: ControllerProfile = .skylakePCH, iterations: Int = 2000) throws(NTStatus) -> Result {
+    public static func run(profile: ControllerProfile = .skylakePCH, iterations: Int = 7000) throws(NTStatus) -> Result {
         guard iterations > 0 else { throw .invalidParameter }
         let system: AzaliaSystem
         do {
@@ -34,38 +37,55 @@ public enum DDIBenchmark {
         let interface = try system.openInterface(codecAddress: 0, version: .v2)
         defer { interface.close() }
         let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
-        let clock = ContinuousClock()
-        var failure: NTStatus?
-        let ddi = clock.measure {
-            do {
-                for _ in 0..<iterations {
-                    let engine = try interface.allocateRenderDmaEngine(format: format, stripe: false)
-                    _ = try interface.allocateDmaBuffer(engine.handle, requestedBufferSize: 16 * 1024)
-                    try interface.freeDmaBuffer(engine.handle)
-                    try interface.freeDmaEngine(engine.handle)
-                }
-            } catch let status as NTStatus {
-                failure = status
-            } catch {
-                failure = .unsuccessful
-            }
-        }
-        if let failure { throw failure }
         let platform = system.platform
-        let pairs = iterations * 200
+        let clock = ContinuousClock()
+        // Rounds alternate the DDI round trips with the register pairs, so a passing load on
+        // the machine hits both sides of a round alike; the figure is the median round's.
+        let rounds = max(1, min(Self.rounds, iterations))
+        var ratios: [Double] = [], ddiSeconds = 0.0, registerSeconds = 0.0, done = 0, pairsDone = 0
         var sink: UInt32 = 0
-        let registers = clock.measure {
-            for _ in 0..<pairs {
-                let value = platform.read32(HDARegister.intctl)
-                platform.write32(HDARegister.intctl, value)
-                sink &+= value
+        for round in 0..<rounds {
+            let count = round == rounds - 1 ? iterations - done : iterations / rounds
+            var failure: NTStatus?
+            let ddi = clock.measure {
+                do throws(NTStatus) {
+                    for _ in 0..<count {
+                        let engine = try interface.allocateRenderDmaEngine(format: format, stripe: false)
+                        _ = try interface.allocateDmaBuffer(engine.handle, requestedBufferSize: 16 * 1024)
+                        try interface.freeDmaBuffer(engine.handle)
+                        try interface.freeDmaEngine(engine.handle)
+                    }
+                } catch {
+                    failure = error
+                }
             }
+            if let failure { throw failure }
+            let pairs = count * Self.pairsPerRoundTrip
+            let registers = clock.measure {
+                for _ in 0..<pairs {
+                    let value = platform.read32(HDARegister.intctl)
+                    platform.write32(HDARegister.intctl, value)
+                    sink &+= value
+                }
+            }
+            let d = max(1e-9, ddi.seconds), r = max(1e-9, registers.seconds)
+            ratios.append((d / Double(count)) / (r / Double(pairs)))
+            ddiSeconds += d
+            registerSeconds += r
+            done += count
+            pairsDone += pairs
         }
         precondition(sink == 0 || sink != 0)  // keeps the loop from being optimised away
-        let ddiSeconds = max(1e-9, ddi.seconds), registerSeconds = max(1e-9, registers.seconds)
+        ratios.sort()
         let roundTrips = Double(iterations) / ddiSeconds
-        let registerRate = Double(pairs) / registerSeconds
+        let registerRate = Double(pairsDone) / registerSeconds
         return Result(profile: profile.name, iterations: iterations, roundTripsPerSecond: roundTrips,
-                      registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: registerRate / roundTrips)
+                      registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: ratios[ratios.count / 2],
+                      rounds: rounds)
     }
+
+    /// Rounds the run is split into.
+    static let rounds = 7
+    /// Register pairs timed per DDI round trip in each round (about as long as the round trips).
+    static let pairsPerRoundTrip = 60
 }

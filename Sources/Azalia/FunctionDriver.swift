@@ -49,7 +49,7 @@ public struct DirectVerbSender: CodecVerbSender {
     /// Hands the verb to the codec at its address; nil when none is attached there.
     public func send(_ verb: UInt32) -> UInt32? {
         platform.withController { controller -> UInt32? in
-            controller.codec(at: Int(verb >> 28))?.linkCommand(verb)
+            controller.codec(at: Int(CorbEntry.codecAddress.extract(verb)))?.linkCommand(verb)
         }
     }
 }

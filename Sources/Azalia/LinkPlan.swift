@@ -68,10 +68,13 @@ public struct LinkPlan: Sendable, Hashable {
         let iface: HDAudioV2Interface
         do { iface = try system.openInterface(codecAddress: 0, version: .v2) } catch { throw .busStart(error) }
         defer { iface.close() }
+        func resources() throws(AzaliaSystemError) -> BusResources {
+            do { return try system.bus.resources() } catch { throw .busStart(error) }
+        }
         var outcomes: [PlannedStream] = []
         for r in requests {
             let start = system.frame
-            let before = Set(system.bus.resources().engines.map(\.index))
+            let before = Set(try resources().engines.map(\.index))
             var status = NTStatus.success
             var allocation: DmaEngineAllocation?
             do throws(NTStatus) {
@@ -81,7 +84,7 @@ public struct LinkPlan: Sendable, Hashable {
             } catch {
                 status = error
             }
-            let engine = allocation == nil ? nil : system.bus.resources().engines.first { !before.contains($0.index) }
+            let engine = allocation == nil ? nil : try resources().engines.first { !before.contains($0.index) }
             let fifoBudget = Int(r.direction == .render ? profile.outstrmpay : profile.instrmpay)
             if let e = engine {
                 trace?.nameThread(TraceRecorder.engineThread(e.index), "engine \(e.index) (\(e.kind.rawValue), \(r.direction.rawValue), tag \(e.tag))")
@@ -94,6 +97,6 @@ public struct LinkPlan: Sendable, Hashable {
             outcomes.append(PlannedStream(request: r, status: status, engine: engine, converterFormat: allocation?.converterFormat,
                                           fifoWords: (try? LinkBudget.fifoWords(r.format)) ?? 0, fifoBudget: fifoBudget))
         }
-        return LinkPlan(profile: profile, streams: outcomes, resources: system.bus.resources(), codecAddresses: addresses)
+        return LinkPlan(profile: profile, streams: outcomes, resources: try resources(), codecAddresses: addresses)
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// Engines and buffers: allocation, the buffer each interface version offers, and their release.
 extension PathRunner {
     func allocate(_ direction: StreamDirection, format: StreamFormat, iface: OpenInterface) throws(AudioPathError) -> StreamRun {
-        let before = Set(system.bus.resources().engines.map(\.index))
+        let before = Set(try busResources().engines.map(\.index))
         let allocation: DmaEngineAllocation
         let address = Int(options.codecAddress)
         let stripe = options.stripe
@@ -21,7 +21,7 @@ extension PathRunner {
                 try iface.common.allocateCaptureDmaEngine(codecAddress: address, format: format)
             }
         }
-        guard let summary = system.bus.resources().engines.first(where: { !before.contains($0.index) }) else {
+        guard let summary = try busResources().engines.first(where: { !before.contains($0.index) }) else {
             throw .stalled("the bus reported no new engine after an allocation")
         }
         let s = StreamRun(direction: direction, format: format, allocation: allocation, summary: summary)

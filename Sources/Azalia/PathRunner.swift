@@ -183,6 +183,11 @@ final class PathRunner {
         }
     }
 
+    /// The bus's resources (the run is at PASSIVE_LEVEL, where they are never refused).
+    func busResources() throws(AudioPathError) -> BusResources {
+        do { return try system.bus.resources() } catch { throw .driver(.ddi(routine: "resources", status: error)) }
+    }
+
     func codec<R>(_ body: () throws(FunctionDriverError) -> R) throws(AudioPathError) -> R {
         do { return try body() } catch { throw .driver(error) }
     }

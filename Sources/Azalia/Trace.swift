@@ -1,5 +1,6 @@
 public import Foundation
 import Synchronization
+import HDAudio
 
 /// Records events in the Chrome trace event format (opens in Perfetto or chrome://tracing).
 ///
@@ -55,8 +56,8 @@ public final class TraceRecorder: Sendable {
     /// Engine n's timeline.
     public static func engineThread(_ index: Int) -> Int { 100 + index }
 
-    private let events = Mutex<[Event]>([])
-    private let names = Mutex<[Int: String]>([:])
+    private let events = PThreadMutex<[Event]>([])
+    private let names = PThreadMutex<[Int: String]>([:])
 
     /// An empty recorder.
     public init() {}

@@ -28,11 +28,11 @@ public final class VirtualPlatform: HDAPlatform {
         let deferred: @Sendable () -> Void
     }
 
-    private let machine: Mutex<Machine>
-    private let connection = Mutex<Connection?>(nil)
-    private let interruptObserver = Mutex<(@Sendable (InterruptDelivery) -> Void)?>(nil)
+    private let machine: PThreadMutex<Machine>
+    private let connection = PThreadMutex<Connection?>(nil)
+    private let interruptObserver = PThreadMutex<(@Sendable (InterruptDelivery) -> Void)?>(nil)
     /// Serialises ISR calls, like an interrupt spin lock.
-    private let interruptLock = Mutex<Int>(0)
+    private let interruptLock = PThreadMutex<Int>(0)
     /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
     private let missedDelivery = Atomic<Bool>(false)
     /// The PCI identity, from the profile.
@@ -47,7 +47,7 @@ public final class VirtualPlatform: HDAPlatform {
         let profile = controller.profile
         self.profile = profile
         pciIdentity = PCIIdentity(vendorId: profile.pciVendor, deviceId: profile.pciDevice, revision: profile.revision)
-        machine = Mutex(Machine(controller: controller))
+        machine = PThreadMutex(Machine(controller: controller))
     }
 
     // MARK: registers

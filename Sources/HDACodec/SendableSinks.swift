@@ -16,7 +16,7 @@ public final class RecordingSink: SampleSink, Sendable {
         var formatChanges = 0
     }
 
-    private let state = Mutex(State())
+    private let state = PThreadMutex(State())
     /// Blocks kept at most.
     public let limit: Int
 
@@ -77,7 +77,7 @@ public final class DelayLine: SampleSink, SampleSource, Sendable {
 
     /// The format the loopback carries.
     public let format: StreamFormat
-    private let state = Mutex(State())
+    private let state = PThreadMutex(State())
 
     /// A loopback of `format` with `delayBlocks` blocks of latency.
     public init(format: StreamFormat, delayBlocks: Int) {

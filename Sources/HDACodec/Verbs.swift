@@ -45,7 +45,7 @@ public struct CodecVerb: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Bits 31:28: the codec address.
-    public var codecAddress: UInt8 { UInt8(rawValue >> 28) }
+    public var codecAddress: UInt8 { UInt8(CorbEntry.codecAddress.extract(rawValue)) }
     /// Bits 27:20: the node id.
     public var node: UInt8 { UInt8((rawValue >> 20) & 0xFF) }
     /// Bits 19:16: the 4-bit verb id of a 16-bit-payload verb.

@@ -16,7 +16,7 @@ extension HDAController {
     /// every BDL walk is bounded by LVI + 1 entries. Entries are fetched once, here.
     func startRun(_ n: Int) {
         let e = engines[n]
-        let lvi = Int(sdValue(n, .lvi) & 0xFF)
+        let lvi = Int(LastValidIndex.field.extract(sdValue(n, .lvi)))
         let bdl = GuestAddress(UInt64(sdValue(n, .bdpu)) << 32 | UInt64(sdValue(n, .bdpl)))
         guard lvi >= 1, bdl.isAligned(to: BDLEntry.alignment),
               memory.isRAM(bdl, length: UInt64(lvi + 1) * UInt64(BDLEntry.size)) else { return descriptorError(n) }

@@ -36,7 +36,8 @@ extension HDAController {
     var corbHasWork: Bool {
         guard values[table.corbctl] & UInt32(CorbControl.run) != 0 else { return false }
         let entries = UInt32(ringEntries(table.corbsize))
-        return (values[table.corbrp] & 0xFF) % entries != (values[table.corbwp] & 0xFF) % entries
+        return CorbReadPointer.pointer.extract(word: values[table.corbrp]) % entries
+            != CorbWritePointer.pointer.extract(word: values[table.corbwp]) % entries
     }
 
     /// The next frame at which the command path has work, if any: while verbs, responses
@@ -87,12 +88,12 @@ extension HDAController {
         // One verb leaves the CORB in this frame.
         if corbHasWork {
             let entries = UInt32(ringEntries(table.corbsize))
-            let rp = ((values[table.corbrp] & 0xFF) + 1) % entries
+            let rp = (CorbReadPointer.pointer.extract(word: values[table.corbrp]) + 1) % entries
             let base = UInt64(values[table.corbubase]) << 32 | UInt64(values[table.corblbase])
-            if let verb = try? memory.readUInt32(GuestAddress(base &+ UInt64(rp) * 4)),
-               memory.isRAM(GuestAddress(base), length: UInt64(entries) * 4) {
-                values[table.corbrp] = values[table.corbrp] & ~0xFF | rp
-                let address = Int(verb >> 28)
+            if let verb = try? memory.readUInt32(GuestAddress(base &+ UInt64(rp) * UInt64(CorbEntry.size))),
+               memory.isRAM(GuestAddress(base), length: UInt64(entries) * UInt64(CorbEntry.size)) {
+                values[table.corbrp] = CorbReadPointer.pointer.inserting(word: rp, into: values[table.corbrp])
+                let address = Int(CorbEntry.codecAddress.extract(verb))
                 if codecsAwake, codecs.indices.contains(address), let codec = codecs[address],
                    let response = codec.linkCommand(verb) {
                     corb.inFlight = (address, response, end)
@@ -118,17 +119,18 @@ extension HDAController {
         let entries = UInt32(ringEntries(table.rirbsize))
         let base = GuestAddress(UInt64(values[table.rirbubase]) << 32 | UInt64(values[table.rirblbase]))
         guard values[table.rirbctl] & UInt32(RirbControl.dmaEnable) != 0,
-              memory.isRAM(base, length: UInt64(entries) * 8) else {
+              memory.isRAM(base, length: UInt64(entries) * UInt64(RirbEntry.size)) else {
             values[table.rirbsts] |= UInt32(RirbStatus.overrun)
             return
         }
-        let wp = ((values[table.rirbwp] & 0xFF) + 1) % entries
-        let at = base.rawValue + UInt64(wp) * 8
+        let wp = (RirbWritePointer.pointer.extract(word: values[table.rirbwp]) + 1) % entries
+        let at = base.rawValue + UInt64(wp) * UInt64(RirbEntry.size)
         try? memory.writeUInt32(GuestAddress(at), response)
-        try? memory.writeUInt32(GuestAddress(at + 4), UInt32(address) | (unsolicited ? 0x10 : 0))
+        try? memory.writeUInt32(GuestAddress(at + 4), RirbEntry.codecAddress.placing(UInt32(address))
+                                | RirbEntry.unsolicited.placing(unsolicited ? 1 : 0))
         values[table.rirbwp] = wp
         corb.responseCount += 1
-        let threshold = values[table.rintcnt] & 0xFF
+        let threshold = ResponseInterruptCount.count.extract(word: values[table.rintcnt])
         if corb.responseCount >= (threshold == 0 ? 256 : Int(threshold)) {
             corb.responseCount = 0
             values[table.rirbsts] |= UInt32(RirbStatus.responseInterrupt)

@@ -81,85 +81,84 @@ struct RegisterTable {
     init(profile: ControllerProfile) {
         let layout = profile.layout
         let engines = layout.count
-        map = [Int16](repeating: -1, count: Int(HDARegister.aliasBase) + 0x80 + max(engines, 1) * 0x20)
+        map = [Int16](repeating: -1, count: Int(HDARegister.aliasBase + HDARegister.streamDescriptor(max(engines, 1))))
         let sdiMask: UInt32 = (1 << UInt32(profile.sdiLines)) - 1
         let addressHigh: UInt32 = profile.gcap.supports64Bit ? 0xFFFF_FFFF : 0
         let engineMask: UInt32 = engines == 0 ? 0 : (1 << UInt32(engines)) - 1
 
+        // Names and widths come from the register map (HDARegister); the table adds what the
+        // controller does with each register.
         @discardableResult
-        func add(_ name: String, _ offset: UInt32, _ width: Int, reset: UInt32 = 0, writable: UInt32 = 0,
+        func add(_ register: MMIORegister, reset: UInt32 = 0, writable: UInt32 = 0,
                  w1c: UInt32 = 0, _ role: RegisterRole = .plain) -> Int {
             let index = specs.count
-            specs.append(RegisterSpec(name: name, offset: offset, width: width, reset: reset, writable: writable,
-                                      w1c: w1c, role: role))
-            for b in 0..<width {
-                precondition(map[Int(offset) + b] == -1, "overlapping registers at \(name)")
-                map[Int(offset) + b] = Int16(index)
+            specs.append(RegisterSpec(name: register.name, offset: register.offset, width: register.width, reset: reset,
+                                      writable: writable, w1c: w1c, role: role))
+            for b in 0..<register.width {
+                precondition(map[Int(register.offset) + b] == -1, "overlapping registers at \(register.name)")
+                map[Int(register.offset) + b] = Int16(index)
             }
             return index
         }
+        /// The global register at `offset`.
+        func global(_ offset: UInt32) -> MMIORegister { HDARegister.globalRegister(at: offset)! }
+        /// Register `offset` (`HDARegister.SD`) of descriptor `n`.
+        func descriptor(_ n: Int, _ offset: UInt32) -> MMIORegister { HDARegister.descriptorRegister(at: offset)!(n) }
 
-        gcap = add("GCAP", HDARegister.gcap, 2, reset: UInt32(profile.gcap.rawValue), .readOnly)
-        add("VMIN", HDARegister.vmin, 1, reset: UInt32(profile.vmin), .readOnly)
-        add("VMAJ", HDARegister.vmaj, 1, reset: UInt32(profile.vmaj), .readOnly)
-        add("OUTPAY", HDARegister.outpay, 2, reset: UInt32(profile.outpay), .readOnly)
-        add("INPAY", HDARegister.inpay, 2, reset: UInt32(profile.inpay), .readOnly)
-        gctl = add("GCTL", HDARegister.gctl, 4, writable: GlobalControl.crst | GlobalControl.fcntrl | GlobalControl.unsol, .gctl)
-        wakeen = add("WAKEEN", HDARegister.wakeen, 2, writable: sdiMask, .wakeen)
-        statests = add("STATESTS", HDARegister.statests, 2, w1c: sdiMask, .statests)
-        gsts = add("GSTS", HDARegister.gsts, 2, w1c: GlobalStatus.fsts)
-        add("OUTSTRMPAY", HDARegister.outstrmpay, 2, reset: UInt32(profile.outstrmpay), .readOnly)
-        add("INSTRMPAY", HDARegister.instrmpay, 2, reset: UInt32(profile.instrmpay), .readOnly)
-        intctl = add("INTCTL", HDARegister.intctl, 4,
+        gcap = add(global(HDARegister.gcap), reset: UInt32(profile.gcap.rawValue), .readOnly)
+        add(global(HDARegister.vmin), reset: UInt32(profile.vmin), .readOnly)
+        add(global(HDARegister.vmaj), reset: UInt32(profile.vmaj), .readOnly)
+        add(global(HDARegister.outpay), reset: UInt32(profile.outpay), .readOnly)
+        add(global(HDARegister.inpay), reset: UInt32(profile.inpay), .readOnly)
+        gctl = add(global(HDARegister.gctl), writable: GlobalControl.crst | GlobalControl.fcntrl | GlobalControl.unsol, .gctl)
+        wakeen = add(global(HDARegister.wakeen), writable: sdiMask, .wakeen)
+        statests = add(global(HDARegister.statests), w1c: sdiMask, .statests)
+        gsts = add(global(HDARegister.gsts), w1c: GlobalStatus.fsts)
+        add(global(HDARegister.outstrmpay), reset: UInt32(profile.outstrmpay), .readOnly)
+        add(global(HDARegister.instrmpay), reset: UInt32(profile.instrmpay), .readOnly)
+        intctl = add(global(HDARegister.intctl),
                      writable: engineMask | InterruptBits.controller | InterruptBits.global, .intctl)
-        intsts = add("INTSTS", HDARegister.intsts, 4, .readOnly)
-        walclk = add("WALCLK", HDARegister.walclk, 4, .readOnly)
-        ssync = add("SSYNC", profile.ssyncOffset, 4, writable: engineMask, .ssync)
-        corblbase = add("CORBLBASE", HDARegister.corblbase, 4, writable: 0xFFFF_FF80, .corbBase)
-        corbubase = add("CORBUBASE", HDARegister.corbubase, 4, writable: addressHigh, .corbBase)
-        corbwp = add("CORBWP", HDARegister.corbwp, 2, writable: 0xFF, .corbwp)
-        corbrp = add("CORBRP", HDARegister.corbrp, 2, writable: UInt32(CorbReadPointer.reset), .corbrp)
-        corbctl = add("CORBCTL", HDARegister.corbctl, 1, writable: UInt32(CorbControl.writable), .corbctl)
-        corbsts = add("CORBSTS", HDARegister.corbsts, 1, w1c: UInt32(CorbStatus.memoryError), .corbsts)
+        intsts = add(global(HDARegister.intsts), .readOnly)
+        walclk = add(global(HDARegister.walclk), .readOnly)
+        ssync = add(global(profile.ssyncOffset), writable: engineMask, .ssync)
+        let baseLow = BaseAddressLow.address.mask
+        corblbase = add(global(HDARegister.corblbase), writable: baseLow, .corbBase)
+        corbubase = add(global(HDARegister.corbubase), writable: addressHigh, .corbBase)
+        corbwp = add(global(HDARegister.corbwp), writable: CorbWritePointer.pointer.mask(as: UInt32.self), .corbwp)
+        corbrp = add(global(HDARegister.corbrp), writable: UInt32(CorbReadPointer.reset), .corbrp)
+        corbctl = add(global(HDARegister.corbctl), writable: UInt32(CorbControl.writable), .corbctl)
+        corbsts = add(global(HDARegister.corbsts), w1c: UInt32(CorbStatus.memoryError), .corbsts)
         // Size capability 0111 (2, 16 and 256 entries), size 10 (256) after reset.
-        corbsize = add("CORBSIZE", HDARegister.corbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .corbsize)
-        rirblbase = add("RIRBLBASE", HDARegister.rirblbase, 4, writable: 0xFFFF_FF80, .rirbBase)
-        rirbubase = add("RIRBUBASE", HDARegister.rirbubase, 4, writable: addressHigh, .rirbBase)
-        rirbwp = add("RIRBWP", HDARegister.rirbwp, 2, writable: UInt32(RirbWritePointer.reset), .rirbwp)
-        rintcnt = add("RINTCNT", HDARegister.rintcnt, 2, writable: 0xFF, .rintcnt)
-        rirbctl = add("RIRBCTL", HDARegister.rirbctl, 1, writable: UInt32(RirbControl.writable), .rirbctl)
-        rirbsts = add("RIRBSTS", HDARegister.rirbsts, 1, w1c: UInt32(RirbStatus.writeOneToClear), .rirbsts)
-        rirbsize = add("RIRBSIZE", HDARegister.rirbsize, 1, reset: UInt32(RingSize.resetValue), writable: UInt32(RingSize.field), .rirbsize)
-        dplbase = add("DPLBASE", HDARegister.dplbase, 4, writable: 0xFFFF_FF81)
-        dpubase = add("DPUBASE", HDARegister.dpubase, 4, writable: addressHigh)
+        corbsize = add(global(HDARegister.corbsize), reset: UInt32(RingSize.resetValue), writable: RingSize.field.mask(as: UInt32.self), .corbsize)
+        rirblbase = add(global(HDARegister.rirblbase), writable: baseLow, .rirbBase)
+        rirbubase = add(global(HDARegister.rirbubase), writable: addressHigh, .rirbBase)
+        rirbwp = add(global(HDARegister.rirbwp), writable: UInt32(RirbWritePointer.reset), .rirbwp)
+        rintcnt = add(global(HDARegister.rintcnt), writable: ResponseInterruptCount.count.mask(as: UInt32.self), .rintcnt)
+        rirbctl = add(global(HDARegister.rirbctl), writable: UInt32(RirbControl.writable), .rirbctl)
+        rirbsts = add(global(HDARegister.rirbsts), w1c: UInt32(RirbStatus.writeOneToClear), .rirbsts)
+        rirbsize = add(global(HDARegister.rirbsize), reset: UInt32(RingSize.resetValue), writable: RingSize.field.mask(as: UInt32.self), .rirbsize)
+        dplbase = add(global(HDARegister.dplbase), writable: baseLow | BaseAddressLow.positionBufferEnable.mask)
+        dpubase = add(global(HDARegister.dpubase), writable: addressHigh)
 
         sdBase = specs.count
         for n in 0..<engines {
-            let base = HDARegister.streamDescriptor(n)
             let kind = layout.kind(of: n)
-            var ctlMask: UInt32 = 0x1F | StreamControl.tp | 0xF0_0000
-            if kind != .input {
-                if profile.sdoLines >= 2 { ctlMask |= 1 << 16 }
-                if profile.sdoLines >= 4 { ctlMask |= 1 << 17 }
-            }
-            if kind == .bidirectional { ctlMask |= StreamControl.dir }
+            let ctlMask = StreamControl.writable(kind: kind, sdoLines: profile.sdoLines)
             let output = kind == .output
-            let p = "SD\(n)"
-            add(p + "CTL", base + HDARegister.SD.ctl, 3, writable: ctlMask, .sdCTL(n))
-            add(p + "STS", base + HDARegister.SD.sts, 1, w1c: UInt32(StreamStatus.interruptCauses.rawValue), .sdSTS(n))
-            add(p + "LPIB", base + HDARegister.SD.lpib, 4, .readOnly)
-            add(p + "CBL", base + HDARegister.SD.cbl, 4, writable: 0xFFFF_FFFF, .sdLocked(n))
-            add(p + "LVI", base + HDARegister.SD.lvi, 2, writable: 0xFF, .sdLocked(n))
-            add(p + "FIFOW", base + HDARegister.SD.fifow, 2, reset: 0x4, writable: 0x7)
-            add(p + "FIFOS", base + HDARegister.SD.fifos, 2,
-                reset: UInt32(profile.fifoRule.fifos(for: ConverterFormat(rawValue: 0), output: output)), .readOnly)
-            add(p + "FMT", base + HDARegister.SD.fmt, 2, writable: 0xFF7F, .sdFMT(n))
-            add(p + "BDPL", base + HDARegister.SD.bdpl, 4, writable: 0xFFFF_FF80, .sdLocked(n))
-            add(p + "BDPU", base + HDARegister.SD.bdpu, 4, writable: addressHigh, .sdLocked(n))
+            add(descriptor(n, HDARegister.SD.ctl), writable: ctlMask, .sdCTL(n))
+            add(descriptor(n, HDARegister.SD.sts), w1c: UInt32(StreamStatus.interruptCauses.rawValue), .sdSTS(n))
+            add(descriptor(n, HDARegister.SD.lpib), .readOnly)
+            add(descriptor(n, HDARegister.SD.cbl), writable: .max, .sdLocked(n))
+            add(descriptor(n, HDARegister.SD.lvi), writable: LastValidIndex.field.mask, .sdLocked(n))
+            add(descriptor(n, HDARegister.SD.fifow), reset: FIFOWatermark.resetValue, writable: FIFOWatermark.field.mask)
+            add(descriptor(n, HDARegister.SD.fifos), reset: UInt32(profile.fifoRule.fifos(for: ConverterFormat(rawValue: 0), output: output)), .readOnly)
+            add(descriptor(n, HDARegister.SD.fmt), writable: UInt32(ConverterFormat.writable), .sdFMT(n))
+            add(descriptor(n, HDARegister.SD.bdpl), writable: baseLow, .sdLocked(n))
+            add(descriptor(n, HDARegister.SD.bdpu), writable: addressHigh, .sdLocked(n))
         }
-        add("WALCLKA", HDARegister.walclkAlias, 4, .alias(walclk))
+        add(HDARegister.walclkAliasRegister, .alias(walclk))
         for n in 0..<engines {
-            add("SD\(n)LPIBA", HDARegister.lpibAlias(n), 4, .alias(sd(n, .lpib)))
+            add(HDARegister.lpibAliasRegister(n), .alias(sd(n, .lpib)))
         }
     }
 

@@ -5,8 +5,8 @@ import HDAudio
 extension HDAController {
     func writePositionBuffer() {
         let dpl = values[table.dplbase]
-        guard dpl & 1 != 0, !engines.isEmpty else { return }
-        let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & ~0x7F))
+        guard BaseAddressLow.positionBufferEnable.isSet(in: dpl), !engines.isEmpty else { return }
+        let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & BaseAddressLow.address.mask))
         guard let host = memory.hostPointer(base, length: UInt64(engines.count * 8)) else {
             positionBufferErrors += 1
             return

@@ -71,7 +71,9 @@ extension HDAController {
         // FIFOS for the direction DIR now names, once RUN reads 0 (also right after a stop
         // or a descriptor error); while RUN reads 1 it keeps the direction latched at RUN.
         if e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.run == 0 { updateFIFOS(n) }
-        updateInterrupts()
+        // The interrupt enables (IOCE, FEIE, DEIE), RUN and SRST live in byte 0; a write that
+        // leaves it alone (the tag, stripe and DIR byte) changes no interrupt cause.
+        if lanes & 0xFF != 0 { updateInterrupts() }
     }
 
     /// SRST reached 1: the descriptor's registers return to their reset values.

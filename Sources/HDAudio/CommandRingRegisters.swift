@@ -5,8 +5,10 @@
 public enum SDILines {
     /// The most SDI lines a controller has: one per codec address, 0 to 14.
     public static let maximum = 15
-    /// The bits of STATESTS and WAKEEN that name SDI lines.
-    public static let mask: UInt16 = 0x7FFF
+    /// The bits of STATESTS and WAKEEN that name SDI lines (14:0).
+    public static let field = BitField<UInt16>(bits: 0..<maximum)
+    /// `field`'s bits in place.
+    public static let mask: UInt16 = field.mask
 }
 
 /// GSTS: global status.
@@ -20,7 +22,19 @@ public enum CorbReadPointer {
     /// CORBRPRST (bit 15): write 1 to reset the read pointer; reads 1 once the reset took.
     public static let reset: UInt16 = 1 << 15
     /// The pointer itself (bits 7:0).
-    public static let pointer: UInt16 = 0xFF
+    public static let pointer = BitField<UInt16>(bits: 0..<8)
+}
+
+/// CORBWP: the CORB write pointer (bits 7:0; the register is 16 bits).
+public enum CorbWritePointer {
+    /// The pointer (bits 7:0).
+    public static let pointer = BitField<UInt16>(bits: 0..<8)
+}
+
+/// RINTCNT: responses before a response interrupt (bits 7:0; 0 means 256).
+public enum ResponseInterruptCount {
+    /// N_RESPONSE (bits 7:0).
+    public static let count = BitField<UInt16>(bits: 0..<8)
 }
 
 /// CORBCTL: CORB control.
@@ -44,7 +58,7 @@ public enum RirbWritePointer {
     /// RIRBWPRST (bit 15): write 1 to reset the write pointer to 0.
     public static let reset: UInt16 = 1 << 15
     /// The pointer itself (bits 7:0).
-    public static let pointer: UInt16 = 0xFF
+    public static let pointer = BitField<UInt16>(bits: 0..<8)
 }
 
 /// RIRBCTL: RIRB control.
@@ -70,13 +84,32 @@ public enum RirbStatus {
 }
 
 /// CORBSIZE and RIRBSIZE: the ring size in bits 1:0, the size capability in bits 7:4.
-public enum RingSize {
-    /// The size field (bits 1:0): 00 = 2, 01 = 16, 10 = 256 entries.
-    public static let field: UInt8 = 0x3
+public enum RingSize: UInt8, Sendable, CaseIterable {
+    /// 00: 2 entries.
+    case two = 0
+    /// 01: 16 entries.
+    case sixteen = 1
+    /// 10: 256 entries.
+    case twoHundredFiftySix = 2
+
+    /// The size field (bits 1:0), projected onto `RingSize`.
+    public static let field = BitField<UInt8>(bits: 0..<2)
+    /// The size capability (bits 7:4): bit 4 + n set when size n is supported.
+    public static let capability = BitField<UInt8>(bits: 4..<8)
     /// The value after reset: capability 0111 (2, 16 and 256 entries), size 10 (256).
-    public static let resetValue: UInt8 = 0x72
-    /// The entries a size field names (11 is reserved and reads as 256).
-    public static func entries(_ value: UInt8) -> Int { [2, 16, 256, 256][Int(value & field)] }
+    public static let resetValue: UInt8 = capability.placing(0b0111) | field.placing(RingSize.twoHundredFiftySix.rawValue)
+    /// Entries in a ring of this size.
+    public var entries: Int { [2, 16, 256][Int(rawValue)] }
+    /// The entries a register value names (the reserved size 11 reads as 256).
+    public static func entries(_ value: UInt8) -> Int { (field.extract(value, as: RingSize.self) ?? .twoHundredFiftySix).entries }
+}
+
+/// A CORB entry: one 32-bit verb.
+public enum CorbEntry {
+    /// The size of one entry in bytes.
+    public static let size = 4
+    /// The verb's codec address (bits 31:28): the codec the verb goes to.
+    public static let codecAddress = BitField<UInt32>(bits: 28..<32)
 }
 
 /// A RIRB entry: the 32-bit response, then the extended word.
@@ -84,7 +117,7 @@ public enum RirbEntry {
     /// The size of one entry in bytes.
     public static let size = 8
     /// The extended word's codec address (bits 3:0).
-    public static let codecAddress: UInt32 = 0xF
+    public static let codecAddress = BitField<UInt32>(bits: 0..<4)
     /// The extended word's UNSOL bit (bit 4): an unsolicited response.
-    public static let unsolicited: UInt32 = 1 << 4
+    public static let unsolicited = BitField<UInt32>(bit: 4)
 }

@@ -15,7 +15,7 @@ public struct ConverterFormat: RawRepresentable, Hashable, Sendable, CustomStrin
         guard let rate = RateEncoding(rate: format.sampleRate),
               let bitsCode = StreamFormat.legalSampleBits.firstIndex(of: format.validBitsPerSample)
         else { throw .invalidParameter }
-        rawValue = rate.rateBits | UInt16(bitsCode) << 4 | (format.numberOfChannels - 1)
+        rawValue = rate.rateBits | Self.bits.placing(UInt16(bitsCode)) | Self.chan.placing(format.numberOfChannels - 1)
     }
 
     /// Why a raw value cannot be decoded.
@@ -45,23 +45,40 @@ public struct ConverterFormat: RawRepresentable, Hashable, Sendable, CustomStrin
         }
     }
 
+    /// TYPE (bit 15): 1 for non-PCM.
+    public static let type = BitField<UInt16>(bit: 15)
+    /// BASE (bit 14): 1 for 44.1 kHz.
+    public static let baseBit = BitField<UInt16>(bit: 14)
+    /// MULT (bits 13:11).
+    public static let mult = BitField<UInt16>(bits: 11..<14)
+    /// DIV (bits 10:8).
+    public static let div = BitField<UInt16>(bits: 8..<11)
+    /// Bit 7: reserved, must be 0.
+    public static let reserved = BitField<UInt16>(bit: 7)
+    /// BITS (bits 6:4).
+    public static let bits = BitField<UInt16>(bits: 4..<7)
+    /// CHAN (bits 3:0): channels - 1.
+    public static let chan = BitField<UInt16>(bits: 0..<4)
+    /// The bits SDnFMT lets software write: all but the reserved bit 7.
+    public static let writable: UInt16 = ~reserved.mask
+
     /// TYPE: true for non-PCM.
-    public var isNonPCM: Bool { rawValue & 0x8000 != 0 }
+    public var isNonPCM: Bool { Self.type.isSet(in: rawValue) }
     /// BASE: the base rate.
-    public var base: BaseRate { rawValue & 0x4000 != 0 ? .hz44100 : .hz48000 }
+    public var base: BaseRate { Self.baseBit.isSet(in: rawValue) ? .hz44100 : .hz48000 }
     /// MULT field (0-7; 0-3 are x1 to x4).
-    public var multField: UInt16 { (rawValue >> 11) & 0x7 }
+    public var multField: UInt16 { Self.mult.extract(rawValue) }
     /// DIV field (0-7, divide by value + 1).
-    public var divField: UInt16 { (rawValue >> 8) & 0x7 }
+    public var divField: UInt16 { Self.div.extract(rawValue) }
     /// BITS field (0-7; 0-4 are 8, 16, 20, 24, 32).
-    public var bitsField: UInt16 { (rawValue >> 4) & 0x7 }
+    public var bitsField: UInt16 { Self.bits.extract(rawValue) }
     /// Channels (CHAN + 1).
-    public var channels: UInt16 { (rawValue & 0xF) + 1 }
+    public var channels: UInt16 { Self.chan.extract(rawValue) + 1 }
 
     /// Decodes to a stream format (container: the smallest legal one for the sample size).
     public func decode() throws(DecodeError) -> StreamFormat {
         if isNonPCM { throw .nonPCM }
-        if rawValue & 0x0080 != 0 { throw .reservedBitSet }
+        if Self.reserved.isSet(in: rawValue) { throw .reservedBitSet }
         if multField > 3 { throw .reservedMultiplier(multField) }
         if bitsField > 4 { throw .reservedBits(bitsField) }
         let rate = RateEncoding(base: base, multiplier: UInt32(multField) + 1, divisor: UInt32(divField) + 1)

@@ -81,10 +81,10 @@ public enum HDARegister {
     /// The alias page.
     public static let aliasBase: UInt32 = 0x2000
     /// WALCLK's alias on its own page.
-    public static let walclkAlias: UInt32 = 0x2030
+    public static let walclkAlias: UInt32 = aliasBase + walclk
     /// The alias of stream descriptor `index`'s LPIB.
     public static func lpibAlias(_ index: Int) -> UInt32 {
-        0x2084 + UInt32(index) * streamDescriptorStride
+        aliasBase + streamDescriptor(index) + SD.lpib
     }
 
     /// Offsets inside one stream descriptor.
@@ -119,25 +119,36 @@ public struct GlobalCapabilities: RawRepresentable, Hashable, Sendable {
     /// Wraps a raw value.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// OSS (bits 15:12): output engines.
+    public static let oss = BitField<UInt16>(bits: 12..<16)
+    /// ISS (bits 11:8): input engines.
+    public static let iss = BitField<UInt16>(bits: 8..<12)
+    /// BSS (bits 7:3): bidirectional engines.
+    public static let bss = BitField<UInt16>(bits: 3..<8)
+    /// NSDO (bits 2:1): SDO lines, projected onto `StripeControl` (00 one, 01 two, 10 four).
+    public static let nsdo = BitField<UInt16>(bits: 1..<3)
+    /// 64OK (bit 0): 64-bit addresses.
+    public static let ok64 = BitField<UInt16>(bit: 0)
+
     /// Builds a GCAP value. `sdoLines` must be 1, 2 or 4.
     public init(outputEngines: Int, inputEngines: Int, bidirectionalEngines: Int, sdoLines: Int, supports64Bit: Bool) {
         precondition((0...15).contains(outputEngines) && (0...15).contains(inputEngines)
                      && (0...30).contains(bidirectionalEngines) && [1, 2, 4].contains(sdoLines))
-        let nsdo: UInt16 = sdoLines == 1 ? 0 : sdoLines == 2 ? 1 : 2
-        rawValue = UInt16(outputEngines) << 12 | UInt16(inputEngines) << 8
-            | UInt16(bidirectionalEngines) << 3 | nsdo << 1 | (supports64Bit ? 1 : 0)
+        rawValue = Self.oss.placing(UInt16(outputEngines)) | Self.iss.placing(UInt16(inputEngines))
+            | Self.bss.placing(UInt16(bidirectionalEngines))
+            | Self.nsdo.placing(UInt16(StripeControl(lines: sdoLines)!.rawValue)) | Self.ok64.placing(supports64Bit ? 1 : 0)
     }
 
     /// OSS: output engines.
-    public var outputEngines: Int { Int(rawValue >> 12) & 0xF }
+    public var outputEngines: Int { Int(Self.oss.extract(rawValue)) }
     /// ISS: input engines.
-    public var inputEngines: Int { Int(rawValue >> 8) & 0xF }
+    public var inputEngines: Int { Int(Self.iss.extract(rawValue)) }
     /// BSS: bidirectional engines.
-    public var bidirectionalEngines: Int { Int(rawValue >> 3) & 0x1F }
+    public var bidirectionalEngines: Int { Int(Self.bss.extract(rawValue)) }
     /// NSDO: SDO lines (1, 2 or 4; the reserved value 11 reads as 4).
-    public var sdoLines: Int { [1, 2, 4, 4][Int(rawValue >> 1) & 0x3] }
+    public var sdoLines: Int { StripeControl(rawValue: UInt32(Self.nsdo.extract(rawValue)))?.lineCount ?? 4 }
     /// 64OK: 64-bit addresses.
-    public var supports64Bit: Bool { rawValue & 1 != 0 }
+    public var supports64Bit: Bool { Self.ok64.isSet(in: rawValue) }
     /// All engines.
     public var totalEngines: Int { outputEngines + inputEngines + bidirectionalEngines }
 }
@@ -204,7 +215,7 @@ public enum InterruptBits {
     public static let global: UInt32 = 1 << 31
 }
 
-/// SDnCTL.STRIPE: how many SDO lines an output stream uses.
+/// SDnCTL.STRIPE (and GCAP.NSDO): how many SDO lines an output stream uses (a controller has).
 public enum StripeControl: UInt32, Sendable, CaseIterable {
     /// One SDO line.
     case oneLine = 0
@@ -248,8 +259,27 @@ public struct StreamControl: RawRepresentable, Hashable, Sendable {
     public static let tp: UInt32 = 1 << 18
     /// DIR: on bidirectional engines, 1 = output.
     public static let dir: UInt32 = 1 << 19
-    /// The bits software may write.
-    public static let writable: UInt32 = 0xFF_001F | tp | dir | (0x3 << 16)
+    /// SRST, RUN, IOCE, FEIE and DEIE (bits 4:0).
+    public static let controlBits = BitField<UInt32>(bits: 0..<5)
+    /// STRIPE (bits 17:16), projected onto `StripeControl`.
+    public static let stripeField = BitField<UInt32>(bits: 16..<18)
+    /// STRM (bits 23:20): the stream tag.
+    public static let streamTagField = BitField<UInt32>(bits: 20..<24)
+    /// The byte of SDnCTL (bits 23:16) that holds STRIPE, TP, DIR and STRM, written on its own
+    /// so that a tag or stripe change cannot touch RUN or SRST.
+    public static let streamByte = BitField<UInt32>(bits: 16..<24)
+    /// The bits software may write on an engine of `kind` whose controller has `sdoLines`
+    /// SDO lines: the control bits, TP and STRM everywhere; STRIPE bits an output stream
+    /// can use on that many lines; DIR on bidirectional engines.
+    public static func writable(kind: EngineKind, sdoLines: Int) -> UInt32 {
+        var mask = controlBits.mask | tp | streamTagField.mask
+        if kind != .input {
+            if sdoLines >= 2 { mask |= stripeField.placing(StripeControl.twoLines.rawValue) }
+            if sdoLines >= 4 { mask |= stripeField.placing(StripeControl.fourLines.rawValue) }
+        }
+        if kind == .bidirectional { mask |= dir }
+        return mask
+    }
 
     private func bit(_ mask: UInt32) -> Bool { rawValue & mask != 0 }
     private mutating func set(_ mask: UInt32, _ on: Bool) { rawValue = on ? rawValue | mask : rawValue & ~mask }
@@ -268,14 +298,37 @@ public struct StreamControl: RawRepresentable, Hashable, Sendable {
     public var directionOutput: Bool { get { bit(Self.dir) } set { set(Self.dir, newValue) } }
     /// STRIPE; the reserved value 11 reads as one line.
     public var stripe: StripeControl {
-        get { StripeControl(rawValue: (rawValue >> 16) & 0x3) ?? .oneLine }
-        set { rawValue = rawValue & ~(0x3 << 16) | newValue.rawValue << 16 }
+        get { Self.stripeField.extract(rawValue, as: StripeControl.self) ?? .oneLine }
+        set { rawValue = Self.stripeField.inserting(newValue, into: rawValue) }
     }
     /// STRM: the stream tag, 0 to 15.
     public var streamTag: UInt8 {
-        get { UInt8((rawValue >> 20) & 0xF) }
-        set { rawValue = rawValue & ~(0xF << 20) | UInt32(newValue & 0xF) << 20 }
+        get { UInt8(Self.streamTagField.extract(rawValue)) }
+        set { rawValue = Self.streamTagField.inserting(UInt32(newValue), into: rawValue) }
     }
+}
+
+/// SDnLVI: the last valid index of the BDL (bits 7:0; the register is 16 bits).
+public enum LastValidIndex {
+    /// LVI (bits 7:0).
+    public static let field = BitField<UInt32>(bits: 0..<8)
+}
+
+/// SDnFIFOW: the FIFO watermark (bits 2:0).
+public enum FIFOWatermark {
+    /// FIFOW (bits 2:0).
+    public static let field = BitField<UInt32>(bits: 0..<3)
+    /// The value after reset: 100 (32 bytes).
+    public static let resetValue: UInt32 = 0b100
+}
+
+/// The 128-byte-aligned base address registers (CORBLBASE, RIRBLBASE, SDnBDPL) and
+/// DPLBASE: the address in bits 31:7, and for DPLBASE the enable in bit 0.
+public enum BaseAddressLow {
+    /// The address bits (31:7); bits 6:0 read 0.
+    public static let address = BitField<UInt32>(bits: 7..<32)
+    /// DPLBASE.DPBE (bit 0): the controller writes the DMA position buffer.
+    public static let positionBufferEnable = BitField<UInt32>(bit: 0)
 }
 
 /// SDnSTS bits.

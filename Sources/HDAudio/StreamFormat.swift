@@ -159,7 +159,8 @@ public struct RateEncoding: Hashable, Sendable {
 
     /// The 16-bit converter-format bits for the rate (BASE, MULT, DIV).
     public var rateBits: UInt16 {
-        (base == .hz44100 ? 0x4000 : 0) | UInt16(multiplier - 1) << 11 | UInt16(divisor - 1) << 8
+        ConverterFormat.baseBit.placing(base == .hz44100 ? 1 : 0) | ConverterFormat.mult.placing(UInt16(multiplier - 1))
+            | ConverterFormat.div.placing(UInt16(divisor - 1))
     }
 
     /// Every rate the link can express, in ascending order.

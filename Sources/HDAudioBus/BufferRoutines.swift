@@ -40,11 +40,21 @@ extension HDAudioBus {
                                   interruptOnCompletion: e.interruptOnCompletion).bytes
             }
             platform.writeMemory(bdl, bytes: table)
-            guard streamReset(i) else {
-                makeSafe(i)
-                platform.freePages(data + [bdl])
-                throw .deviceNotReady
+            // The handshake is skipped only for an engine that provably stayed in reset since
+            // the one its allocation ran: RUN has been 0 since (no buffer, so no SetDmaEngineState
+            // could start it), the bus wrote only the tag/stripe/DIR byte of SDnCTL, and the
+            // controller changes no descriptor register of an engine that does not run. A
+            // second SRST would find and leave the very registers the first one left. Any
+            // other engine (its buffer freed, its state changed, a handshake that failed)
+            // goes through the full handshake, and a fault in it is STATUS_DEVICE_NOT_READY.
+            if !a.inResetSinceAllocation {
+                guard streamReset(i) else {
+                    makeSafe(i)
+                    platform.freePages(data + [bdl])
+                    throw .deviceNotReady
+                }
             }
+            a.inResetSinceAllocation = false
             a.buffer = .dma(DmaBufferRecord(mdl: mdl, bdlPage: bdl, notifications: notifications, entryCount: entries.count))
             s.engines[i].allocation = a
             let fifo = programBuffer(i, a)
@@ -159,6 +169,7 @@ extension HDAudioBus {
                 throw .deviceNotReady
             }
             r.setup = BdlSetupRecord(bufferLength: bufferLength, lvi: lvi, isr: isr, context: context)
+            a.inResetSinceAllocation = false
             a.buffer = .contiguous(r)
             s.engines[i].allocation = a
             let fifo = programBuffer(i, a)

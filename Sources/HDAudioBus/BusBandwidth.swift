@@ -22,7 +22,7 @@ extension HDAudioBus {
         if a.charge.sdiBits > 0 { s.sdiUsed[a.charge.sdiLine] -= a.charge.sdiBits }
         s.engines[index].allocation = nil
         refreshInterruptTarget(index, nil)
-        platform.write8(sd(index, HDARegister.SD.ctl) + 2, 0)
+        writeStreamByte(index, StreamControl(rawValue: 0))
     }
 
     /// The charge of a format on this controller, or the status that refuses it:

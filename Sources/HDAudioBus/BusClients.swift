@@ -6,11 +6,14 @@ extension HDAudioBus {
 
     /// Opens an interface for the function driver of the codec at `codecAddress` (0 to 14),
     /// of the DDI version `version` (`.base`, `.v2`, `.bdl`); the result offers exactly that
-    /// version's routines. STATUS_INVALID_PARAMETER for an address outside 0 to 14.
+    /// version's routines. STATUS_INVALID_PARAMETER for an address outside 0 to 14;
+    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (IRP_MN_QUERY_INTERFACE is a PASSIVE_LEVEL request).
     public func openInterface<V: InterfaceVersion>(codecAddress: Int, version: V) throws(NTStatus) -> V.Interface {
+        try require(.passive)
+        guard !BusLockContext.held else { throw .unsuccessful }
         guard (0..<HDAudioBus.maxSDILines).contains(codecAddress) else { throw .invalidParameter }
-        let closing = pendingCloses.withLock { Set($0) }
         let id = state.withLock { s in
+            let closing = pendingCloses.withLock { Set($0) }   // lock order: state, then pendingCloses
             // Client ids wrap after 2^32 - 1 opens; an id still open (or closing) is never
             // issued again, so a new client can never inherit another's handles.
             var id = s.nextClient

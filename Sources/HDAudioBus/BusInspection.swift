@@ -1,12 +1,22 @@
-import HDAudio
+public import HDAudio
 import Synchronization
 
 /// Inspection: resources and the invariant check.
 extension HDAudioBus {
 
-    /// A snapshot of engines, tags and link budgets.
-    public func resources() -> BusResources {
-        state.withLock { s in
+    /// Runs `body` on the bus state for an entry point outside the DDI routines. Like the
+    /// PASSIVE_LEVEL routines, it refuses with STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (from a BDL
+    /// ISR, a notification callback or an event at DISPATCH_LEVEL): the bus may be holding its
+    /// lock in a stall on this very thread, and would otherwise take it again.
+    func inspecting<R>(_ body: (inout BusState) -> R) throws(NTStatus) -> R {
+        try require(.passive)
+        guard !BusLockContext.held else { throw .unsuccessful }
+        return state.withLock { body(&$0) }
+    }
+
+    /// A snapshot of engines, tags and link budgets. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public func resources() throws(NTStatus) -> BusResources {
+        try inspecting { s in
             let sdoBudget = LinkBudget.sdoLineBudget(outpay: configuration.outpay)
             let sdiBudget = LinkBudget.sdiLineBudget(inpay: configuration.inpay)
             var tags: [StreamDirection: Set<UInt8>] = [.render: [], .capture: []]
@@ -30,8 +40,9 @@ extension HDAudioBus {
     /// Checks the bookkeeping: line use equals the sum of the engines' charges, tags are
     /// unique per direction and match the engines, no budget is exceeded, every pending
     /// interrupt target belongs to an engine. Returns the problems found (empty when sound).
-    public func checkInvariants() -> [String] {
-        state.withLock { s in
+    /// STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public func checkInvariants() throws(NTStatus) -> [String] {
+        try inspecting { s in
             var problems: [String] = []
             var sdo = Array(repeating: 0, count: s.sdoUsed.count)
             var sdi = Array(repeating: 0, count: s.sdiUsed.count)

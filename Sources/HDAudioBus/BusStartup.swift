@@ -75,8 +75,8 @@ extension HDAudioBus {
     /// Reads STATESTS again (clearing it) and adds the codecs that appeared since start,
     /// as a bus driver does on a codec's state-change interrupt. Returns the codec mask.
     @discardableResult
-    public func rescanCodecs() -> UInt16 {
-        state.withLock { s in
+    public func rescanCodecs() throws(NTStatus) -> UInt16 {
+        try inspecting { s in
             let statests = platform.read16(HDARegister.statests) & SDILines.mask
             platform.write16(HDARegister.statests, statests)
             s.codecMask |= statests & UInt16((1 << configuration.sdiLines) - 1)
@@ -84,8 +84,11 @@ extension HDAudioBus {
         }
     }
 
-    /// The codecs present: one bit per codec address.
-    public var codecMask: UInt16 { state.withLock { $0.codecMask } }
+    /// The codecs present: one bit per codec address. STATUS_UNSUCCESSFUL above PASSIVE_LEVEL.
+    public var codecMask: UInt16 { get throws(NTStatus) { try inspecting { $0.codecMask } } }
+
+    /// The codec mask for the bus's own routines (which check the IRQL themselves).
+    var presentCodecs: UInt16 { state.withLock { $0.codecMask } }
 }
 
 /// What the bus read from the controller at start (and the PCI quirk it applied).

@@ -75,6 +75,12 @@ struct EngineAllocation: Sendable {
     /// A Reset whose SRST handshake timed out left the engine made safe but unprogrammed
     /// (hardware possibly compromised): it may not run until a Reset succeeds.
     var needsReset = false
+    /// The engine has stayed in reset since the SRST handshake of its allocation: the bus
+    /// has written nothing to it since but SDnCTL bits 23:16 (tag, stripe, DIR), it has
+    /// had no buffer and never left the Reset state. Its registers are then exactly what
+    /// that handshake left (see `HDAudioBus.allocateDmaBuffer`), so the buffer routines need
+    /// not repeat the handshake. Cleared as soon as a buffer is programmed.
+    var inResetSinceAllocation = false
 
     /// Whether the engine has a buffer programmed that it can run from.
     var hasRunnableBuffer: Bool {

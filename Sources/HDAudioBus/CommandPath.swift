@@ -50,7 +50,7 @@ public struct CodecTransfer: Hashable, Sendable {
     /// A transfer of `verb`, its response not yet filled.
     public init(verb: UInt32) {
         output = verb
-        input = .none(from: UInt8(verb >> 28))
+        input = .none(from: UInt8(CorbEntry.codecAddress.extract(verb)))
     }
 }
 
@@ -131,7 +131,7 @@ extension HDAudioBus {
         p.write8(HDARegister.rirbctl, 0)
         p.write32(HDARegister.corblbase, UInt32(truncatingIfNeeded: page))
         p.write32(HDARegister.corbubase, UInt32(truncatingIfNeeded: page >> 32))
-        p.write8(HDARegister.corbsize, 0x2)
+        p.write8(HDARegister.corbsize, RingSize.field.placing(RingSize.twoHundredFiftySix.rawValue))
         p.write16(HDARegister.corbrp, CorbReadPointer.reset)
         guard poll(p, limit: handshakeLimitMicroseconds, every: handshakePollMicroseconds, { p.read16(HDARegister.corbrp) & CorbReadPointer.reset != 0 })
         else { throw .deviceNotReady }
@@ -142,7 +142,7 @@ extension HDAudioBus {
         let rirb = page + rirbOffset
         p.write32(HDARegister.rirblbase, UInt32(truncatingIfNeeded: rirb))
         p.write32(HDARegister.rirbubase, UInt32(truncatingIfNeeded: rirb >> 32))
-        p.write8(HDARegister.rirbsize, 0x2)
+        p.write8(HDARegister.rirbsize, RingSize.field.placing(RingSize.twoHundredFiftySix.rawValue))
         p.write16(HDARegister.rirbwp, RirbWritePointer.reset)
         p.write16(HDARegister.rintcnt, 1)
         p.write8(HDARegister.rirbctl, RirbControl.responseInterrupt | RirbControl.dmaEnable | RirbControl.overrunInterrupt)
@@ -157,7 +157,7 @@ extension HDAudioBus {
         let corbsts = platform.read8(HDARegister.corbsts)
         if corbsts != 0 { platform.write8(HDARegister.corbsts, corbsts) }
         commands.withLock { s in
-            if rirbsts & 0x4 != 0 { s.overrun = true }
+            if rirbsts & RirbStatus.overrun != 0 { s.overrun = true }
             drainResponses(&s)
         }
     }
@@ -197,15 +197,15 @@ extension HDAudioBus {
     /// to the callback registered for their codec and tag, at DISPATCH_LEVEL. Verbs past
     /// their deadline are marked invalid. Finished requests complete.
     func drainResponses(_ s: inout CommandState) {
-        let writePointer = Int(platform.read16(HDARegister.rirbwp) & RirbWritePointer.pointer)
+        let writePointer = Int(RirbWritePointer.pointer.extract(platform.read16(HDARegister.rirbwp)))
         let rirb = configuration.commandRings + HDAudioBus.rirbOffset
         while s.rirbReadPointer != writePointer {
             s.rirbReadPointer = (s.rirbReadPointer + 1) % HDAudioBus.ringEntries
             guard let entry = platform.readMemory(rirb + UInt64(s.rirbReadPointer * RirbEntry.size), count: RirbEntry.size) else { continue }
             let value = UInt32(entry[0]) | UInt32(entry[1]) << 8 | UInt32(entry[2]) << 16 | UInt32(entry[3]) << 24
-            let address = Int(UInt32(entry[4]) & RirbEntry.codecAddress)
+            let address = Int(RirbEntry.codecAddress.extract(UInt32(entry[4])))
             let response = CodecResponse(response: value, isValid: true, hasFifoOverrun: s.overrun,
-                                         isUnsolicited: UInt32(entry[4]) & RirbEntry.unsolicited != 0, sdataIn: UInt8(address))
+                                         isUnsolicited: RirbEntry.unsolicited.isSet(in: UInt32(entry[4])), sdataIn: UInt8(address))
             s.overrun = false
             if response.isUnsolicited {
                 if let r = s.callbacks[address]?[response.tag] {
@@ -250,13 +250,13 @@ extension HDAudioBus {
     /// no verbs sent: its responses are invalid at once.
     func submitVerbs(_ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
                      context: UInt) -> UInt64 {
-        let present = codecMask & (1 << UInt16(codecAddress)) != 0
+        let present = presentCodecs & (1 << UInt16(codecAddress)) != 0
         return commands.withLock { s in
             let id = s.nextRequest
             s.nextRequest += 1
             var prepared = transfers
             for i in prepared.indices {
-                prepared[i].output = prepared[i].output & 0x0FFF_FFFF | UInt32(codecAddress) << 28
+                prepared[i].output = CorbEntry.codecAddress.inserting(UInt32(codecAddress), into: prepared[i].output)
                 prepared[i].input = .none(from: UInt8(codecAddress))
             }
             s.requests[id] = CommandState.Request(transfers: prepared, remaining: prepared.count, completion: completion, context: context)

@@ -27,13 +27,14 @@ extension HDAudioBus {
             guard let tag = HDAudioBus.tagRange.first(where: { used & (1 << UInt16($0)) == 0 }) else { throw .insufficientResources }
             let generation = s.nextGeneration
             s.nextGeneration = s.nextGeneration >= 0xFF_FFFF ? 1 : s.nextGeneration + 1
-            let a = EngineAllocation(client: client, generation: generation, direction: direction, tag: tag,
+            var a = EngineAllocation(client: client, generation: generation, direction: direction, tag: tag,
                                      format: format, converterFormat: converter, stripeLines: max(lines, 1),
                                      charge: c)
             guard streamReset(index) else {
                 makeSafe(index)
                 throw .deviceNotReady
             }
+            a.inResetSinceAllocation = true
             s.engines[index].allocation = a
             s.tagsInUse[direction, default: 0] |= 1 << UInt16(tag)
             apply(c, sign: 1, &s)

@@ -11,6 +11,13 @@ import Synchronization
 /// interrupt goes) lives behind a separate small lock, and the DISPATCH-level work the
 /// ISR queues (signalling notification events, running their callbacks) is deferred
 /// until the bus lock is free: the thread that holds it runs the queue when it releases.
+///
+/// **Lock order** (every lock is a `PThreadMutex`, which ThreadSanitizer sees): `state` (the
+/// bus lock) first, then `commands` (the CORB/RIRB path), then the leaf locks
+/// `interruptTargets`, `pendingCloses` and `deferredWork`, each held only for a copy or an
+/// append and never while another leaf is taken. A thread holding a later lock never takes an
+/// earlier one: the ISR, which may run inside a stall with `state` held, takes only
+/// `commands` and the leaves; work that needs `state` from a callback is deferred.
 public final class HDAudioBus: Sendable {
     /// The platform the bus drives.
     public let platform: any HDAPlatform
@@ -19,11 +26,16 @@ public final class HDAudioBus: Sendable {
     /// The size rounding and BDL layout of DMA buffers, for the platform's page size.
     public let bufferLayout: DmaBufferLayout
 
-    let state: Mutex<BusState>
-    let interruptTargets: Mutex<[Int: InterruptTarget]>
-    let deferredWork: Mutex<[@Sendable () -> Void]>
-    let pendingCloses = Mutex<[UInt32]>([])
-    let commands = Mutex(CommandState())
+    let state: PThreadMutex<BusState>
+    let interruptTargets: PThreadMutex<[Int: InterruptTarget]>
+    let deferredWork: PThreadMutex<[@Sendable () -> Void]>
+    let pendingCloses = PThreadMutex<[UInt32]>([])
+    let commands = PThreadMutex(CommandState())
+    /// What the bus last wrote to INTCTL. Only the bus writes INTCTL (the controller changes
+    /// it on CRST alone, which the bus performs before its first write here), so the
+    /// register always holds this value and a change needs a write only, no read first.
+    /// Written under the bus lock (`setStreamInterrupt`), hence relaxed.
+    let interruptControl = Atomic<UInt32>(0)
 
     /// The bus driver's version, reported as DriverVersion.
     public static let driverVersion: UInt16 = 0x0100
@@ -55,16 +67,17 @@ public final class HDAudioBus: Sendable {
         bufferLayout = layout
         configuration = try HDAudioBus.resetAndProbe(platform)
         let c = configuration
-        state = Mutex(BusState(
+        state = PThreadMutex(BusState(
             engines: (0..<c.layout.count).map { EngineSlot(index: $0, kind: c.layout.kind(of: $0), allocation: nil) },
             sdoUsed: Array(repeating: 0, count: c.gcap.sdoLines),
             sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines),
             codecMask: c.codecMask))
-        interruptTargets = Mutex([:])
-        deferredWork = Mutex([])
+        interruptTargets = PThreadMutex([:])
+        deferredWork = PThreadMutex([])
         platform.connectInterrupt(
             { [weak self] in self?.serviceInterrupt() ?? false },
             deferred: { [weak self] in self?.runDeferredSignals() })
+        interruptControl.store(InterruptBits.global | InterruptBits.controller, ordering: .relaxed)
         platform.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller)
     }
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Synchronization
+import HDAudio
 
 /// A notification event (the KEVENT of RegisterNotificationEvent) that counts signals.
 ///
@@ -21,7 +22,7 @@ public final class NotificationEvent: Sendable, Hashable, CustomStringConvertibl
         var nextWaiterId: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = PThreadMutex(State())
     private let onSignal: (@Sendable (NotificationEvent) -> Void)?
     /// A name for traces and test output.
     public let name: String

@@ -17,7 +17,10 @@ extension HDAudioBus {
         let entered = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
             platform.read8(ctl) & UInt8(StreamControl.srst) != 0
         }
-        platform.write8(ctl, platform.read8(ctl) & ~UInt8(StreamControl.srst | StreamControl.run))
+        // Once SRST reads 1 the descriptor holds its reset values (RUN and the enables 0), so
+        // the byte written is the one written before, less SRST: no read needed. A timeout
+        // clears SRST and RUN from the same byte.
+        platform.write8(ctl, quiet & ~UInt8(StreamControl.srst | StreamControl.run))
         guard entered else { return false }
         return HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
             platform.read8(ctl) & UInt8(StreamControl.srst) == 0
@@ -31,7 +34,15 @@ extension HDAudioBus {
         c.streamTag = a.tag
         c.stripe = StripeControl(lines: a.stripeLines) ?? .oneLine
         c.directionOutput = configuration.layout.kind(of: index) == .bidirectional && a.direction == .render
-        platform.write8(sd(index, HDARegister.SD.ctl) + 2, UInt8(truncatingIfNeeded: c.rawValue >> 16))
+        writeStreamByte(index, c)
+    }
+
+    /// Writes SDnCTL's stream byte (bits 23:16: STRM, DIR, TP, STRIPE) of `control` on its
+    /// own, so that RUN and SRST in bits 7:0 are not touched.
+    func writeStreamByte(_ index: Int, _ control: StreamControl) {
+        let byte = StreamControl.streamByte
+        platform.write8(sd(index, HDARegister.SD.ctl) + UInt32(byte.bits.lowerBound / 8),
+                        UInt8(truncatingIfNeeded: byte.extract(control.rawValue)))
     }
 
     /// Programs a held buffer into a freshly reset engine: CTL (tag, stripe, DIR), CBL,
@@ -65,11 +76,15 @@ extension HDAudioBus {
     /// SDnFIFOS + 1, read from the register.
     func fifoSize(_ index: Int) -> UInt32 { UInt32(platform.read16(sd(index, HDARegister.SD.fifos))) + 1 }
 
-    /// Sets or clears engine `index`'s SIE bit in INTCTL (under the bus lock).
+    /// Sets or clears engine `index`'s SIE bit in INTCTL (under the bus lock), from the
+    /// bus's copy of the register: a write only, and none when the bit already reads so.
     func setStreamInterrupt(_ index: Int, enabled: Bool) {
         let bit = UInt32(1) << UInt32(index)
-        let v = platform.read32(HDARegister.intctl)
-        platform.write32(HDARegister.intctl, enabled ? v | bit : v & ~bit)
+        let v = interruptControl.load(ordering: .relaxed)
+        let new = enabled ? v | bit : v & ~bit
+        guard new != v else { return }
+        interruptControl.store(new, ordering: .relaxed)
+        platform.write32(HDARegister.intctl, new)
     }
 
     /// Leaves an engine safe after a failed handshake: RUN = 0, interrupts off, no BDL.

@@ -82,7 +82,7 @@ extension HDAudioBus {
             size: v2 ? DeviceInformation.v2Size : DeviceInformation.baseSize,
             deviceVersion: UInt16(c.versionMajor) << 8 | UInt16(c.versionMinor),
             driverVersion: HDAudioBus.driverVersion,
-            codecsDetected: UInt16(codecMask.nonzeroBitCount),
+            codecsDetected: UInt16(presentCodecs.nonzeroBitCount),
             isStripingSupported: c.gcap.sdoLines >= 2,
             ctrlRevision: v2 ? c.pci.revision : nil,
             ctrlVendorId: v2 ? c.pci.vendorId : nil,

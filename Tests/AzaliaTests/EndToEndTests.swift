@@ -251,7 +251,7 @@ struct EndToEndTests {
     func progressIsReported() throws {
         let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
         let wav = noiseWAV(WAVFormat(format), blocks: 4800, seed: 2)
-        let seen = Mutex<[AudioProgress]>([])
+        let seen = PThreadMutex<[AudioProgress]>([])
         _ = try AudioPath.play(wav) { p in seen.withLock { $0.append(p) } }
         let all = seen.withLock { $0 }
         #expect(all.count > 2)

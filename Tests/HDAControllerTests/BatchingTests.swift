@@ -92,13 +92,13 @@ final class ScenarioRun {
         let rirb = try c.memory.allocate(pages: 1, contiguous: true)[0]
         c.write32(HDARegister.corblbase, corb.low32)
         c.write32(HDARegister.corbubase, corb.high32)
-        c.write8(HDARegister.corbsize, 1)
+        c.write8(HDARegister.corbsize, RingSize.sixteen.rawValue)
         c.write32(HDARegister.rirblbase, rirb.low32)
         c.write32(HDARegister.rirbubase, rirb.high32)
-        c.write8(HDARegister.rirbsize, 1)
+        c.write8(HDARegister.rirbsize, RingSize.sixteen.rawValue)
         c.write16(HDARegister.rintcnt, 2)
-        c.write8(HDARegister.rirbctl, 0x7)
-        c.write8(HDARegister.corbctl, 0x2)
+        c.write8(HDARegister.rirbctl, RirbControl.writable)
+        c.write8(HDARegister.corbctl, CorbControl.run)
         c.write32(HDARegister.gctl, GlobalControl.crst | GlobalControl.unsol)
     }
 
@@ -110,7 +110,7 @@ final class ScenarioRun {
         for i in 0..<count {
             corbWP = (corbWP + 1) % 16
             let address: UInt32 = [0, 1, 7][i % 3]
-            try! c.memory.writeUInt32(corb.adding(UInt64(4 * corbWP))!, address << 28 | UInt32(t & 0xFFFF) << 4 | UInt32(i))
+            try! c.memory.writeUInt32(corb.adding(UInt64(4 * corbWP))!, CorbEntry.codecAddress.placing(address) | UInt32(t & 0xFFFF) << 4 | UInt32(i))
         }
         c.write16(HDARegister.corbwp, UInt16(corbWP))
     }
@@ -120,8 +120,8 @@ final class ScenarioRun {
     func snapshot() -> Snapshot {
         let engines = c.profile.gcap.totalEngines
         var registers: [UInt32] = []
-        for offset in stride(from: UInt32(0), to: 0x80 + UInt32(engines) * 0x20, by: 4) { registers.append(c.read32(offset)) }
-        for offset in stride(from: UInt32(0x2000), to: 0x2080 + UInt32(engines) * 0x20, by: 4) {
+        for offset in stride(from: UInt32(0), to: HDARegister.streamDescriptor(engines), by: 4) { registers.append(c.read32(offset)) }
+        for offset in stride(from: HDARegister.aliasBase, to: HDARegister.aliasBase + HDARegister.streamDescriptor(engines), by: 4) {
             registers.append(c.read32(offset))
         }
         let memory = try! c.memory.read(c.memory.base, count: Int(c.memory.sizeInBytes))
@@ -165,7 +165,7 @@ final class ScenarioRun {
             if !before && c.interruptAsserted {
                 rises.append(now)
                 for s in scenario.streams { c.write8(c.sd(s.descriptor, HDARegister.SD.sts), StreamStatus.interruptCauses.rawValue) }
-                c.write8(HDARegister.rirbsts, 0x5)
+                c.write8(HDARegister.rirbsts, RirbStatus.writeOneToClear)
             }
             if batched || snapshotAt.contains(now) { snapshots[now] = snapshot() }
             #expect(c.checkInvariants() == [])
@@ -295,7 +295,7 @@ struct BatchingTests {
                 advances += 1
                 if c.interruptAsserted {
                     seen.append(done)
-                    c.write8(HDARegister.rirbsts, 0x5)
+                    c.write8(HDARegister.rirbsts, RirbStatus.writeOneToClear)
                 }
             }
             var rirbEntries: [UInt32] = []
@@ -313,7 +313,7 @@ struct BatchingTests {
         // Each response takes codec 0's SDI slot in the frame after it was queued, and with
         // RINTCNT = 1 raises RINTFL (CIS) at the end of that frame.
         #expect(rises[0] == raiseAt.map { $0 + 1 })
-        #expect(entries[0][1] == 0x10 && entries[0][0] & 0xFFFF == 37, "unsolicited, codec 0, in order")
+        #expect(entries[0][1] == RirbEntry.unsolicited.mask && entries[0][0] & 0xFFFF == 37, "unsolicited, codec 0, in order")
         #expect(calls[1] < 20, "the batched run really batched (\(calls[1]) advances)")
     }
 
@@ -343,7 +343,7 @@ struct BatchingTests {
             if c.interruptAsserted {
                 run.rises.append(now)
                 for s in scenario.streams { c.write8(c.sd(s.descriptor, HDARegister.SD.sts), StreamStatus.interruptCauses.rawValue) }
-                c.write8(HDARegister.rirbsts, 0x5)
+                c.write8(HDARegister.rirbsts, RirbStatus.writeOneToClear)
             }
             // Snapshots (all registers, all RAM, all codec traffic) at every third stop and at the end.
             let stops = run.snapshots.count + run.rises.count

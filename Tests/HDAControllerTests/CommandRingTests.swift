@@ -18,21 +18,21 @@ struct Rings {
         self.entries = entries
         corb = try c.memory.allocate(pages: 1, contiguous: true)[0]
         rirb = try c.memory.allocate(pages: 1, contiguous: true)[0]
-        let size: UInt8 = entries == 2 ? 0 : entries == 16 ? 1 : 2
+        let size = RingSize.allCases.first { $0.entries == entries }!.rawValue
         c.write32(HDARegister.corblbase, corb.low32)
         c.write32(HDARegister.corbubase, corb.high32)
         c.write8(HDARegister.corbsize, size)
-        c.write16(HDARegister.corbrp, 0x8000)
-        #expect(c.read16(HDARegister.corbrp) == 0x8000, "CORBRP reset bit reads back 1")
+        c.write16(HDARegister.corbrp, CorbReadPointer.reset)
+        #expect(c.read16(HDARegister.corbrp) == CorbReadPointer.reset, "CORBRP reset bit reads back 1")
         c.write16(HDARegister.corbrp, 0)
         #expect(c.read16(HDARegister.corbrp) == 0)
         c.write32(HDARegister.rirblbase, rirb.low32)
         c.write32(HDARegister.rirbubase, rirb.high32)
         c.write8(HDARegister.rirbsize, size)
-        c.write16(HDARegister.rirbwp, 0x8000)
+        c.write16(HDARegister.rirbwp, RirbWritePointer.reset)
         c.write16(HDARegister.rintcnt, rintcnt)
-        c.write8(HDARegister.rirbctl, interrupts ? 0x7 : 0x2)
-        c.write8(HDARegister.corbctl, 0x2)
+        c.write8(HDARegister.rirbctl, interrupts ? RirbControl.writable : RirbControl.dmaEnable)
+        c.write8(HDARegister.corbctl, CorbControl.run)
         if interrupts { c.write32(HDARegister.intctl, InterruptBits.global | InterruptBits.controller) }
     }
 
@@ -145,7 +145,7 @@ struct CommandRingTests {
     func overrun() throws {
         let codec = TestCodec()
         var r = try Rings(entries: 16, codecs: [0: codec])
-        r.c.write8(HDARegister.rirbctl, 0x4)   // DMA off, overrun interrupt on
+        r.c.write8(HDARegister.rirbctl, RirbControl.overrunInterrupt)   // DMA off, overrun interrupt on
         try r.send([verb(codec: 0, node: 0, payload: 1)])
         r.c.advance(frames: 2)
         #expect(r.c.read8(HDARegister.rirbsts) & 0x4 != 0)
@@ -173,12 +173,12 @@ struct CommandRingTests {
         r.c.write8(HDARegister.corbctl, 0)
         r.c.write32(HDARegister.corblbase, 0xFED0_0000)
         r.c.write32(HDARegister.corbubase, 0)
-        r.c.write8(HDARegister.corbctl, 0x3)
+        r.c.write8(HDARegister.corbctl, CorbControl.run | CorbControl.memoryErrorInterrupt)
         try? r.send([])
         r.c.write16(HDARegister.corbwp, 1)
         r.c.advance(frames: 1)
         #expect(r.c.read8(HDARegister.corbsts) == 1)
-        #expect(r.c.read8(HDARegister.corbctl) & 0x2 == 0)
+        #expect(r.c.read8(HDARegister.corbctl) & CorbControl.run == 0)
         #expect(r.c.interruptAsserted)
     }
 
@@ -193,9 +193,9 @@ struct CommandRingTests {
         r.c.write8(HDARegister.corbctl, 0)
         r.c.write8(HDARegister.rirbctl, 0)
         r.c.write8(HDARegister.corbrp + 1, 0x80)
-        #expect(r.c.read16(HDARegister.corbrp) == 0x8000)
+        #expect(r.c.read16(HDARegister.corbrp) == CorbReadPointer.reset)
         r.c.write8(HDARegister.corbrp, 0xFF)   // the pointer itself is read-only
-        #expect(r.c.read16(HDARegister.corbrp) == 0x8000)
+        #expect(r.c.read16(HDARegister.corbrp) == CorbReadPointer.reset)
         r.c.write8(HDARegister.corbrp + 1, 0)
         #expect(r.c.read16(HDARegister.corbrp) == 0)
         r.c.write8(HDARegister.rirbwp + 1, 0x80)
@@ -204,8 +204,8 @@ struct CommandRingTests {
         #expect(r.c.read16(HDARegister.rirbwp) == 0)
         r.c.write16(HDARegister.corbwp, 0)
         r.wp = 0
-        r.c.write8(HDARegister.rirbctl, 0x2)
-        r.c.write8(HDARegister.corbctl, 0x2)
+        r.c.write8(HDARegister.rirbctl, RirbControl.dmaEnable)
+        r.c.write8(HDARegister.corbctl, CorbControl.run)
         try r.send([verb(codec: 0, node: 2, payload: 9)])
         r.c.advance(frames: 2)
         #expect(r.c.read16(HDARegister.corbrp) == 1 && r.c.read16(HDARegister.rirbwp) == 1)
@@ -234,10 +234,10 @@ struct CommandRingTests {
     @Test("RIRBSTS (RINTFL, RIRBOIS) and CORBSTS (CMEI) clear only the bits written 1; reserved bits read 0")
     func ringStatusW1C() throws {
         var r = try Rings(entries: 16, codecs: [0: TestCodec()], interrupts: false)
-        r.c.write8(HDARegister.rirbctl, 0x1)          // RIRB DMA off: the response overruns
+        r.c.write8(HDARegister.rirbctl, RirbControl.responseInterrupt)          // RIRB DMA off: the response overruns
         try r.send([verb(codec: 0, node: 0, payload: 0)])
         r.c.advance(frames: 2)
-        r.c.write8(HDARegister.rirbctl, 0x3)
+        r.c.write8(HDARegister.rirbctl, RirbControl.responseInterrupt | RirbControl.dmaEnable)
         try r.send([verb(codec: 0, node: 0, payload: 1)])
         r.c.advance(frames: 3)
         #expect(r.c.read8(HDARegister.rirbsts) == 0x5)
@@ -249,7 +249,7 @@ struct CommandRingTests {
         #expect(r.c.read8(HDARegister.rirbsts) == 0)
         r.c.write8(HDARegister.corbctl, 0)
         r.c.write32(HDARegister.corblbase, 0x0100_0000)
-        r.c.write8(HDARegister.corbctl, 0x2)
+        r.c.write8(HDARegister.corbctl, CorbControl.run)
         r.c.write16(HDARegister.corbwp, UInt16((r.wp + 1) % 16))
         r.c.advance(frames: 1)
         #expect(r.c.read8(HDARegister.corbsts) == 1)

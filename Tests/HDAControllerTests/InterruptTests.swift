@@ -133,7 +133,7 @@ struct InterruptTests {
         c.bringUp()
         _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
                               lengths: [256, 256], tag: 1, control: 2 << 16)
-        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & 0x3_0000 == 0)
+        #expect(c.read32(c.sd(4, HDARegister.SD.ctl)) & StreamControl.stripeField.mask == 0)
         c.run(4)
         c.advance(frames: 10)
         #expect(c.sdoBitsCarried == [320])

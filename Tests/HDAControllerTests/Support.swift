@@ -81,9 +81,9 @@ func programStream(_ c: HDAController, descriptor n: Int, format: StreamFormat, 
 
 extension HDAController {
     /// Sets RUN on descriptor `n`, keeping its other CTL bits.
-    func run(_ n: Int) { write32(sd(n, HDARegister.SD.ctl), read32(sd(n, HDARegister.SD.ctl)) & 0xFF_FFFF | StreamControl.run) }
+    func run(_ n: Int) { write32(sd(n, HDARegister.SD.ctl), StreamControl(rawValue: read32(sd(n, HDARegister.SD.ctl))).rawValue | StreamControl.run) }
     /// Clears RUN.
-    func stop(_ n: Int) { write32(sd(n, HDARegister.SD.ctl), read32(sd(n, HDARegister.SD.ctl)) & 0xFF_FFFF & ~StreamControl.run) }
+    func stop(_ n: Int) { write32(sd(n, HDARegister.SD.ctl), StreamControl(rawValue: read32(sd(n, HDARegister.SD.ctl))).rawValue & ~StreamControl.run) }
     /// SDnSTS.
     func status(_ n: Int) -> StreamStatus { StreamStatus(rawValue: read8(sd(n, HDARegister.SD.sts))) }
     /// SDnLPIB.
@@ -101,16 +101,16 @@ func setUpRings(_ c: HDAController, rintcnt: UInt16 = 1) throws -> (corb: GuestA
     let rirb = try c.memory.allocate(pages: 1, contiguous: true)[0]
     c.write32(HDARegister.corblbase, corb.low32)
     c.write32(HDARegister.corbubase, corb.high32)
-    c.write8(HDARegister.corbsize, 1)
-    c.write16(HDARegister.corbrp, 0x8000)
+    c.write8(HDARegister.corbsize, RingSize.sixteen.rawValue)
+    c.write16(HDARegister.corbrp, CorbReadPointer.reset)
     c.write16(HDARegister.corbrp, 0)
     c.write32(HDARegister.rirblbase, rirb.low32)
     c.write32(HDARegister.rirbubase, rirb.high32)
-    c.write8(HDARegister.rirbsize, 1)
-    c.write16(HDARegister.rirbwp, 0x8000)
+    c.write8(HDARegister.rirbsize, RingSize.sixteen.rawValue)
+    c.write16(HDARegister.rirbwp, RirbWritePointer.reset)
     c.write16(HDARegister.rintcnt, rintcnt)
-    c.write8(HDARegister.rirbctl, 0x7)
-    c.write8(HDARegister.corbctl, 0x2)
+    c.write8(HDARegister.rirbctl, RirbControl.writable)
+    c.write8(HDARegister.corbctl, CorbControl.run)
     return (corb, rirb)
 }
 

@@ -7,7 +7,7 @@ import Testing
 
 /// Records BDL ISR calls.
 final class IsrLog: Sendable {
-    let calls = Mutex<[(mask: UInt32, context: UInt, irql: IRQL)]>([])
+    let calls = PThreadMutex<[(mask: UInt32, context: UInt, irql: IRQL)]>([])
     var masks: [UInt32] { calls.withLock { $0.map(\.mask) } }
 }
 
@@ -89,7 +89,7 @@ struct BdlInterfaceTests {
         #expect(UInt64(system.sd32(index, HDARegister.SD.bdpl)) == b.bdlBuffer.address & 0xFFFF_FFFF)
         let ctl = system.control(index)
         #expect(!ctl.run && !ctl.streamReset && ctl.interruptOnCompletion && ctl.fifoErrorInterrupt && ctl.descriptorErrorInterrupt)
-        #expect(system.bus.resources().engines.first?.state == .reset)
+        #expect((try system.bus.resources()).engines.first?.state == .reset)
     }
 
     @Test("SetupDmaEngineWithBdl rejects a bad Lvi, BufferLength or BDL with STATUS_INVALID_PARAMETER",
@@ -159,7 +159,7 @@ struct BdlInterfaceTests {
         BdlInterfaceTests.writeBdl(system, b, [(0, 1024, true), (1024, 3072, false), (4096, 4096, true)])
         let log = IsrLog()
         let platform = system.platform
-        let passiveFromIsr = Mutex<[NTStatus]>([])
+        let passiveFromIsr = PThreadMutex<[NTStatus]>([])
         _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 8192, lvi: 2, isr: { mask, context in
             log.calls.withLock { $0.append((mask, context, platform.currentIRQL)) }
             do {

@@ -101,7 +101,7 @@ struct BufferTests {
         expectStatus(.invalidParameter) { try client.freeDmaBufferWithNotification(a.handle, bufferMdl: n.mdl, bufferSize: n.allocatedBufferSize - 4) }
         let other = MemoryDescriptorList(pages: n.mdl.pages.reversed(), byteCount: n.mdl.byteCount)
         expectStatus(.invalidParameter) { try client.freeDmaBufferWithNotification(a.handle, bufferMdl: other, bufferSize: n.allocatedBufferSize) }
-        #expect(system.bus.resources().engines.first?.hasBuffer == true)
+        #expect((try system.bus.resources()).engines.first?.hasBuffer == true)
         try client.freeDmaBufferWithNotification(a.handle, bufferMdl: n.mdl, bufferSize: n.allocatedBufferSize)
     }
 
@@ -140,7 +140,7 @@ struct BufferTests {
         system.setPageLimit(nil)
         let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 16384)
         #expect(b.allocatedBufferSize == 16384)
-        #expect(system.bus.resources().engines.count == 1)
+        #expect((try system.bus.resources()).engines.count == 1)
     }
 
     @Test("An SRST handshake that does not complete is STATUS_DEVICE_NOT_READY: engine safe, buffer not kept, nothing leaked",
@@ -149,6 +149,7 @@ struct BufferTests {
         let system = try makeSystem(.skylakePCH)
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try cycleBuffer(client, a.handle)
         let index = try #require(system.engineIndex(tag: 1, .render))
         let baseline = system.allocatedPages
         system.setFaults(neverClears ? FaultInjection(srstNeverClears: [index]) : FaultInjection(srstNeverLatches: [index]))
@@ -160,7 +161,7 @@ struct BufferTests {
         #expect(system.allocatedPages == baseline)
         #expect(!system.control(index).run)
         #expect(system.platform.read32(HDARegister.intctl) & (1 << UInt32(index)) == 0)
-        #expect(system.bus.resources().engines.first?.hasBuffer == false)
+        #expect((try system.bus.resources()).engines.first?.hasBuffer == false)
         expectStatus(.deviceNotReady) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 8192) }
         #expect(system.allocatedPages == baseline)
         // The engine is still the client's and can be freed; the fault gone, it works again.
@@ -169,7 +170,34 @@ struct BufferTests {
         try client.freeDmaBuffer(a.handle)
         try client.freeDmaEngine(a.handle)
         #expect(system.allocatedPages == baseline)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
+    }
+
+    @Test("An engine untouched since its allocation's SRST handshake gets its buffer without a second one; any other runs it",
+          arguments: [false, true])
+    func handshakeSkippedOnlyWhenProvablyInReset(neverClears: Bool) throws {
+        let system = try makeSystem(.skylakePCH)
+        let client = try system.openInterface(codecAddress: 0, version: .v2)
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        let fault = neverClears ? FaultInjection(srstNeverClears: [index]) : FaultInjection(srstNeverLatches: [index])
+        // Straight after the allocation: the engine has not left reset, no handshake runs
+        // (a stuck SRST is not touched, no link time passes) and the buffer is programmed.
+        system.setFaults(fault)
+        let start = system.frame
+        let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 8192)
+        #expect(system.frame == start)
+        #expect(system.platform.read32(HDARegister.streamDescriptor(index) + HDARegister.SD.cbl) == UInt32(b.allocatedBufferSize))
+        #expect(system.platform.read32(HDARegister.intctl) & (1 << UInt32(index)) != 0)
+        try client.freeDmaBufferWithNotification(a.handle, bufferMdl: b.mdl, bufferSize: b.allocatedBufferSize)
+        // After a buffer (programmed, then freed) the engine is no longer provably in reset:
+        // the handshake runs and the fault is seen.
+        expectStatus(.deviceNotReady) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 8192) }
+        system.setFaults(FaultInjection())
+        _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 8192)
+        try client.freeDmaBuffer(a.handle)
+        try client.freeDmaEngine(a.handle)
+        #expect((try system.bus.checkInvariants()).isEmpty)
     }
 
     @Test("DEVICE_NOT_READY from AllocateDmaBuffer and from SetupDmaEngineWithBdl leaks nothing; the engine still frees")
@@ -177,6 +205,7 @@ struct BufferTests {
         let system = try makeSystem(.ich6)
         let v2 = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        try cycleBuffer(v2, a.handle)
         let index = try #require(system.engineIndex(tag: 1, .render))
         let baseline = system.allocatedPages
         for faults in [FaultInjection(srstNeverLatches: [index]), FaultInjection(srstNeverClears: [index])] {
@@ -186,7 +215,7 @@ struct BufferTests {
             // At most 300 us per phase (two phases), in link time.
             #expect(system.frame - start <= LinkTiming.frames(microseconds: 2 * 303) + 1)
             #expect(system.allocatedPages == baseline)
-            #expect(system.bus.resources().engines.first?.hasBuffer == false)
+            #expect((try system.bus.resources()).engines.first?.hasBuffer == false)
             system.setFaults(FaultInjection())
         }
         let r = try v2.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)

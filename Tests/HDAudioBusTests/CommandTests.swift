@@ -99,7 +99,7 @@ struct CommandTests {
     func asynchronous() throws {
         let system = try verbSystem()
         let client = try system.openInterface(codecAddress: 0, version: .v2)
-        let results = Mutex<[(transfers: [CodecTransfer], context: UInt, irql: IRQL)]>([])
+        let results = PThreadMutex<[(transfers: [CodecTransfer], context: UInt, irql: IRQL)]>([])
         let platform = system.platform
         let verbs = (0..<10).map { CommandTests.verb(node: UInt32($0), 0x20) }
         try client.transferCodecVerbs(verbs.map { CodecTransfer(verb: $0) }, callback: { transfers, context in
@@ -117,7 +117,7 @@ struct CommandTests {
     func unsolicited() throws {
         let system = try verbSystem()
         let client = try system.openInterface(codecAddress: 2, version: .base)
-        let got = Mutex<[(CodecResponse, UInt, IRQL)]>([])
+        let got = PThreadMutex<[(CodecResponse, UInt, IRQL)]>([])
         let platform = system.platform
         let tag = try client.registerEventCallback({ r, c in got.withLock { $0.append((r, c, platform.currentIRQL)) } }, context: 5)
         let other = try client.registerEventCallback({ _, _ in }, context: 6)

@@ -28,7 +28,7 @@ struct HandleTests {
         expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
         expectStatus(.invalidHandle) { try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096) }
         expectStatus(.invalidHandle) { try client.getLinkPositionRegister(a.handle) }
-        #expect(system.bus.resources().engines.count == 1)
+        #expect((try system.bus.resources()).engines.count == 1)
         try client.freeDmaEngine(b.handle)
     }
 
@@ -59,7 +59,7 @@ struct HandleTests {
         expectStatus(.invalidHandle) { try bdl.setupDmaEngineWithBdl(forged, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
         expectStatus(.invalidHandle) { try bdl.freeContiguousDmaBuffer(forged) }
         // The real engine is untouched.
-        #expect(system.bus.resources().engines.count == 1)
+        #expect((try system.bus.resources()).engines.count == 1)
         try v2.freeDmaEngine(real.handle)
     }
 
@@ -79,7 +79,7 @@ struct HandleTests {
         let b = try bob.allocateRenderDmaEngine(format: F.small, stripe: false)
         let mixed = DmaEngineHandle(rawValue: (b.handle.rawValue & ~0xFF) | (a.handle.rawValue & 0xFF))
         expectStatus(.invalidHandle) { try bob.freeDmaBuffer(mixed) }
-        #expect(system.bus.resources().engines.first { $0.tag == 1 }?.hasBuffer == true)
+        #expect((try system.bus.resources()).engines.first { $0.tag == 1 }?.hasBuffer == true)
         try alice.freeDmaBuffer(a.handle)
         try alice.freeDmaEngine(a.handle)
     }
@@ -90,7 +90,7 @@ struct HandleTests {
         let baseline = system.allocatedPages
         let other = try system.openInterface(codecAddress: 2, version: .base)
         let kept = try other.allocateRenderDmaEngine(format: F.small, stripe: false)
-        let keptResources = system.bus.resources()
+        let keptResources = (try system.bus.resources())
         let v2 = try system.openInterface(codecAddress: 0, version: .v2)
         let bdl = try system.openInterface(codecAddress: 1, version: .bdl)
         let r = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: true)
@@ -108,8 +108,8 @@ struct HandleTests {
         bdl.close()
         bdl.close()   // idempotent
         #expect(system.allocatedPages == baseline)
-        #expect(system.bus.resources() == keptResources)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.resources()) == keptResources)
+        #expect((try system.bus.checkInvariants()).isEmpty)
         for i in 0..<ControllerProfile.bidirectional4SDO.engineCount {
             #expect(!system.platform.withController { $0.isMoving(descriptor: i) })
         }
@@ -125,9 +125,9 @@ struct HandleTests {
             let client = try system.openInterface(codecAddress: 0, version: .base)
             let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
             _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 16384)
-            #expect(system.bus.resources().engines.count == 1)
+            #expect((try system.bus.resources()).engines.count == 1)
         }
-        #expect(system.bus.resources().engines.isEmpty)
+        #expect((try system.bus.resources()).engines.isEmpty)
         #expect(system.allocatedPages == 2)
     }
 
@@ -144,11 +144,11 @@ struct HandleTests {
         let owner = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try owner.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         try owner.registerNotificationEvent(a.handle, event: try HandleTests.eventHoldingInterface(system))
-        #expect(system.bus.resources().engines.count == 2)
+        #expect((try system.bus.resources()).engines.count == 2)
         // Freeing the engine drops the event, its callback and the last copy of the interface.
         try owner.freeDmaEngine(a.handle)
-        #expect(system.bus.resources().engines.isEmpty)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.resources()).engines.isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
     }
 
     @Test("Each version offers exactly its routines (BDL lacks AllocateDmaBuffer; BASE lacks notifications)")
@@ -187,7 +187,7 @@ struct HandleTests {
         let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
         let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
-        let before = system.bus.resources()
+        let before = (try system.bus.resources())
         let pages = system.allocatedPages
         try system.atIRQL(.dispatch) {
             #expect(system.platform.currentIRQL == .dispatch)
@@ -213,7 +213,7 @@ struct HandleTests {
             expectStatus(.invalidDeviceRequest) { try v2.setDmaEngineState(.stop, handles: [a.handle]) }
         }
         #expect(system.platform.currentIRQL == .passive)
-        #expect(system.bus.resources() == before)
+        #expect((try system.bus.resources()) == before)
         #expect(system.allocatedPages == pages)
         try v2.freeDmaEngine(a.handle)   // FreeDmaEngine at DISPATCH is allowed too
     }
@@ -230,7 +230,7 @@ struct HandleTests {
             expectStatus(.unsuccessful) { try client.getLinkPositionRegister(a.handle) }
         }
         try system.atIRQL(.dispatch) { try client.freeDmaEngine(a.handle) }
-        #expect(system.bus.resources().engines.isEmpty)
+        #expect((try system.bus.resources()).engines.isEmpty)
     }
 
     @Test("IRQL is per thread: another thread stays at PASSIVE_LEVEL while this one is at DISPATCH")
@@ -295,7 +295,7 @@ struct HandleTests {
         expectStatus(.invalidHandle) { try client.freeDmaEngine(h) }
         expectStatus(.invalidHandle) { try client.allocateDmaBuffer(h, requestedBufferSize: 4096) }
         expectStatus(.invalidHandle) { try client.setDmaEngineState(.reset, handles: [h]) }
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
     }
 
 
@@ -332,11 +332,11 @@ struct HandleTests {
         #expect(event.signalCount == signals && log.masks.count == isrCalls)
         #expect(system.platform.withController { $0.totalBytesMoved } == moved)
         #expect(system.allocatedPages == baseline)
-        let res = system.bus.resources()
+        let res = (try system.bus.resources())
         #expect(res.engines.isEmpty && res.sdo.allSatisfy { $0.used == 0 } && res.sdi.allSatisfy { $0.used == 0 })
         #expect(res.tags.values.allSatisfy { $0.isEmpty })
         #expect(system.platform.read32(HDARegister.intctl) & InterruptBits.streamMask == 0)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
     }
 
     @Test("Closing an interface from inside its own BDL ISR (DIRQL) neither crashes nor hangs, and the close takes effect")
@@ -344,8 +344,8 @@ struct HandleTests {
         let system = try makeSystem(.ich6)
         let baseline = system.allocatedPages
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
-        let holder = Mutex<HDAudioBDLInterface?>(client)
-        let calls = Mutex(0)
+        let holder = PThreadMutex<HDAudioBDLInterface?>(client)
+        let calls = PThreadMutex(0)
         var handles: [DmaEngineHandle] = []
         for _ in 0..<2 {   // two engines whose IOCs fall in the same frame
             let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
@@ -364,7 +364,7 @@ struct HandleTests {
         // Any later bus call at PASSIVE_LEVEL may complete a deferred close.
         let other = try system.openInterface(codecAddress: 1, version: .base)
         try other.freeDmaEngine(other.allocateRenderDmaEngine(format: F.small, stripe: false).handle)
-        #expect(system.bus.resources().engines.isEmpty)
+        #expect((try system.bus.resources()).engines.isEmpty)
         #expect(system.allocatedPages == baseline)
     }
 
@@ -377,6 +377,6 @@ struct HandleTests {
         expectStatus(.invalidDeviceRequest) { try client.transferCodecVerbs([CodecTransfer(verb: 0x000F_0000)]) }
         expectStatus(.invalidDeviceRequest) { try client.registerEventCallback({ _, _ in }, context: 0) }
         expectStatus(.invalidDeviceRequest) { try client.getResourceInformation() }
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
     }
 }

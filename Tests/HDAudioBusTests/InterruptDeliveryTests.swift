@@ -30,7 +30,7 @@ struct InterruptDeliveryTests {
         let system = try makeSystem(.ich6)
         let client = try system.openInterface(codecAddress: 0, version: .bdl)
         let platform = system.platform
-        let log = Mutex<[(context: UInt, frame: UInt64)]>([])
+        let log = PThreadMutex<[(context: UInt, frame: UInt64)]>([])
         var handles: [DmaEngineHandle] = []
         for (context, first) in [(UInt(1), 256), (UInt(2), 512)] {
             let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
@@ -69,12 +69,15 @@ struct InterruptDeliveryTests {
         try client.setDmaEngineState(.run, handles: [a.handle])
         let other = try system.openInterface(codecAddress: 1, version: .base)
         let forged = DmaEngineHandle(rawValue: 0xDEAD_BEEF_0000_0001)
+        let index = try #require(system.engineIndex(tag: 1, .render))
+        func running() -> Bool { system.platform.withController { $0.isMoving(descriptor: index) } }
         try system.atIRQL(.dispatch) {
             client.close()
-            #expect(system.bus.resources().engines.count == 1, "no stall-driven close at DISPATCH_LEVEL")
+            #expect(running(), "no stall-driven close at DISPATCH_LEVEL")
+            expectStatus(.unsuccessful) { try system.bus.resources() }
             // A bus routine at DISPATCH_LEVEL (taking the bus lock) does not run it either.
             expectStatus(.invalidHandle) { try other.freeDmaEngine(forged) }
-            #expect(system.bus.resources().engines.count == 1)
+            #expect(running())
             // The closing client's handles and routines are already refused at DISPATCH_LEVEL.
             expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
             expectStatus(.invalidHandle) { try client.getLinkPositionRegister(a.handle) }
@@ -82,8 +85,48 @@ struct InterruptDeliveryTests {
         }
         // The next PASSIVE-level routine, even the closed client's own, closes it first.
         expectStatus(.invalidHandle) { try client.setDmaEngineState(.stop, handles: [a.handle]) }
-        #expect(system.bus.resources().engines.isEmpty)
+        #expect((try system.bus.resources()).engines.isEmpty)
         #expect(system.allocatedPages == baseline)
-        #expect(system.bus.checkInvariants().isEmpty)
+        #expect((try system.bus.checkInvariants()).isEmpty)
+    }
+
+    @Test("From a BDL ISR that runs during a bus stall, openInterface, codecMask, resources, checkInvariants and rescanCodecs refuse with STATUS_UNSUCCESSFUL instead of trapping")
+    func entryPointsRefuseInIsr() throws {
+        let system = try makeSystem(.ich6)
+        let client = try system.openInterface(codecAddress: 0, version: .bdl)
+        let bus = system.bus
+        let statuses = PThreadMutex<[String: NTStatus?]>([:])
+        let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+        let b = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
+        BdlInterfaceTests.writeBdl(system, b, [(0, 256, true), (256, 3840, true)])
+        _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in
+            func status(_ body: () throws(NTStatus) -> Void) -> NTStatus? {
+                do { try body(); return nil } catch { return error }
+            }
+            let found: [String: NTStatus?] = [
+                "openInterface": status { () throws(NTStatus) in _ = try bus.openInterface(codecAddress: 1, version: .v2) },
+                "codecMask": status { () throws(NTStatus) in _ = try bus.codecMask },
+                "resources": status { () throws(NTStatus) in _ = try bus.resources() },
+                "checkInvariants": status { () throws(NTStatus) in _ = try bus.checkInvariants() },
+                "rescanCodecs": status { () throws(NTStatus) in _ = try bus.rescanCodecs() },
+            ]
+            statuses.withLock { $0.merge(found) { a, _ in a } }
+        }, context: 0)
+        try client.setDmaEngineState(.stop, handles: [a.handle])
+        try client.setDmaEngineState(.run, handles: [a.handle])
+        // Engine allocations stall in their SRST handshakes with the bus lock held: the first IOC
+        // (64 frames in) comes during one of them.
+        var handles: [DmaEngineHandle] = []
+        for _ in 0..<200 where statuses.withLock({ $0.isEmpty }) {
+            let other = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
+            try client.freeDmaEngine(other.handle)
+            handles.append(other.handle)
+        }
+        let seen = statuses.withLock { $0 }
+        #expect(seen.count == 5)
+        for (name, status) in seen { #expect(status == .unsuccessful, "\(name)") }
+        let after = try bus.resources(), problems = try bus.checkInvariants()
+        #expect(after.engines.count == 1)
+        #expect(problems.isEmpty)
     }
 }

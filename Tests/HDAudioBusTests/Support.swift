@@ -46,7 +46,7 @@ enum F {
 extension AzaliaSystem {
     /// SDnCTL (24 bits) of descriptor `index`.
     func control(_ index: Int) -> StreamControl {
-        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)) & 0xFF_FFFF)
+        StreamControl(rawValue: platform.read32(HDARegister.streamDescriptor(index)))
     }
     /// A descriptor register.
     func sd32(_ index: Int, _ reg: UInt32) -> UInt32 { platform.read32(HDARegister.streamDescriptor(index) + reg) }
@@ -54,7 +54,7 @@ extension AzaliaSystem {
     func sd16(_ index: Int, _ reg: UInt32) -> UInt16 { platform.read16(HDARegister.streamDescriptor(index) + reg) }
     /// The descriptor index of the only engine with tag `tag` in `direction`.
     func engineIndex(tag: UInt8, _ direction: StreamDirection) -> Int? {
-        bus.resources().engines.first { $0.tag == tag && $0.direction == direction }?.index
+        (try? bus.resources())?.engines.first { $0.tag == tag && $0.direction == direction }?.index
     }
     /// Runs `body` at DISPATCH_LEVEL or DIRQL on this thread.
     func atIRQL<R>(_ level: IRQL, _ body: () throws -> R) throws -> R {
@@ -79,3 +79,11 @@ func readRawBdl(_ system: AzaliaSystem, at page: UInt64, count: Int) -> [BDLEntr
 
 /// The block (bytes in memory) of a format.
 func memoryBlockBytes(_ f: StreamFormat) -> Int { Int(f.numberOfChannels) * Int(f.containerSize) / 8 }
+
+/// Gives engine `handle` a buffer and frees it again, so the engine no longer counts as
+/// untouched since its allocation's SRST handshake: the next AllocateDmaBuffer runs the
+/// handshake in full (a fault injected now is seen there).
+func cycleBuffer(_ client: some DmaBufferRoutines, _ handle: DmaEngineHandle) throws {
+    _ = try client.allocateDmaBuffer(handle, requestedBufferSize: 4096)
+    try client.freeDmaBuffer(handle)
+}

@@ -31,7 +31,7 @@ final class FakePlatform: HDAPlatform, Sendable {
         var isr: (@Sendable () -> Bool)?
     }
 
-    private let state = Mutex(State())
+    private let state = PThreadMutex(State())
     /// A test's override of a read: return a value to answer it, nil for the register's contents.
     let readHook: (@Sendable (_ offset: UInt32, _ width: Int, _ stored: UInt32) -> UInt32?)?
     /// Whether RUN brings FIFORDY (false: the engine never gets ready).

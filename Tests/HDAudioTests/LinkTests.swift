@@ -183,6 +183,55 @@ struct RegisterVocabularyTests {
         #expect(StreamControl(rawValue: 0xFFFF_FFFF).rawValue == 0xFF_FFFF)
     }
 
+    @Test("A bit field extracts, inserts and projects onto an enum, leaving the other bits alone")
+    func bitField() {
+        let field = BitField<UInt32>(bits: 16..<18)
+        #expect(field.mask == 0x3_0000 && field.maxValue == 3 && field.width == 2)
+        #expect(field.extract(0xFFFE_FFFF) == 2)
+        #expect(field.inserting(1, into: 0xFFFF_FFFF) == 0xFFFD_FFFF)
+        #expect(field.inserting(7, into: 0) == 0x3_0000, "bits above the field are dropped")
+        #expect(field.extract(0x2_0000, as: StripeControl.self) == .fourLines)
+        #expect(field.extract(0x3_0000, as: StripeControl.self) == nil, "a value the enum does not name")
+        #expect(field.inserting(StripeControl.twoLines, into: 0x3_0000) == 0x1_0000)
+        let top = BitField<UInt16>(bits: 0..<16)
+        #expect(top.mask == 0xFFFF && top.extract(0xABCD) == 0xABCD)
+        let pointer = BitField<UInt16>(bits: 0..<8)
+        #expect(pointer.extract(word: UInt32(0x8123)) == 0x23 && pointer.inserting(word: UInt32(5), into: 0x8123) == 0x8105)
+        #expect(BitField<UInt8>(bit: 2).isSet(in: 0x4) && !BitField<UInt8>(bit: 2).isSet(inWord: UInt32(0x3)))
+    }
+
+    @Test("The register fields are the specification's bits")
+    func registerFields() {
+        #expect(StreamControl.streamTagField.mask == 0xF0_0000 && StreamControl.streamByte.mask == 0xFF_0000)
+        #expect(StreamControl.writable(kind: .input, sdoLines: 4) == 0xF4_001F)
+        #expect(StreamControl.writable(kind: .output, sdoLines: 1) == 0xF4_001F)
+        #expect(StreamControl.writable(kind: .output, sdoLines: 2) == 0xF5_001F)
+        #expect(StreamControl.writable(kind: .bidirectional, sdoLines: 4) == 0xFF_001F)
+        #expect(ConverterFormat.writable == 0xFF7F && SDILines.mask == 0x7FFF)
+        #expect(RingSize.resetValue == 0x72 && RingSize.entries(0x73) == 256 && RingSize.sixteen.entries == 16)
+        #expect(BaseAddressLow.address.mask == 0xFFFF_FF80 && FIFOWatermark.field.mask == 0x7)
+        #expect(CorbEntry.codecAddress.extract(0x2F00_0000) == 2 && RirbEntry.unsolicited.mask == 0x10)
+        #expect(CorbReadPointer.pointer.mask == 0xFF && RirbWritePointer.pointer.mask == 0xFF)
+    }
+
+    @Test("The register map: global registers in offset order without overlap, descriptor registers inside their stride, aliases on the alias page")
+    func registerMap() {
+        let globals = HDARegister.globalRegisters
+        for (a, b) in zip(globals, globals.dropFirst()) {
+            #expect(a.offset + UInt32(a.width) <= b.offset, "\(a) overlaps \(b)")
+        }
+        #expect(globals.last!.offset + UInt32(globals.last!.width) <= HDARegister.streamDescriptorBase)
+        #expect(HDARegister.globalRegister(at: 0x4D)?.name == "CORBSTS" && HDARegister.globalRegister(at: 0x5D)?.name == "RIRBSTS")
+        #expect(HDARegister.globalRegister(at: 0x34)?.name == "SSYNC" && HDARegister.globalRegister(at: 0x38)?.width == 4)
+        #expect(HDARegister.globalRegister(at: 0x01) == nil)
+        let sd = HDARegister.descriptorRegisters
+        for (a, b) in zip(sd, sd.dropFirst()) { #expect(a.offset + UInt32(a.width) <= b.offset, "\(a.name) overlaps \(b.name)") }
+        #expect(sd.last!.offset + UInt32(sd.last!.width) <= HDARegister.streamDescriptorStride)
+        let ctl3 = HDARegister.descriptorRegister(at: HDARegister.SD.ctl)!(3)
+        #expect(ctl3 == MMIORegister("SD3CTL", 0xE0, width: 3) && ctl3.description == "SD3CTL @0x0E0/3")
+        #expect(HDARegister.walclkAliasRegister.offset == 0x2030 && HDARegister.lpibAliasRegister(2).offset == 0x20C4)
+    }
+
     @Test("BDL entries encode as 16 little-endian bytes and decode back")
     func bdlEntry() {
         let entry = BDLEntry(address: 0x1_2345_6780, length: 0x1000, interruptOnCompletion: true)
