@@ -110,6 +110,13 @@ final class PathRunner {
     /// Maps converter packets to engine timelines for the codec's trace events.
     let codecTrace: CodecTraceBridge
 
+    /// A runner for Azalia's virtual codec, wired by the caller (its trace set here).
+    convenience init(profile: ControllerProfile, codec: sending VirtualCodec, options: AudioPathOptions) throws(AudioPathError) {
+        let bridge = CodecTraceBridge()
+        if let trace = options.trace { codec.trace = { event in bridge.record(event, to: trace) } }
+        try self.init(profile: profile, codec: .virtual(codec), codecTrace: bridge, options: options)
+    }
+
     /// A runner for a codec (at `options.codecAddress`) made by `options.makeCodec(tracingTo:)` with this `codecTrace`.
     init(profile: ControllerProfile, codec: sending PathCodecChoice, codecTrace: CodecTraceBridge, options: AudioPathOptions) throws(AudioPathError) {
         let address = Int(options.codecAddress)

@@ -356,7 +356,7 @@ extension CodecDump {
         let codec = DumpCodec(dump: self, startFromDump: true)
         let printed = CodecDumpPrinter(codec: codec, address: codec.address, dump: self).lines()
         func norm(_ s: String) -> String {
-            var t = s.replacingOccurrences(of: "*", with: "")
+            var t = s.replacing("*", with: "")
             while t.last == " " { t.removeLast() }
             return t
         }
@@ -379,7 +379,4 @@ extension CodecDump {
 
 extension String {
     var trimmed: String { String(drop { $0 == " " }) }
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: Character(a), omittingEmptySubsequences: false).joined(separator: b)
-    }
 }

@@ -48,13 +48,14 @@ extension DumpCodec {
     }
 
     /// The node `from` takes its signal from, down to a node for which `isEnd` holds,
-    /// following the present controls (depth at most 8).
+    /// following the present controls (depth at most 8). The end must let the signal out:
+    /// a DAC its output amp, an input pin its input amp.
     func follow(from i: Int, depth: Int = 0, to isEnd: (CodecDump.Node) -> Bool) -> UInt8? {
         guard depth < 8 else { return nil }
         for c in activeInputs(i) {
             guard let j = nodes[c] else { continue }
             let n = dump.nodes[j]
-            if isEnd(n) { return outputOpen(j) ? n.id : nil }
+            if isEnd(n) { return (n.type == .pin ? inputOpen(j, 0) : outputOpen(j)) ? n.id : nil }
             guard n.type == .mixer || n.type == .selector, outputOpen(j) else { continue }
             if let end = follow(from: j, depth: depth + 1, to: isEnd) { return end }
         }
