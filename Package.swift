@@ -12,6 +12,8 @@ let package = Package(
     products: [
         .executable(name: "azalia", targets: ["azalia"]),
         .library(name: "Azalia", targets: ["Azalia"]),
+        // libazalia: the bus for C function drivers (include/hdaudio.h, wdm.h, azalia.h).
+        .library(name: "azalia-c", type: .dynamic, targets: ["AzaliaC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,9 +29,14 @@ let package = Package(
         .target(name: "HDAudioBus", dependencies: ["HDAudio"], swiftSettings: strict),
         // Wiring: systems built from profiles; playback, capture, benchmarks.
         .target(name: "Azalia", dependencies: ["HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
+        // Azalia's controller and codecs as a PCI function in a QEMU guest (multi-process protocol).
+        .target(name: "GuestBridge", dependencies: ["HDAudio", "HDAController", "HDACodec"], swiftSettings: strict),
+        // hdaudio.h, the WDM subset and the KEVENT routines; AzaliaC exports the rest to C.
+        .target(name: "CAzalia"),
+        .target(name: "AzaliaC", dependencies: ["CAzalia", "Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus"], swiftSettings: strict),
         .executableTarget(
             name: "azalia",
-            dependencies: ["Azalia", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Azalia", "GuestBridge", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // What the test targets share: the seeded generator, test codecs, external tools.
         .target(name: "TestSupport", dependencies: ["HDAudio"], path: "Tests/TestSupport", swiftSettings: strict),
@@ -39,6 +46,9 @@ let package = Package(
         // The bus alone, against a fake platform: no controller model behind the registers.
         .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio"]),
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
+        .testTarget(name: "GuestBridgeTests", dependencies: ["GuestBridge", "HDAController", "HDACodec", "HDAudio"]),
+        // C tests of libazalia, built with the system C compiler and run.
+        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC"], exclude: ["C"]),
         .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

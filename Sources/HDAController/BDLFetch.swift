@@ -25,7 +25,7 @@ extension HDAController {
             guard let at = bdl.adding(UInt64(i * BDLEntry.size)),
                   let entry = try? BDLEntry(bytes: memory.read(at, count: BDLEntry.size)) else { return descriptorError(n) }
             let buffer = GuestAddress(entry.address)
-            guard entry.length != 0, buffer.isAligned(to: BDLEntry.alignment),
+            guard entry.length != 0, buffer.isAligned(to: bufferAlignment),
                   let host = memory.hostPointer(buffer, length: UInt64(entry.length)) else { return descriptorError(n) }
             e.entryLength[i] = UInt64(entry.length)
             e.entryIOC[i] = entry.interruptOnCompletion

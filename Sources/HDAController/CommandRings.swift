@@ -14,6 +14,8 @@ struct CommandRings {
     var responseCount = 0
     /// Unsolicited responses polled from each codec, waiting for its SDI slot.
     var unsolicited: [UInt32?] = Array(repeating: nil, count: SDILines.maximum)
+    /// The Immediate Command interface's verb under way.
+    var immediate = ImmediateCommandState()
 }
 
 extension HDAController {
@@ -47,7 +49,7 @@ extension HDAController {
     /// sends nothing. See `LinkCodec.linkPollUnsolicited` for when a codec may queue one.
     func nextCommandFrame() -> UInt64? {
         guard !inReset else { return nil }
-        var busy = corb.inFlight != nil || corb.responseCount > 0 || corbHasWork
+        var busy = corb.inFlight != nil || corb.responseCount > 0 || corbHasWork || corb.immediate.busy
         if codecsAwake && values[table.gctl] & GlobalControl.unsol != 0 {
             for address in codecs.indices where corb.unsolicited[address] == nil {
                 if let codec = codecs[address], let response = codec.linkPollUnsolicited() {
@@ -67,6 +69,7 @@ extension HDAController {
     /// verb's response never comes (a driver times it out).
     func runCommandRings(from start: UInt64, to end: UInt64) {
         guard !inReset, end &- start == 1 else { return }
+        runImmediateCommand(from: start, to: end)
         var wrote = false
         var busyAddress = -1
         // Responses arriving in this frame: the solicited one first.

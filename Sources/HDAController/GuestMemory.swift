@@ -47,6 +47,8 @@ public final class GuestMemory {
     public private(set) var invalidFrees = 0
 
     let storage: UnsafeMutableRawPointer
+    /// When set, RAM is these host mappings instead of `storage` (see `GuestMemoryMapping.swift`).
+    var mappedRegions: [MappedRAMRegion]?
     private var allocated: [Bool]
     private var allocatedCount = 0
     private let scatterOrder: [Int]
@@ -128,6 +130,7 @@ public final class GuestMemory {
 
     /// True when every byte of [address, address + length) is RAM.
     public func isRAM(_ address: GuestAddress, length: UInt64) -> Bool {
+        if let regions = mappedRegions { return MappedRAMRegion.host(of: address, length: length, in: regions) != nil }
         guard let offset = address.distance(from: base), offset <= sizeInBytes else { return false }
         return length <= sizeInBytes - offset
     }
@@ -135,6 +138,7 @@ public final class GuestMemory {
     /// The host bytes behind a RAM range, or nil when any byte of it is not RAM. The pointer is valid
     /// while this memory lives; a caller that writes through it bypasses the RAM-only check it already passed.
     public func hostPointer(_ address: GuestAddress, length: UInt64) -> UnsafeMutableRawPointer? {
+        if let regions = mappedRegions { return MappedRAMRegion.host(of: address, length: length, in: regions) }
         guard isRAM(address, length: length) else { return nil }
         return storage + Int(address.rawValue - base.rawValue)
     }

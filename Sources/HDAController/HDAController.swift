@@ -25,6 +25,11 @@ public final class HDAController {
     /// controller call that caused it: it must not call back into the controller.
     public var interruptLineChanged: ((Bool) -> Void)?
 
+    /// The alignment the BDL walk demands of every buffer address: the specification's 128
+    /// bytes by default (a misaligned buffer is a descriptor error). See `BDLAlignment.swift`
+    /// for why the guest bridge relaxes it.
+    public var bufferAlignment: UInt64 = UInt64(BDLEntry.alignment)
+
     /// Link time in frames since power-on.
     public internal(set) var frame: UInt64 = 0
     /// The interrupt line: GIE and (an enabled SIS, or CIS with CIE).

@@ -38,6 +38,8 @@ enum RegisterRole: Hashable {
     case corbwp, corbrp, corbctl, corbsize, corbBase
     case corbsts
     case rirbwp, rintcnt, rirbctl, rirbsts, rirbsize, rirbBase
+    /// ICS: the Immediate Command interface (see ImmediateCommand.swift).
+    case ics
     case sdCTL(Int)
     case sdSTS(Int)
     /// CBL, LVI, BDPL, BDPU: ignored while the engine runs.
@@ -74,6 +76,7 @@ struct RegisterTable {
     var corblbase = 0, corbubase = 0, corbwp = 0, corbrp = 0, corbctl = 0, corbsts = 0, corbsize = 0
     var rirblbase = 0, rirbubase = 0, rirbwp = 0, rintcnt = 0, rirbctl = 0, rirbsts = 0, rirbsize = 0
     var dplbase = 0, dpubase = 0
+    var icoi = 0, irii = 0, ics = 0
 
     /// Index of register `reg` of descriptor `n`.
     @inline(__always) func sd(_ n: Int, _ reg: SDReg) -> Int { sdBase + n * SDReg.allCases.count + reg.rawValue }
@@ -137,6 +140,10 @@ struct RegisterTable {
         rirbctl = add(global(HDARegister.rirbctl), writable: UInt32(RirbControl.writable), .rirbctl)
         rirbsts = add(global(HDARegister.rirbsts), w1c: UInt32(RirbStatus.writeOneToClear), .rirbsts)
         rirbsize = add(global(HDARegister.rirbsize), reset: UInt32(RingSize.resetValue), writable: RingSize.field.mask(as: UInt32.self), .rirbsize)
+        icoi = add(global(HDARegister.icoi), writable: 0xFFFF_FFFF)
+        irii = add(global(HDARegister.irii), .readOnly)
+        ics = add(global(HDARegister.ics), reset: UInt32(ImmediateCommandStatus.version),
+                  writable: UInt32(ImmediateCommandStatus.busy), w1c: UInt32(ImmediateCommandStatus.resultValid), .ics)
         dplbase = add(global(HDARegister.dplbase), writable: baseLow | BaseAddressLow.positionBufferEnable.mask)
         dpubase = add(global(HDARegister.dpubase), writable: addressHigh)
 

@@ -83,6 +83,7 @@ extension HDAController {
         case .corbwp, .corbrp, .corbctl, .corbsts, .corbsize, .corbBase, .rirbwp, .rintcnt, .rirbctl, .rirbsts, .rirbsize,
              .rirbBase:
             writeCommandRing(spec.role, register: r, old: old, value: value, lanes: lanes)
+        case .ics: writeImmediateCommandStatus(old: old, value: value, lanes: lanes)
         }
     }
 

@@ -57,6 +57,7 @@ extension HDARegister {
         MMIORegister("RIRBWP", rirbwp, width: 2), MMIORegister("RINTCNT", rintcnt, width: 2),
         MMIORegister("RIRBCTL", rirbctl, width: 1), MMIORegister("RIRBSTS", rirbsts, width: 1),
         MMIORegister("RIRBSIZE", rirbsize, width: 1),
+        MMIORegister("ICOI", icoi, width: 4), MMIORegister("IRII", irii, width: 4), MMIORegister("ICS", ics, width: 2),
         MMIORegister("DPLBASE", dplbase, width: 4), MMIORegister("DPUBASE", dpubase, width: 4),
     ]
 

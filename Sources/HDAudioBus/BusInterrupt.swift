@@ -24,9 +24,13 @@ extension HDAudioBus {
             switch interruptTargets.withLock({ $0[i] }) {
             case .bdl(let isr, let context)?:
                 isr(UInt32(causes), context)
-            case .notify(let events)?:
-                if causes & StreamStatus.bufferCompletion.rawValue != 0, !events.isEmpty {
-                    queueDeferred { for e in events { e.signal() } }
+            case .notify(let events, let callbacks)?:
+                if causes & StreamStatus.bufferCompletion.rawValue != 0, !events.isEmpty || !callbacks.isEmpty {
+                    let qpc = callbacks.isEmpty ? 0 : performanceCounter()
+                    queueDeferred {
+                        for e in events { e.signal() }
+                        for c in callbacks { c.callback.notify(qpc, c.context) }
+                    }
                 }
             case nil:
                 break
@@ -39,7 +43,7 @@ extension HDAudioBus {
     func refreshInterruptTarget(_ index: Int, _ a: EngineAllocation?) {
         var target: InterruptTarget? = nil
         switch a?.buffer {
-        case .dma(let r)? where r.notifications > 0: target = .notify(a!.events)
+        case .dma(let r)? where r.notifications > 0: target = .notify(a!.events, a!.callbacks)
         case .contiguous(let r)?: if let setup = r.setup { target = .bdl(setup.isr, setup.context) }
         default: break
         }

@@ -72,6 +72,8 @@ struct EngineAllocation: Sendable {
     var state: StreamState = .reset
     var buffer: EngineBuffer?
     var events: [NotificationEvent] = []
+    /// V3 notification callbacks (RegisterNotificationCallback), called once per IOC.
+    var callbacks: [NotificationCallbackRegistration] = []
     /// A Reset whose SRST handshake timed out left the engine made safe but unprogrammed
     /// (hardware possibly compromised): it may not run until a Reset succeeds.
     var needsReset = false
@@ -103,8 +105,8 @@ struct EngineSlot: Sendable {
 enum InterruptTarget: Sendable {
     /// A BDL-interface client's ISR and context.
     case bdl(BdlInterruptHandler, UInt)
-    /// V2 notification events, signalled once per IOC.
-    case notify([NotificationEvent])
+    /// V2 notification events signalled, and V3 callbacks called, once per IOC.
+    case notify([NotificationEvent], [NotificationCallbackRegistration])
 }
 
 /// Everything the bus lock protects.
@@ -141,6 +143,8 @@ public enum InterfaceKind: String, Sendable, Hashable, CaseIterable {
     case v2
     /// HDAUDIO_BUS_INTERFACE_BDL.
     case bdl
+    /// HDAUDIO_BUS_INTERFACE_V3.
+    case v3
 }
 
 /// The use of one link resource against its budget.

@@ -31,6 +31,7 @@ public final class HDAudioBus: Sendable {
     let deferredWork: PThreadMutex<[@Sendable () -> Void]>
     let pendingCloses = PThreadMutex<[UInt32]>([])
     let commands = PThreadMutex(CommandState())
+    let wallClock = PThreadMutex(WallClockExtension())
     /// What the bus last wrote to INTCTL. Only the bus writes INTCTL (the controller changes
     /// it on CRST alone, which the bus performs before its first write here), so the
     /// register always holds this value and a change needs a write only, no read first.

@@ -29,7 +29,7 @@ public final class BusConnection: Sendable {
     deinit { close() }
 }
 
-/// A DDI version: `.base`, `.v2` or `.bdl`, each naming the interface type it opens.
+/// A DDI version: `.base`, `.v2`, `.v3` or `.bdl`, each naming the interface type it opens.
 public protocol InterfaceVersion: Sendable {
     /// The interface type of this version.
     associatedtype Interface: HDAudioBusInterface
@@ -236,7 +236,7 @@ extension DmaBufferRoutines {
     /// already holding a buffer is INVALID_DEVICE_REQUEST; memory running out is
     /// INSUFFICIENT_RESOURCES; the handshake failing is DEVICE_NOT_READY (nothing kept).
     public func allocateDmaBuffer(_ handle: DmaEngineHandle, requestedBufferSize: Int) throws(NTStatus) -> DmaBufferAllocation {
-        try connection.requireKind([.base, .v2])
+        try connection.requireKind([.base, .v2, .v3])
         let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: 0, requested: requestedBufferSize, withNotification: false)
         return DmaBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, streamId: tag, fifoSize: fifo)
     }
@@ -244,7 +244,7 @@ extension DmaBufferRoutines {
     /// FreeDmaBuffer (PASSIVE_LEVEL): frees the buffer AllocateDmaBuffer made.
     /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBuffer(_ handle: DmaEngineHandle) throws(NTStatus) {
-        try connection.requireKind([.base, .v2])
+        try connection.requireKind([.base, .v2, .v3])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: false, mdl: nil, size: nil)
     }
 }
@@ -261,7 +261,7 @@ extension NotificationRoutines {
     /// are AllocateDmaBuffer's. OffsetFromFirstPage is 0.
     public func allocateDmaBufferWithNotification(_ handle: DmaEngineHandle, notificationCount: Int,
                                                   requestedBufferSize: Int) throws(NTStatus) -> NotificationBufferAllocation {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         let (mdl, tag, fifo) = try connection.bus.allocateDmaBuffer(client: connection.client, handle: handle, notifications: notificationCount, requested: requestedBufferSize, withNotification: true)
         return NotificationBufferAllocation(mdl: mdl, allocatedBufferSize: mdl.byteCount, offsetFromFirstPage: mdl.byteOffset, streamId: tag, fifoSize: fifo)
     }
@@ -270,7 +270,7 @@ extension NotificationRoutines {
     /// `bufferSize` must be what the allocation returned (else INVALID_PARAMETER);
     /// INVALID_DEVICE_REQUEST unless the engine is in reset with such a buffer.
     public func freeDmaBufferWithNotification(_ handle: DmaEngineHandle, bufferMdl: MemoryDescriptorList, bufferSize: Int) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.freeDmaBuffer(client: connection.client, handle: handle, withNotification: true, mdl: bufferMdl, size: bufferSize)
     }
 
@@ -279,14 +279,14 @@ extension NotificationRoutines {
     /// engine's `HDAudioBus.maxNotificationEvents` slots are full; INVALID_PARAMETER for an
     /// event already registered on the engine.
     public func registerNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.registerNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 
     /// UnregisterNotificationEvent (PASSIVE_LEVEL): stops signalling `event`;
     /// INVALID_PARAMETER for an event that is not registered on the engine.
     public func unregisterNotificationEvent(_ handle: DmaEngineHandle, event: NotificationEvent) throws(NTStatus) {
-        try connection.requireKind([.v2])
+        try connection.requireKind([.v2, .v3])
         try connection.bus.unregisterNotificationEvent(client: connection.client, handle: handle, event: event)
     }
 }

@@ -146,8 +146,8 @@ struct RegisterFileTests {
         #expect(c.read32(0x04) == 0x3C | 0x1D << 16)
         #expect(c.read16(0x01) == 0x0044)   // unaligned: GCAP high byte, VMIN
         // Unimplemented offsets read 0 and ignore writes.
-        c.write32(0x60, 0xFFFF_FFFF)
-        #expect(c.read32(0x60) == 0)
+        c.write32(0x6C, 0xFFFF_FFFF)   // between ICS and DPLBASE
+        #expect(c.read32(0x6C) == 0)
         #expect(c.read32(0x1000) == 0)
         #expect(c.read32(0xFFFF_FFFE) == 0)
         c.write32(0xFFFF_FFFE, 0xFFFF_FFFF)

@@ -1,0 +1,66 @@
+/*
+ * azalia_types.h: the types of libazalia's own entry API (see azalia.h), which gives a C
+ * program what the WDK gets from elsewhere: a machine with a controller and codecs, the
+ * bus interfaces of IRP_MN_QUERY_INTERFACE, and link time.
+ */
+#ifndef AZALIA_TYPES_H
+#define AZALIA_TYPES_H
+
+#include "hdaudio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A system: guest memory, a controller of a profile, codecs on its link, the bus driver. */
+typedef struct _AZALIA_SYSTEM *PAZALIA_SYSTEM;
+
+/* Where a codec's DAC sends its samples, or where its ADC takes them from. */
+typedef enum _AZALIA_ENDPOINT_KIND {
+    AzaliaEndpointNone = 0,      /* a DAC's samples are dropped; an ADC sends silence */
+    AzaliaEndpointWavFile = 1,   /* Path: a WAV file written (DAC) or read (ADC) */
+    AzaliaEndpointMemory = 2,    /* DAC: kept in memory (AzaliaReadMemorySink);
+                                    ADC: Data/DataLength in the layout of Format */
+    AzaliaEndpointLoopback = 3   /* DAC only: what it plays, ADC number Peer records */
+} AZALIA_ENDPOINT_KIND;
+
+typedef struct _AZALIA_ENDPOINT {
+    AZALIA_ENDPOINT_KIND Kind;
+    const char *Path;
+    const void *Data;
+    SIZE_T DataLength;
+    HDAUDIO_STREAM_FORMAT Format;
+    ULONG Peer;
+} AZALIA_ENDPOINT, *PAZALIA_ENDPOINT;
+
+/* A virtual codec: its SDI address (0-14), its converters, and an endpoint per DAC
+   (Sinks[i] for DAC i) and per ADC (Sources[i] for ADC i); missing ones are None. */
+typedef struct _AZALIA_CODEC {
+    UCHAR Address;
+    UCHAR DacCount;
+    UCHAR AdcCount;
+    ULONG SinkCount;
+    const AZALIA_ENDPOINT *Sinks;
+    ULONG SourceCount;
+    const AZALIA_ENDPOINT *Sources;
+} AZALIA_CODEC, *PAZALIA_CODEC;
+
+/* Hooks through which the WDM routines of wdm.h reach the library (set by the library). */
+typedef struct _AZALIA_WDM_HOOKS {
+    NTSTATUS (*Wait)(PKEVENT Event, PLARGE_INTEGER Timeout);
+    KIRQL (*CurrentIrql)(void);
+    LONGLONG (*PhysicalAddress)(const void *Address);
+} AZALIA_WDM_HOOKS;
+
+/* Installs the hooks (the library does, when it builds its first system). */
+VOID AzaliaSetWdmHooks(const AZALIA_WDM_HOOKS *Hooks);
+
+/* Consumes a signal of the event for a wait: TRUE when it was signalled (a
+   SynchronizationEvent is reset by it), atomically. */
+BOOLEAN AzaliaTryAcquireEvent(PKEVENT Event);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* AZALIA_TYPES_H */

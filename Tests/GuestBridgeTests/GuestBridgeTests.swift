@@ -1,0 +1,138 @@
+import Foundation
+import Glibc
+import GuestBridge
+import HDACodec
+import HDAController
+import HDAudio
+import Testing
+
+/// Sends one protocol message (header + payload, optional fds) on `fd`.
+private func send(_ fd: Int32, command: Int32, payload: [UInt8]) {
+    var message = [UInt8](repeating: 0, count: 16)
+    message.withUnsafeMutableBytes {
+        $0.storeBytes(of: command, toByteOffset: 0, as: Int32.self)
+        $0.storeBytes(of: UInt64(payload.count), toByteOffset: 8, as: UInt64.self)
+    }
+    message += payload
+    _ = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+}
+
+/// Reads one RET and returns its value (nil for an empty RET).
+private func readReturn(_ fd: Int32) -> (command: Int32, value: UInt64?) {
+    var header = [UInt8](repeating: 0, count: 16)
+    _ = header.withUnsafeMutableBytes { recv(fd, $0.baseAddress, 16, Int32(MSG_WAITALL)) }
+    let command = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 0, as: Int32.self) }
+    let size = header.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self) }
+    guard size == 8 else { return (command, nil) }
+    var value: UInt64 = 0
+    _ = recv(fd, &value, 8, Int32(MSG_WAITALL))
+    return (command, value)
+}
+
+private func bytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
+
+@Suite("Guest bridge: PCI function and the multi-process protocol")
+struct GuestBridgeTests {
+    @Test("The configuration header: ids, class 0x0403, INTA#, BAR0 sizing reads back a 16 KiB memory BAR")
+    func configSpace() {
+        var c = PCIConfigSpace(vendor: 0x8086, device: 0x2668, revision: 1)
+        #expect(c.read(0x00, length: 4) == 0x2668_8086)
+        #expect(c.read(0x08, length: 4) == 0x0403_0001)
+        #expect(c.read(0x3D, length: 1) == 1)
+        #expect(c.read(0x06, length: 2) & 0x10 == 0, "no capability list")
+        c.write(0x10, 0xFFFF_FFFF, length: 4)
+        #expect(c.read(0x10, length: 4) == 0xFFFF_C000)
+        c.write(0x10, 0xFEBF_C123, length: 4)
+        #expect(c.bar0 == 0xFEBF_C000)
+        c.write(0x00, 0, length: 4)
+        #expect(c.read(0x00, length: 2) == 0x8086, "ids are read-only")
+        c.write(0x44, 0x07, length: 1)
+        #expect(c.read(0x44, length: 1) == 0x07, "device-specific bytes read back")
+        #expect(c.read(0xFE, length: 4) == 0xFFFF_0000 | c.read(0xFE, length: 2), "past the end reads ones")
+    }
+
+    @Test("Config and BAR messages on the socket reach the controller: GCAP and VMAJ read, GCTL written, replies are RET")
+    func protocolRoundTrip() throws {
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[1]) }
+        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        // Program BAR0 at 0xFEBF0000 through the configuration space, then read GCAP and write GCTL.
+        send(pair[1], command: 2, payload: bytes(UInt32(0x10)) + bytes(UInt32(0xFEBF_0000)) + bytes(Int32(4)))
+        send(pair[1], command: 3, payload: bytes(UInt32(0x0A)) + bytes(UInt32(0)) + bytes(Int32(2)))
+        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0000)) + bytes(UInt64(0)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0003)) + bytes(UInt64(0)) + bytes(UInt32(1)) + [1, 0, 0, 0])
+        send(pair[1], command: 4, payload: bytes(UInt64(0xFEBF_0008)) + bytes(UInt64(1)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_4000)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(pair[1], command: 7, payload: [])
+        shutdown(pair[1], Int32(SHUT_WR))
+        try device.serve { false }   // returns when the peer has closed its side
+        let replies = (0..<7).map { _ in readReturn(pair[1]) }
+        #expect(replies.allSatisfy { $0.command == 1 })
+        #expect(replies[1].value == 0x0403, "class code word at 0x0A")
+        #expect(replies[2].value == 0x4401, "GCAP of ich6")
+        #expect(replies[3].value == 1, "VMAJ")
+        #expect(replies[5].value == 0, "outside BAR0 reads 0")
+        #expect(replies[6].value == nil, "DEVICE_RESET gets an empty RET")
+        #expect(device.writes["GCTL"] == 1)
+        #expect(device.reads["GCAP"] == 1)
+    }
+
+    @Test("A message with an oversized payload is a protocol violation, not a crash")
+    func oversized() {
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[1]) }
+        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        var header = [UInt8](repeating: 0, count: 16)
+        header.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(1 << 20), toByteOffset: 8, as: UInt64.self) }
+        _ = header.withUnsafeBytes { Glibc.send(pair[1], $0.baseAddress, 16, 0) }
+        #expect(throws: GuestBridgeError.self) { try device.serve { false } }
+    }
+
+    @Test("The pacer runs link time at its rate: 0.25 x real time is 12 frames per millisecond")
+    func pacer() {
+        let p = LinkPacer(rate: 0.25, frame: 1000)
+        let t = p.nanos(atFrame: 1000 + 12_000)
+        #expect(p.frame(atNanos: t) >= 1000 + 11_999 && p.frame(atNanos: t) <= 1000 + 12_000)
+        #expect(p.nanos(atFrame: 1000 + 12_000) - p.nanos(atFrame: 1000) == 1_000_000_000)
+    }
+
+    @Test("A newc archive: magic, name sizes, 4-byte padding and the trailer")
+    func newc() {
+        var a = NewcArchive()
+        a.addDirectory("job")
+        a.addFile("job/run", data: Array("echo\n".utf8), mode: 0o755)
+        let bytes = a.finished()
+        #expect(bytes.count % 4 == 0)
+        #expect(String(decoding: bytes.prefix(6), as: UTF8.self) == "070701")
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("job/run\0"))
+        #expect(text.contains("TRAILER!!!\0"))
+        #expect(text.contains("000081ED"), "a regular file with mode 0755")
+    }
+
+    @Test("Playback comparison: equal after leading silence, the ring replay in the tail counted; a changed sample is found")
+    func playbackComparison() {
+        let input = TestSignals.tones(rate: 48000, seconds: 0.1)
+        let lead = [UInt8](repeating: 0, count: 4 * 10)
+        let replay = Array(input.data.suffix(4 * 100))
+        var heard = WAVFile(format: input.format, data: lead + input.data + replay)
+        let ok = PlaybackComparison(input: input, heard: heard)
+        #expect(ok.equal && ok.leadingBlocks == 10 && ok.tailBlocks == 100 && ok.tailReplayedBlocks == 100)
+        heard.data[4 * 10 + 4 * 2000] ^= 1
+        let bad = PlaybackComparison(input: input, heard: heard)
+        #expect(!bad.equal && bad.firstDifference == 2000)
+    }
+
+    @Test("Recording comparison: in order passes, a dropped block and a repeated block are named")
+    func recordingComparison() {
+        let source = TestSignals.counter(rate: 48000, seconds: 0.2)
+        let slice = { (r: Range<Int>) in Array(source.data[(r.lowerBound * 4)..<(r.upperBound * 4)]) }
+        #expect(RecordingComparison(source: source, recorded: WAVFile(format: source.format, data: slice(5..<5000))).intact)
+        let dropped = RecordingComparison(source: source, recorded: WAVFile(format: source.format, data: slice(0..<100) + slice(103..<200)))
+        #expect(dropped.fault?.block == 100 && dropped.fault?.what == "3 blocks missing")
+        let repeated = RecordingComparison(source: source, recorded: WAVFile(format: source.format, data: slice(0..<100) + slice(98..<200)))
+        #expect(repeated.fault?.block == 100 && repeated.fault?.what == "2 blocks repeated")
+    }
+}
