@@ -78,8 +78,7 @@ public final class DumpCodec: LinkCodec {
     var subsystemID: UInt32
     var sinks: [UInt8: any SampleSink] = [:]
     var sources: [UInt8: any SampleSource] = [:]
-    var unsolicitedQueue: [UInt32] = []
-    var unsolicitedHead = 0
+    var unsolicitedQueue = UnsolicitedQueue()
     var scratch: [UInt8] = []
     var routeCache: [UInt8: UInt8] = [:]
     var routeCacheValid = false
@@ -204,15 +203,11 @@ public final class DumpCodec: LinkCodec {
     }
 
     /// Unsolicited responses waiting to be polled.
-    public var pendingUnsolicited: Int { unsolicitedQueue.count - unsolicitedHead }
+    public var pendingUnsolicited: Int { unsolicitedQueue.pending }
 
     /// The next queued unsolicited response, each returned once.
     public func linkPollUnsolicited() -> UInt32? {
-        guard unsolicitedHead < unsolicitedQueue.count else { return nil }
-        let r = unsolicitedQueue[unsolicitedHead]
-        unsolicitedHead += 1
-        if unsolicitedHead == unsolicitedQueue.count { unsolicitedQueue.removeAll(keepingCapacity: true); unsolicitedHead = 0 }
-        return r
+        unsolicitedQueue.poll()
     }
 
     /// CRST: every control returns to its reset value and queued unsolicited responses are
@@ -222,6 +217,5 @@ public final class DumpCodec: LinkCodec {
         resetState()
         for (i, p) in present.enumerated() { state[i].present = p }
         unsolicitedQueue.removeAll()
-        unsolicitedHead = 0
     }
 }

@@ -153,8 +153,7 @@ extension DumpCodec {
         case CodecVerb.getConfigDefault:
             return state[i].configDefault
         case DumpVerb.setConfigDefault0...(DumpVerb.setConfigDefault0 + 3):
-            let shift = UInt32(verb.verb - DumpVerb.setConfigDefault0) * 8
-            state[i].configDefault = state[i].configDefault & ~(0xFF << shift) | UInt32(payload) << shift
+            state[i].configDefault = Self.replacingByte(state[i].configDefault, Int(verb.verb - DumpVerb.setConfigDefault0), payload)
         case DumpVerb.getEAPD:
             return UInt32(state[i].eapd)
         case DumpVerb.setEAPD:
@@ -166,8 +165,8 @@ extension DumpCodec {
         case DumpVerb.getDigital:
             return state[i].digital
         case DumpVerb.setDigital1, DumpVerb.setDigital2, DumpVerb.setDigital3:
-            let shift: UInt32 = verb.verb == DumpVerb.setDigital1 ? 0 : verb.verb == DumpVerb.setDigital2 ? 8 : 16
-            state[i].digital = state[i].digital & ~(0xFF << shift) | UInt32(payload) << shift
+            let byte = verb.verb == DumpVerb.setDigital1 ? 0 : verb.verb == DumpVerb.setDigital2 ? 1 : 2
+            state[i].digital = Self.replacingByte(state[i].digital, byte, payload)
         case DumpVerb.getVolumeKnob:
             return UInt32(state[i].volumeKnob)
         case DumpVerb.setVolumeKnob:
@@ -188,6 +187,12 @@ extension DumpCodec {
         return 0
     }
 
+    /// `value` with byte `index` (0 = bits 7:0) replaced by `byte`, as the byte-wise set verbs write.
+    static func replacingByte(_ value: UInt32, _ index: Int, _ byte: UInt8) -> UInt32 {
+        let shift = UInt32(index) * 8
+        return value & ~(0xFF << shift) | UInt32(byte) << shift
+    }
+
     /// A 12-bit verb the specification leaves to vendors: a set (0x7xx) is stored, the get
     /// (0xFxx) with the same low byte answers it.
     func vendorVerb(_ verb: CodecVerb, state s: inout NodeState) -> UInt32 {
@@ -204,8 +209,7 @@ extension DumpCodec {
         switch verb.verb {
         case CodecVerb.getSubsystemID: return subsystemID
         case DumpVerb.setSubsystem0...(DumpVerb.setSubsystem0 + 3):
-            let shift = UInt32(verb.verb - DumpVerb.setSubsystem0) * 8
-            subsystemID = subsystemID & ~(0xFF << shift) | UInt32(p) << shift
+            subsystemID = Self.replacingByte(subsystemID, Int(verb.verb - DumpVerb.setSubsystem0), p)
         case CodecVerb.getPowerState: return groupState.power
         case CodecVerb.setPowerState: groupState.power = UInt32(p & 0xF) * 0x11
         case CodecVerb.getUnsolicitedEnable: return UInt32(groupState.unsolicited)
