@@ -38,13 +38,13 @@ let package = Package(
             name: "azalia",
             dependencies: ["Azalia", "GuestBridge", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
-        // What the test targets share: the seeded generator, test codecs, external tools.
-        .target(name: "TestSupport", dependencies: ["HDAudio"], path: "Tests/TestSupport", swiftSettings: strict),
+        // What the test targets share: the seeded generator, test codecs, external tools, bus test helpers.
+        .target(name: "TestSupport", dependencies: ["HDAudio", "HDAudioBus"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HDAudioTests", dependencies: ["HDAudio", "TestSupport"]),
         .testTarget(name: "HDAControllerTests", dependencies: ["HDAController", "HDAudio", "TestSupport"]),
         .testTarget(name: "HDACodecTests", dependencies: ["HDACodec", "HDAudio", "TestSupport"]),
         // The bus alone, against a fake platform: no controller model behind the registers.
-        .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio"]),
+        .testTarget(name: "HDAudioBusUnitTests", dependencies: ["HDAudioBus", "HDAudio", "TestSupport"]),
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
         .testTarget(name: "GuestBridgeTests", dependencies: ["GuestBridge", "HDAController", "HDACodec", "HDAudio"]),
         // C tests of libazalia, built with the system C compiler and run.

@@ -5,7 +5,7 @@ import Synchronization
 
 /// The bus driver's platform over one virtual controller: `HDAPlatform` for `HDAController`.
 ///
-/// The controller (not Sendable) lives inside a `Mutex`; every register access, memory
+/// The controller (not Sendable) lives inside a `PThreadMutex`; every register access, memory
 /// access and time step locks it briefly. Time moves through `advance(frames:)` and
 /// through stalls: a stall of N us advances the link by N x 24 BCLK, the remainder below
 /// one frame (500 BCLK) carried over, so 100 stalls of 3 us move exactly 300 us of link
@@ -33,6 +33,8 @@ public final class VirtualPlatform: HDAPlatform {
     private let interruptObserver = PThreadMutex<(@Sendable (InterruptDelivery) -> Void)?>(nil)
     /// Serialises ISR calls, like an interrupt spin lock.
     private let interruptLock = PThreadMutex<Int>(0)
+    /// One-shot timers (`setTimer`): the link frame each fires at, and its DPC.
+    private let timers = PThreadMutex<[(frame: UInt64, work: @Sendable () -> Void)]>([])
     /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
     private let missedDelivery = Atomic<Bool>(false)
     /// The PCI identity, from the profile.
@@ -133,14 +135,44 @@ public final class VirtualPlatform: HDAPlatform {
         var asserted = pending
         while true {
             if asserted { deliverInterrupt() }
+            fireTimers()
             guard remaining > 0 else { return }
+            let nextTimer = timers.withLock { $0.map(\.frame).min() }
             let done: UInt64
             (done, asserted) = machine.withLock { m in
-                let done = m.controller.advance(frames: remaining, stopAtInterrupt: true)
+                // Time stops at the next timer too, so that its DPC runs on its frame.
+                let untilTimer = nextTimer.map { $0 > m.controller.frame ? $0 - m.controller.frame : 1 } ?? remaining
+                let done = m.controller.advance(frames: min(remaining, untilTimer), stopAtInterrupt: true)
                 return (done, m.controller.interruptAsserted)
             }
             remaining -= min(done, remaining)
             if done == 0 { return }   // the end of 64-bit link time
+        }
+    }
+
+    /// A one-shot timer: `work` runs at DISPATCH_LEVEL once link time has moved
+    /// `microseconds` (rounded up to whole frames, at least one), from whichever advance or
+    /// stall moves it there; a thread at DIRQL leaves it for the next.
+    public func setTimer(microseconds: UInt64, _ work: @escaping @Sendable () -> Void) -> Bool {
+        let (bclk, overflow) = microseconds.multipliedReportingOverflow(by: LinkTiming.bitClockHz / 1_000_000)
+        let frames = overflow ? UInt64.max / 2 : max(1, (bclk + LinkTiming.bitClocksPerFrame - 1) / LinkTiming.bitClocksPerFrame)
+        let now = frame
+        let (at, late) = now.addingReportingOverflow(frames)
+        timers.withLock { $0.append((late ? UInt64.max : at, work)) }
+        return true
+    }
+
+    /// Runs the timers whose frame has come, oldest first, at DISPATCH_LEVEL.
+    private func fireTimers() {
+        guard VirtualPlatform.threadIRQL < .dirql else { return }
+        while true {
+            let now = frame
+            let due: (@Sendable () -> Void)? = timers.withLock { t in
+                guard let i = t.indices.filter({ t[$0].frame <= now }).min(by: { t[$0].frame < t[$1].frame }) else { return nil }
+                return t.remove(at: i).work
+            }
+            guard let due else { return }
+            withIRQL(.dispatch) { due() }
         }
     }
 

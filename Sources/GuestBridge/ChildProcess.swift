@@ -70,6 +70,12 @@ public final class ChildProcess {
         return s & 0x7F == 0 && (s >> 8) & 0xFF == 0
     }
 
+    /// How the child ended, in words ("exited with status 1", "killed by signal 9").
+    public var endDescription: String {
+        guard let s = exitStatus else { return "still running" }
+        return s & 0x7F == 0 ? "exited with status \((s >> 8) & 0xFF)" : "killed by signal \(s & 0x7F)"
+    }
+
     /// Kills every child still running on SIGINT, SIGTERM and SIGHUP, then exits 130.
     public static func killChildrenOnSignals() {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
@@ -99,6 +105,10 @@ enum ChildRegistry {
     /// Async-signal-safe: kill(2) only.
     static func killAll() {
         guard initialized else { return }
-        for i in 0..<8 where pids[i] > 0 { _ = Glibc.kill(pids[i], SIGKILL) }
+        for i in 0..<8 where pids[i] > 0 {
+            _ = Glibc.kill(pids[i], SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pids[i], &status, 0)   // reaped here: no zombie is left for a PID 1 that does not reap
+        }
     }
 }

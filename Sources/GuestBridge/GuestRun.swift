@@ -97,7 +97,9 @@ public enum GuestRun {
     public static func buildGuest(cache: String, guest: String) throws(GuestBridgeError) -> (vmlinux: String, initramfs: String) {
         let script = guest + "/build-guest.sh"
         guard FileManager.default.fileExists(atPath: script) else { throw .failed("missing \(script)") }
-        try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true) } catch {
+            throw .failed("cannot create the guest cache \(cache): \(error.localizedDescription)")
+        }
         let log = cache + "/build.log"
         let build = try ChildProcess(["sh", script, cache], stdin: "/dev/null", stdout: log, stderr: log)
         defer { build.kill() }
@@ -143,6 +145,7 @@ public enum GuestRun {
         let start = LinkPacer.monotonicNanos()
         let deadline = start + UInt64(options.timeout * 1e9)
         let qemuLog = work + "/qemu.log"
+        var qemuEnd = ""
         switch options.device {
         case .azalia:
             let codec = VirtualCodec(address: 0, configuration: CodecConfiguration(dacCount: 1, adcCount: 1))
@@ -167,6 +170,7 @@ public enum GuestRun {
             }
             if timedOut { throw .failed("the guest did not finish within \(Int(options.timeout)) s (QEMU killed)" + consoleTail(console)) }
             if !guest.wait(seconds: 10) { guest.kill() }
+            qemuEnd = guest.endDescription
             do { try sink?.finish() } catch { throw .failed("cannot write \(options.sinkPath ?? ""): \(error)") }
             report.reads = device.reads
             report.writes = device.writes
@@ -193,6 +197,7 @@ public enum GuestRun {
             if !guest.wait(seconds: seconds) {
                 throw .failed("the guest did not finish within \(Int(options.timeout)) s (QEMU killed)" + consoleTail(console))
             }
+            qemuEnd = guest.endDescription
             remote.kill()
         }
         report.seconds = Double(LinkPacer.monotonicNanos() - start) / 1e9
@@ -202,8 +207,7 @@ public enum GuestRun {
         if !interactive && !report.console.contains("=== end") {
             let qemu = ((try? String(contentsOfFile: qemuLog, encoding: .utf8)) ?? "").split(separator: "\n").last.map(String.init)
             let tail = report.console.split(separator: "\n").suffix(3).joined(separator: " | ")
-            throw .failed("the guest stopped before its job ended"
-                          + (qemu.map { " (QEMU: \($0))" } ?? "") + (tail.isEmpty ? " (no console output)" : ": \(tail)"))
+            throw .failed("the guest stopped before its job ended (QEMU \(qemuEnd)\(qemu.map { ": \($0)" } ?? ""))" + (tail.isEmpty ? " (no console output)" : ": \(tail)"))
         }
         return report
     }

@@ -190,6 +190,7 @@ public struct WAVFile: Hashable, Sendable {
         func u16(_ o: Int) -> UInt16 { UInt16(raw[o]) | UInt16(raw[o + 1]) << 8 }
         func u32(_ o: Int) -> UInt32 { UInt32(u16(o)) | UInt32(u16(o + 2)) << 16 }
         func tag(_ o: Int) -> String { String(decoding: raw[o..<o + 4], as: UTF8.self) }
+        func printableTag(_ o: Int) -> String { WAVFile.printable(raw[o..<o + 4]) }
 
         guard n >= 4 else { throw .truncated("\(n) bytes, shorter than a RIFF header") }
         guard tag(0) == "RIFF" else { throw .notRIFF }
@@ -207,7 +208,7 @@ public struct WAVFile: Hashable, Sendable {
             let size = Int(u32(offset + 4))
             let body = offset + 8
             guard size <= riffEnd - body else {
-                throw .truncated("chunk '\(id)' at byte \(offset) announces \(size) bytes, \(riffEnd - body) remain")
+                throw .truncated("chunk '\(printableTag(offset))' at byte \(offset) announces \(size) bytes, \(riffEnd - body) remain")
             }
             if id == "fmt ", fmtRange == nil { fmtRange = body..<body + size }
             if id == "data", dataRange == nil { dataRange = body..<body + size }
@@ -288,26 +289,64 @@ public struct WAVFile: Hashable, Sendable {
         return out
     }
 
-    /// Reads and parses the WAV file at `path`.
+    /// Bytes from a file as text safe for a terminal: printable ASCII as is, backslash as
+    /// `\\`, every other byte (control characters, escape sequences, non-ASCII) as `\xNN`.
+    static func printable<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        var out = ""
+        for b in bytes {
+            if b == UInt8(ascii: "\\") { out += "\\\\" }
+            else if (0x20...0x7E).contains(b) { out.unicodeScalars.append(Unicode.Scalar(b)) }
+            else { out += "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true) }
+        }
+        return out
+    }
+
+    /// What an I/O error means, in words: the POSIX reason when Foundation wraps one
+    /// (Foundation's own text for those is "The operation could not be completed" or a bare
+    /// "NSCocoaErrorDomain error 512").
+    static func reason(_ error: any Error, path: String) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+           let text = strerror(Int32(underlying.code)) {
+            return String(cString: text).lowercased()
+        }
+        if ns.domain == NSPOSIXErrorDomain, let text = strerror(Int32(ns.code)) { return String(cString: text).lowercased() }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent) { return "its directory \(parent) does not exist" }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return "is a directory" }
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file"
+        case .fileReadNoPermission, .fileWriteNoPermission: return "permission denied"
+        case .fileWriteOutOfSpace: return "no space left on device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        default: break
+        }
+        if ns.domain == NSCocoaErrorDomain { return "the file system refused (Foundation error \(ns.code))" }
+        return ns.localizedDescription
+    }
+
+    /// Reads and parses the WAV file at `path` (a symbolic link is followed).
     public static func read(path: String) throws(WAVError) -> WAVFile {
         // Check what the path is before loading it: a RIFF file is a regular file of at most
         // 4 GiB + 8 bytes starting "RIFF....WAVE"; anything else (a device such as /dev/zero,
         // a huge file that is not audio) is refused without being read into memory.
         let attributes: [FileAttributeKey: Any]
-        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw .io("cannot read \(path): \(error.localizedDescription)")
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        do { attributes = try FileManager.default.attributesOfItem(atPath: target) } catch {
+            throw .io("cannot read \(path): \(reason(error, path: target))")
         }
         guard attributes[.type] as? FileAttributeType == .typeRegular else { throw .io("\(path) is not a regular file") }
         let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
         guard size <= UInt64(UInt32.max) + 8 else { throw .tooLarge }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .io("cannot read \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: target) else { throw .io("cannot read \(path)") }
         let head = handle.readData(ofLength: 12)
         try? handle.close()
         if head.count >= 4 && head.prefix(4) != Data("RIFF".utf8) { throw .notRIFF }
         if head.count >= 12 && head.suffix(4) != Data("WAVE".utf8) { throw .notWAVE }
         let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw .io("cannot read \(path): \(error.localizedDescription)")
+        do { bytes = try Data(contentsOf: URL(fileURLWithPath: target)) } catch {
+            throw .io("cannot read \(path): \(reason(error, path: target))")
         }
         var result: Result<WAVFile, WAVError> = .failure(.missingDataChunk)
         bytes.withUnsafeBytes { raw in result = Result { () throws(WAVError) in try parse(raw) } }
@@ -318,7 +357,7 @@ public struct WAVFile: Hashable, Sendable {
     public func write(path: String) throws(WAVError) {
         let bytes = try serialized()
         do { try Data(bytes).write(to: URL(fileURLWithPath: path)) } catch {
-            throw .io("cannot write \(path): \(error.localizedDescription)")
+            throw .io("cannot write \(path): \(WAVFile.reason(error, path: path))")
         }
     }
 }

@@ -67,6 +67,14 @@ extension HDAController {
     /// Before the codecs wake (`codecsAwake`, `LinkTiming.codecWakeFrames` after CRST exit)
     /// the CORB still sends its verbs on the link, but no codec hears or answers them: the
     /// verb's response never comes (a driver times it out).
+    ///
+    /// **Decision** (against QEMU's intel-hda): RINTCNT only says after how many responses
+    /// RIRBSTS.RINTFL is raised; nothing in the specification stops the CORB while RINTFL
+    /// is set, so verbs keep leaving while CORBRUN is 1 and the RIRB takes their responses
+    /// (the controller cannot know how far software has read the RIRB). QEMU stops fetching verbs once RINTCNT
+    /// responses are written until software clears RINTFL; a driver that polls RIRBWP
+    /// without clearing RINTFL (Linux's polling mode, which it uses when no interrupt
+    /// comes) then stalls there and falls back to the Immediate Command registers.
     func runCommandRings(from start: UInt64, to end: UInt64) {
         guard !inReset, end &- start == 1 else { return }
         runImmediateCommand(from: start, to: end)

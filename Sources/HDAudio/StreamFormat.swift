@@ -141,11 +141,12 @@ public struct RateEncoding: Hashable, Sendable {
 
     /// The encoding of `rate`: the smallest multiplier, then the smallest divisor, that
     /// gives the rate exactly from either base. Nil when no encoding gives it. (No rate
-    /// is expressible from both bases, so the base never needs a tie-break.)
+    /// is expressible from both bases, so the base never needs a tie-break.) Any UInt32
+    /// rate is safe: the products are taken in 64 bits.
     public init?(rate: UInt32) {
         for multiplier in RateEncoding.multipliers {
             for divisor in RateEncoding.divisors {
-                for base in BaseRate.allCases where base.rawValue * multiplier == rate * divisor {
+                for base in BaseRate.allCases where UInt64(base.rawValue) * UInt64(multiplier) == UInt64(rate) * UInt64(divisor) {
                     self.init(base: base, multiplier: multiplier, divisor: divisor)
                     return
                 }

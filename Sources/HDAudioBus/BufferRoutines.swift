@@ -145,7 +145,8 @@ extension HDAudioBus {
             let i = try s.index(of: handle, client: client)
             var a = s.engines[i].allocation!
             guard a.state == .reset, case .contiguous(var r)? = a.buffer else { throw .invalidDeviceRequest }
-            guard (1...255).contains(lvi), bufferLength > 0, Int(bufferLength) % a.format.blockBytes == 0
+            guard (1...255).contains(lvi), bufferLength > 0, Int(bufferLength) % a.format.blockBytes == 0,
+                  (Int(lvi) + 1) * BDLEntry.size <= platform.pageSize   // the BDL lies in its one page
             else { throw .invalidParameter }
             let dataStart = GuestAddress(r.dataPages[0])
             guard let dataEnd = dataStart.adding(UInt64(r.dataPages.count * platform.pageSize)),
@@ -160,9 +161,22 @@ extension HDAudioBus {
                 total += UInt64(e.length)
             }
             guard total == UInt64(bufferLength) else { throw .invalidParameter }
+            // The engine runs only what was checked: the checked entries go into a page of the
+            // bus's own, which is what BDPL/BDPU name (the client's BDL page is never programmed).
+            if r.checkedBdlPage == nil {
+                guard let page = platform.allocatePages(count: 1, contiguous: true)?.first else { throw .insufficientResources }
+                r.checkedBdlPage = page
+                a.buffer = .contiguous(r)
+                s.engines[i].allocation = a
+            }
+            var copy = Array(table)
+            copy += [UInt8](repeating: 0, count: platform.pageSize - copy.count)
+            platform.writeMemory(r.checkedBdlPage!, bytes: copy)
             guard streamReset(i) else {
                 makeSafe(i)
                 r.setup = nil
+                if let page = r.checkedBdlPage { platform.freePages([page]) }   // the engine is unprogrammed
+                r.checkedBdlPage = nil
                 a.buffer = .contiguous(r)
                 s.engines[i].allocation = a
                 refreshInterruptTarget(i, a)

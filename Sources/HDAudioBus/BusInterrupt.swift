@@ -13,7 +13,7 @@ extension HDAudioBus {
         guard streams != 0 || intsts & InterruptBits.controller != 0 else { return false }
         if intsts & InterruptBits.controller != 0 {
             serviceCommandInterrupt()
-        } else if commands.withLock({ !$0.inFlight.isEmpty }) {
+        } else if commands.withLock({ $0.inFlightCount > 0 }) {
             // Any interrupt is a chance to time out verbs a codec ignored.
             commands.withLock { drainResponses(&$0) }
         }

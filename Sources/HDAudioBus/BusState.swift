@@ -31,7 +31,7 @@ enum EngineBuffer: Sendable {
     var allPages: [UInt64] {
         switch self {
         case .dma(let r): r.mdl.pages + [r.bdlPage]
-        case .contiguous(let r): r.dataPages + [r.bdlPage]
+        case .contiguous(let r): r.dataPages + [r.bdlPage] + (r.checkedBdlPage.map { [$0] } ?? [])
         }
     }
 }
@@ -49,6 +49,10 @@ struct ContiguousRecord: Sendable {
     var dataPages: [UInt64]
     var bdlPage: UInt64
     var setup: BdlSetupRecord?
+    /// The bus's own copy of the BDL that SetupDmaEngineWithBdl checked; the engine is
+    /// programmed with this page, never with the client's, so rewriting the client's BDL
+    /// after the check changes nothing the controller fetches.
+    var checkedBdlPage: UInt64?
 }
 
 /// What SetupDmaEngineWithBdl programmed.
@@ -99,6 +103,13 @@ struct EngineSlot: Sendable {
     let index: Int
     let kind: EngineKind
     var allocation: EngineAllocation?
+    /// The generation of the last handle issued for this slot (0: none yet). Generations
+    /// only grow: a slot that has issued the last one (`DmaEngineHandle.maxGeneration`) is
+    /// retired for the life of the bus, so no freed handle can ever become valid again.
+    var lastGeneration: UInt32 = 0
+
+    /// Free, and not retired.
+    var isAvailable: Bool { allocation == nil && lastGeneration < DmaEngineHandle.maxGeneration }
 }
 
 /// Where the ISR sends a stream's interrupt.
@@ -115,7 +126,6 @@ struct BusState: Sendable {
     var sdoUsed: [Int]
     var sdiUsed: [Int]
     var tagsInUse: [StreamDirection: UInt16] = [.render: 0, .capture: 0]
-    var nextGeneration: UInt32 = 1
     var nextClient: UInt32 = 1
     var openClients: [UInt32: InterfaceKind] = [:]
     var codecMask: UInt16

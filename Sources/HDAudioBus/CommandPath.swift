@@ -80,6 +80,10 @@ public struct ResourceInformation: Hashable, Sendable {
 
 /// The CORB/RIRB command path's bookkeeping (behind its own lock, never the bus lock,
 /// so that the ISR can drain the RIRB while a synchronous transfer stalls).
+///
+/// Every step is linear in what it moves: verbs wait in one FIFO per codec, at most one
+/// verb per codec is in flight, and a request that is abandoned or whose client closed is
+/// simply forgotten (its verbs still queued are skipped when they reach the head).
 struct CommandState: Sendable {
     struct Slot: Sendable {
         var request: UInt64
@@ -89,6 +93,7 @@ struct CommandState: Sendable {
         var deadline: UInt32 = 0
     }
     struct Request: Sendable {
+        var client: UInt32
         var transfers: [CodecTransfer]
         var remaining: Int
         var completion: CodecTransferCompletion?
@@ -100,11 +105,37 @@ struct CommandState: Sendable {
         var context: UInt
     }
 
+    /// A FIFO of verbs for one codec, popped in O(1) amortised.
+    struct Queue: Sendable {
+        private var items: [Slot] = []
+        private var head = 0
+        var isEmpty: Bool { head == items.count }
+        var count: Int { items.count - head }
+        mutating func append(_ slot: Slot) { items.append(slot) }
+        mutating func popFirst() -> Slot? {
+            guard head < items.count else { return nil }
+            let slot = items[head]
+            head += 1
+            if head == items.count { items.removeAll(keepingCapacity: true); head = 0 }
+            else if head >= 1024 && head * 2 >= items.count { items.removeFirst(head); head = 0 }
+            return slot
+        }
+    }
+
     var corbWritePointer = 0
     var rirbReadPointer = 0
-    var backlog: [Slot] = []
-    var inFlight: [Slot] = []
+    /// Verbs not yet sent, per codec address.
+    var backlog = Array(repeating: Queue(), count: SDILines.maximum)
+    /// Verbs in `backlog` (abandoned ones included until they are skipped).
+    var backlogCount = 0
+    /// The one verb in flight per codec address.
+    var inFlight: [Slot?] = Array(repeating: nil, count: SDILines.maximum)
+    var inFlightCount = 0
     var requests: [UInt64: Request] = [:]
+    /// Verbs of asynchronous requests not yet completed, per client (bounded).
+    var asyncVerbs: [UInt32: Int] = [:]
+    /// Whether a platform timer is armed to check the in-flight deadlines.
+    var timerArmed = false
     var finished: [UInt64: [CodecTransfer]] = [:]
     var nextRequest: UInt64 = 1
     var overrun = false
@@ -166,15 +197,17 @@ extension HDAudioBus {
     /// response from a codec always answers that codec's one outstanding verb, and a verb
     /// the codec ignores times out before the next is sent), then writes CORBWP once.
     func pumpCommands(_ s: inout CommandState) {
-        guard !s.backlog.isEmpty else { return }
-        var busy = Set(s.inFlight.map(\.address))
+        guard s.backlogCount > 0 else { return }
         var wrote = false
         var now: UInt32? = nil
-        var i = 0
-        while i < s.backlog.count {
-            guard !busy.contains(s.backlog[i].address) else { i += 1; continue }
-            var slot = s.backlog.remove(at: i)
-            busy.insert(slot.address)
+        for address in s.backlog.indices where s.inFlight[address] == nil {
+            // Verbs of requests that were abandoned or whose client closed are skipped.
+            var next: CommandState.Slot? = nil
+            while let candidate = s.backlog[address].popFirst() {
+                s.backlogCount -= 1
+                if s.requests[candidate.request] != nil { next = candidate; break }
+            }
+            guard var slot = next else { continue }
             s.corbWritePointer = (s.corbWritePointer + 1) % HDAudioBus.ringEntries
             let v = slot.verb
             platform.writeMemory(configuration.commandRings + UInt64(s.corbWritePointer) * 4,
@@ -184,12 +217,38 @@ extension HDAudioBus {
             // of it in the CORB, plus a margin.
             let start = now ?? platform.read32(HDARegister.walclk)
             now = start
-            let frames = UInt32(s.inFlight.count) + HDAudioBus.responseTimeoutFrames
+            let frames = UInt32(s.inFlightCount) + HDAudioBus.responseTimeoutFrames
             slot.deadline = start &+ frames &* UInt32(LinkTiming.bitClocksPerFrame)
-            s.inFlight.append(slot)
+            s.inFlight[address] = slot
+            s.inFlightCount += 1
             wrote = true
         }
         if wrote { platform.write16(HDARegister.corbwp, UInt16(s.corbWritePointer)) }
+        armDeadlineTimer(&s)
+    }
+
+    /// Asks the platform for a DPC at the earliest in-flight deadline, so that a verb a
+    /// codec ignores times out (and an asynchronous request completes) even when nothing
+    /// else enters the bus. A platform without timers still has the deadlines checked on
+    /// every interrupt and every transfer.
+    func armDeadlineTimer(_ s: inout CommandState) {
+        guard s.inFlightCount > 0, !s.timerArmed else { return }
+        let now = platform.read32(HDARegister.walclk)
+        let earliest = s.inFlight.compactMap { $0.map { Int32(bitPattern: $0.deadline &- now) } }.min() ?? 0
+        let bclk = UInt64(max(earliest, 0)) + 1
+        let microseconds = (bclk * 1_000_000 + LinkTiming.bitClockHz - 1) / LinkTiming.bitClockHz
+        s.timerArmed = platform.setTimer(microseconds: microseconds) { [weak self] in self?.deadlineTimerFired() }
+    }
+
+    /// The deadline timer's DPC: drains the RIRB (timing out late verbs), re-arms while
+    /// verbs are in flight, and runs the completions it queued.
+    func deadlineTimerFired() {
+        commands.withLock { s in
+            s.timerArmed = false
+            drainResponses(&s)
+            armDeadlineTimer(&s)
+        }
+        runDeferredSignals()
     }
 
     /// Reads new RIRB entries: solicited responses complete the oldest verb sent to that
@@ -215,17 +274,22 @@ extension HDAudioBus {
                 continue
             }
             // At most one verb per codec is in flight: this response answers it.
-            guard let at = s.inFlight.firstIndex(where: { $0.address == address }) else { continue }
-            let slot = s.inFlight.remove(at: at)
+            guard s.inFlight.indices.contains(address), let slot = s.inFlight[address] else { continue }
+            s.inFlight[address] = nil
+            s.inFlightCount -= 1
             finish(slot, with: response, &s)
         }
-        if !s.inFlight.isEmpty {
+        if s.inFlightCount > 0 {
             let now = platform.read32(HDARegister.walclk)
-            let late = s.inFlight.filter { Int32(bitPattern: now &- $0.deadline) > 0 }
-            s.inFlight.removeAll { Int32(bitPattern: now &- $0.deadline) > 0 }
-            for slot in late { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
+            for address in s.inFlight.indices {
+                guard let slot = s.inFlight[address], Int32(bitPattern: now &- slot.deadline) > 0 else { continue }
+                s.inFlight[address] = nil
+                s.inFlightCount -= 1
+                finish(slot, with: .none(from: UInt8(slot.address)), &s)
+            }
         }
         pumpCommands(&s)
+        armDeadlineTimer(&s)
     }
 
     /// Records one verb's response; completes its request when it was the last.
@@ -239,6 +303,8 @@ extension HDAudioBus {
         }
         s.requests[slot.request] = nil
         if let completion = r.completion {
+            s.asyncVerbs[r.client, default: 0] -= r.transfers.count
+            if s.asyncVerbs[r.client] == 0 { s.asyncVerbs[r.client] = nil }
             let transfers = r.transfers, context = r.context
             queueDeferred { completion(transfers, context) }
         } else {
@@ -246,12 +312,23 @@ extension HDAudioBus {
         }
     }
 
+    /// Asynchronous verbs one client may have queued and not completed: more is
+    /// STATUS_INSUFFICIENT_RESOURCES, so that one client cannot fill the command path and
+    /// starve the others' transfers.
+    public static let maxAsyncVerbsPerClient = 256
+
     /// Queues verbs for a codec; returns the request id. A codec that is not present gets
-    /// no verbs sent: its responses are invalid at once.
-    func submitVerbs(_ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
-                     context: UInt) -> UInt64 {
+    /// no verbs sent: its responses are invalid at once. INSUFFICIENT_RESOURCES when an
+    /// asynchronous request would take the client over `maxAsyncVerbsPerClient`.
+    func submitVerbs(client: UInt32, _ transfers: [CodecTransfer], codecAddress: Int, completion: CodecTransferCompletion?,
+                     context: UInt) throws(NTStatus) -> UInt64 {
         let present = presentCodecs & (1 << UInt16(codecAddress)) != 0
-        return commands.withLock { s in
+        return try commands.withLock { (s: inout CommandState) throws(NTStatus) -> UInt64 in
+            if completion != nil {
+                let queued = s.asyncVerbs[client, default: 0]
+                guard transfers.count <= HDAudioBus.maxAsyncVerbsPerClient - queued else { throw .insufficientResources }
+                s.asyncVerbs[client] = queued + transfers.count
+            }
             let id = s.nextRequest
             s.nextRequest += 1
             var prepared = transfers
@@ -259,11 +336,13 @@ extension HDAudioBus {
                 prepared[i].output = CorbEntry.codecAddress.inserting(UInt32(codecAddress), into: prepared[i].output)
                 prepared[i].input = .none(from: UInt8(codecAddress))
             }
-            s.requests[id] = CommandState.Request(transfers: prepared, remaining: prepared.count, completion: completion, context: context)
+            s.requests[id] = CommandState.Request(client: client, transfers: prepared, remaining: prepared.count,
+                                                  completion: completion, context: context)
             if present {
                 for (i, t) in prepared.enumerated() {
-                    s.backlog.append(CommandState.Slot(request: id, index: i, address: codecAddress, verb: t.output))
+                    s.backlog[codecAddress].append(CommandState.Slot(request: id, index: i, address: codecAddress, verb: t.output))
                 }
+                s.backlogCount += prepared.count
                 pumpCommands(&s)
             } else {
                 for i in prepared.indices {
@@ -283,8 +362,11 @@ extension HDAudioBus {
         try require(completion == nil ? .passive : .dispatch)
         guard !transfers.isEmpty else { throw .invalidParameter }
         guard isOpen(client) else { throw .invalidDeviceRequest }
-        let queuedAhead = commands.withLock { $0.backlog.count + $0.inFlight.count }
-        let id = submitVerbs(transfers, codecAddress: codecAddress, completion: completion, context: context)
+        let queuedAhead = commands.withLock { s in
+            drainResponses(&s)   // every transfer is a chance to time out verbs a codec ignored
+            return s.backlogCount + s.inFlightCount
+        }
+        let id = try submitVerbs(client: client, transfers, codecAddress: codecAddress, completion: completion, context: context)
         defer { runDeferredSignals() }
         if completion != nil { return [] }
         // The wait is bounded by the bus's own stall time as well as by the WALCLK
@@ -305,12 +387,17 @@ extension HDAudioBus {
     }
 
     /// Gives up on a synchronous request whose wait ran out: its verbs still queued or in
-    /// flight get no response (IsValid = 0) and are not sent or matched any more.
+    /// flight get no response (IsValid = 0); those queued are skipped, one in flight still
+    /// holds its codec until its response or deadline, and is then dropped.
     func abandon(request id: UInt64, _ s: inout CommandState) {
-        let mine = s.backlog.filter { $0.request == id } + s.inFlight.filter { $0.request == id }
-        s.backlog.removeAll { $0.request == id }
-        s.inFlight.removeAll { $0.request == id }
-        for slot in mine { finish(slot, with: .none(from: UInt8(slot.address)), &s) }
+        guard let r = s.requests.removeValue(forKey: id) else { return }
+        s.finished[id] = r.transfers
+    }
+
+    /// Forgets a closed client's asynchronous requests: their completions never run.
+    func dropRequests(client: UInt32, _ s: inout CommandState) {
+        for (id, r) in s.requests where r.client == client { s.requests[id] = nil }
+        s.asyncVerbs[client] = nil
     }
 
     /// RegisterEventCallback, for the client `client`
@@ -338,9 +425,10 @@ extension HDAudioBus {
         }
     }
 
-    /// Drops a closed client's unsolicited-response registrations.
+    /// Drops a closed client's unsolicited-response registrations and verb requests.
     func dropCallbacks(client: UInt32) {
         commands.withLock { s in
+            dropRequests(client: client, &s)
             for (address, tags) in s.callbacks {
                 s.callbacks[address] = tags.filter { $0.value.client != client }
             }

@@ -22,11 +22,10 @@ extension HDAudioBus {
             let c = try charge(for: format, direction: direction, stripeLines: lines, sdiLine: codecAddress, in: s)
             let own: EngineKind = direction == .render ? .output : .input
             let candidates = Array(configuration.layout.indices(of: own)) + Array(configuration.layout.indices(of: .bidirectional))
-            guard let index = candidates.first(where: { s.engines[$0].allocation == nil }) else { throw .insufficientResources }
+            guard let index = candidates.first(where: { s.engines[$0].isAvailable }) else { throw .insufficientResources }
             let used = s.tagsInUse[direction, default: 0]
             guard let tag = HDAudioBus.tagRange.first(where: { used & (1 << UInt16($0)) == 0 }) else { throw .insufficientResources }
-            let generation = s.nextGeneration
-            s.nextGeneration = s.nextGeneration >= 0xFF_FFFF ? 1 : s.nextGeneration + 1
+            let generation = s.engines[index].lastGeneration + 1
             var a = EngineAllocation(client: client, generation: generation, direction: direction, tag: tag,
                                      format: format, converterFormat: converter, stripeLines: max(lines, 1),
                                      charge: c)
@@ -36,6 +35,7 @@ extension HDAudioBus {
             }
             a.inResetSinceAllocation = true
             s.engines[index].allocation = a
+            s.engines[index].lastGeneration = generation
             s.tagsInUse[direction, default: 0] |= 1 << UInt16(tag)
             apply(c, sign: 1, &s)
             programControl(index, a)

@@ -16,7 +16,8 @@ import Synchronization
 /// bus lock) first, then `commands` (the CORB/RIRB path), then the leaf locks
 /// `interruptTargets`, `pendingCloses` and `deferredWork`, each held only for a copy or an
 /// append and never while another leaf is taken. A thread holding a later lock never takes an
-/// earlier one: the ISR, which may run inside a stall with `state` held, takes only
+/// earlier one (the platform's own locks, taken by register, memory and timer calls, come
+/// after all of these): the ISR, which may run inside a stall with `state` held, takes only
 /// `commands` and the leaves; work that needs `state` from a callback is deferred.
 public final class HDAudioBus: Sendable {
     /// The platform the bus drives.

@@ -5,8 +5,17 @@ import Synchronization
 /// Closing it (explicitly, or when the last interface value holding it goes away) frees
 /// whatever the client still holds: engines are stopped and reset, buffers, engines and
 /// events freed.
+///
+/// **Decision**: the connection holds the bus weakly. A client's callback (a BDL ISR, a
+/// notification callback, an event callback, a verb completion) naturally captures its own
+/// interface, and the bus holds those callbacks; a strong reference back to the bus would
+/// make a cycle that keeps the bus, its platform and every such client alive forever. So
+/// the bus lives as long as its owner (`AzaliaSystem`) holds it: keep the owner alive while
+/// interfaces are in use. Once the bus is gone every routine that needs it is
+/// STATUS_INVALID_DEVICE_REQUEST. Closing a client drops every callback the bus holds for
+/// it, so an explicit close breaks such a cycle at once.
 public final class BusConnection: Sendable {
-    let bus: HDAudioBus
+    private weak let owner: HDAudioBus?
     let client: UInt32
     /// The codec address the interface was opened for.
     public let codecAddress: Int
@@ -15,15 +24,23 @@ public final class BusConnection: Sendable {
     private let closed = Atomic<Bool>(false)
 
     init(bus: HDAudioBus, client: UInt32, codecAddress: Int, kind: InterfaceKind) {
-        self.bus = bus
+        owner = bus
         self.client = client
         self.codecAddress = codecAddress
         self.kind = kind
     }
 
+    /// The bus, while it exists; STATUS_INVALID_DEVICE_REQUEST once its owner released it.
+    var bus: HDAudioBus {
+        get throws(NTStatus) {
+            guard let owner else { throw .invalidDeviceRequest }
+            return owner
+        }
+    }
+
     /// Closes the connection (idempotent).
     func close() {
-        if !closed.exchange(true, ordering: .acquiringAndReleasing) { bus.closeClient(client) }
+        if !closed.exchange(true, ordering: .acquiringAndReleasing) { owner?.closeClient(client) }
     }
 
     deinit { close() }
@@ -186,7 +203,11 @@ extension HDAudioBusInterface {
 
     /// TransferCodecVerbs, asynchronous (up to DISPATCH_LEVEL): queues the verbs and returns
     /// at once; `callback` runs at DISPATCH_LEVEL with the transfers and their responses
-    /// once they are all in (as link time moves). An empty list is INVALID_PARAMETER.
+    /// once they are all in (as link time moves; a codec that does not answer times out
+    /// with IsValid = 0 on the platform's timer). An empty list is INVALID_PARAMETER; more
+    /// than `HDAudioBus.maxAsyncVerbsPerClient` verbs of this client's asynchronous
+    /// transfers outstanding is INSUFFICIENT_RESOURCES. Closing the client drops its
+    /// outstanding transfers: their callbacks never run.
     public func transferCodecVerbs(_ transfers: [CodecTransfer], callback: @escaping CodecTransferCompletion,
                                    context: UInt) throws(NTStatus) {
         _ = try connection.bus.transferVerbs(client: connection.client, codecAddress: connection.codecAddress, transfers,
@@ -312,8 +333,14 @@ extension BdlRoutines {
     ///
     /// The BDL must have `lvi` 1 to 255 and each of its `lvi` + 1 entries 128-byte aligned,
     /// non-empty and inside the data buffer, their lengths adding up to `bufferLength`, a
-    /// whole number of blocks: else INVALID_PARAMETER. INVALID_DEVICE_REQUEST without a
-    /// contiguous buffer or out of reset.
+    /// whole number of blocks, and the table inside the BDL page: else INVALID_PARAMETER.
+    /// INVALID_DEVICE_REQUEST without a contiguous buffer or out of reset.
+    ///
+    /// **Decision**: the engine runs only what was checked. The checked entries are copied
+    /// into a page of the bus's own (allocated at the first setup, freed with the buffer;
+    /// none left is INSUFFICIENT_RESOURCES) and BDPL/BDPU name that copy, so a client that
+    /// rewrites its BDL page afterwards cannot point the engine at another client's memory
+    /// or the bus's rings: to change the BDL, set the engine up again.
     public func setupDmaEngineWithBdl(_ handle: DmaEngineHandle, bufferLength: UInt32, lvi: UInt16,
                                       isr: @escaping BdlInterruptHandler, context: UInt) throws(NTStatus) -> BdlEngineSetup {
         try connection.requireKind([.bdl])

@@ -90,6 +90,11 @@ public protocol HDAPlatform: Sendable {
     /// the platform then calls `deferred` at DISPATCH_LEVEL (the ISR's DPC).
     func connectInterrupt(_ isr: @escaping @Sendable () -> Bool, deferred: @escaping @Sendable () -> Void)
 
+    /// Runs `work` once at DISPATCH_LEVEL about `microseconds` from now (a one-shot timer
+    /// DPC, KeSetTimer); false when the platform has no timer (the default), and `work` is
+    /// then never run. The bus uses it for codec-response deadlines.
+    func setTimer(microseconds: UInt64, _ work: @escaping @Sendable () -> Void) -> Bool
+
     /// The calling thread's IRQL.
     var currentIRQL: IRQL { get }
     /// Runs `body` with the calling thread's IRQL raised to `level` (never lowered).
@@ -97,6 +102,9 @@ public protocol HDAPlatform: Sendable {
 }
 
 extension HDAPlatform {
+    /// No timer: false.
+    public func setTimer(microseconds: UInt64, _ work: @escaping @Sendable () -> Void) -> Bool { false }
+
     /// Reads `count` bytes of guest memory, or nil when the range is not RAM.
     public func readMemory(_ address: UInt64, count: Int) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: count)

@@ -56,8 +56,8 @@ extension HDAudioBus {
             cbl = UInt32(r.mdl.byteCount); lvi = UInt16(r.entryCount - 1); bdl = r.bdlPage
             enables = r.notifications > 0 ? StreamControl.ioce : 0
         case .contiguous(let r)?:
-            guard let setup = r.setup else { break }
-            cbl = setup.bufferLength; lvi = setup.lvi; bdl = r.bdlPage
+            guard let setup = r.setup, let checked = r.checkedBdlPage else { break }
+            cbl = setup.bufferLength; lvi = setup.lvi; bdl = checked
             enables = StreamControl.ioce | StreamControl.feie | StreamControl.deie
         case nil:
             break

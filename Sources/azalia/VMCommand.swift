@@ -50,7 +50,7 @@ struct VMCommand: ParsableCommand {
     @Option(help: "Seconds to record (default: the source's length, at most 10).")
     var seconds: Double?
 
-    @Option(help: "Link time per unit of real time, (0, 1]: below 1 lets a slow (TCG) guest keep up.")
+    @Option(help: "Link time per unit of real time, (0, 1]: below 1 lets a slow (TCG) guest keep up with a capture; keep 1 for --play (without period interrupts aplay's drain gives up after 1.1 buffer times of wall time and stops the stream).")
     var rate: Double = 1.0
 
     @Option(help: "The sound device: azalia, or qemu (QEMU's intel-hda + hda-duplex, for comparison).")

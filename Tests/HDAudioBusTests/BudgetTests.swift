@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import TestSupport
 import Synchronization
 
 /// Output cost per the bandwidth Decision: peak blocks per frame x channels x sample bits.

@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import TestSupport
 import Synchronization
 
 @Suite("AllocateDmaBuffer / AllocateDmaBufferWithNotification and their frees")
@@ -23,7 +24,7 @@ struct BufferTests {
         #expect(Int(system.sd32(index, HDARegister.SD.cbl)) == b.allocatedBufferSize)
         #expect(b.allocatedBufferSize % 8 == 0)
         #expect(system.sd16(index, HDARegister.SD.fmt) == (try ConverterFormat(format)).rawValue)
-        let bdl = try ProgrammedBDL(system: system, index: index)
+        let bdl = try ProgrammedBDL(platform: system.platform, index: index)
         _ = bdl.check(mdl: b.mdl, size: b.allocatedBufferSize)
         // Still in reset: nothing runs.
         #expect(!system.control(index).run)
@@ -229,7 +230,7 @@ struct BufferTests {
         let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let bIndex = try #require(system.engineIndex(tag: 1, .render))
         let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
-        writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
         system.setFaults(FaultInjection(srstNeverClears: [bIndex]))
         expectStatus(.deviceNotReady) { try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0) }
         system.setFaults(FaultInjection())

@@ -2,6 +2,7 @@ import Azalia
 import HDAudio
 @testable import HDAudioBus
 import Testing
+import TestSupport
 
 @Suite("Client ids")
 struct ClientIdTests {

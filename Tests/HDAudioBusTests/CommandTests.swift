@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 /// A codec that answers every verb with a function of it (or ignores verbs of node 0x7F),
 /// reports a function group at node 1 and sends unsolicited responses on demand.

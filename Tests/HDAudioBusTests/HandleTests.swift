@@ -5,6 +5,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 /// A type that pretends to offer AllocateDmaBuffer over any connection: only possible by
 /// conforming a foreign type, and refused at run time for a BDL connection.
@@ -316,7 +317,7 @@ struct HandleTests {
             try v2.registerNotificationEvent(cap.handle, event: event)
             let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
             let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
-            writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
+            writeRawBdl(system.platform, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
             _ = try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 512, lvi: 1,
                                               isr: { m, ctx in log.calls.withLock { $0.append((m, ctx, .dirql)) } }, context: 1)
             try v2.setDmaEngineState(.stop, handles: [r.handle, cap.handle]); try v2.setDmaEngineState(.run, handles: [r.handle, cap.handle])
@@ -350,7 +351,7 @@ struct HandleTests {
         for _ in 0..<2 {   // two engines whose IOCs fall in the same frame
             let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
             let c = try client.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
-            writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
+            writeRawBdl(system.platform, at: c.bdlBuffer.address, [(c.dataBuffer.address, 256, true), (c.dataBuffer.address + 256, 256, true)])
             _ = try client.setupDmaEngineWithBdl(a.handle, bufferLength: 512, lvi: 1, isr: { _, _ in
                 calls.withLock { $0 += 1 }
                 holder.withLock { h in let i = h; h = nil; return i }?.close()

@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Interrupt delivery and deferred close on the virtual platform")
 struct InterruptDeliveryTests {

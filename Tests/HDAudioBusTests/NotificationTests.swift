@@ -4,6 +4,7 @@ import HDAudio
 import HDAudioBus
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("Notification events and interrupts (V2)")
 struct NotificationTests {
@@ -184,7 +185,7 @@ struct NotificationTests {
         #expect(log == ["irql=DISPATCH_LEVEL allocate=STATUS_UNSUCCESSFUL (0xC0000001)",
                         "irql=DISPATCH_LEVEL allocate=STATUS_UNSUCCESSFUL (0xC0000001) stop=ok"])
         #expect(event.signalCount == 2)
-        #expect((try system.bus.resources()).engines.map(\.state) == [.stop])
+        #expect(try system.bus.resources().engines.map(\.state) == [.stop])
     }
 
     @Test("IOCs that fire while the bus stalls inside a DDI call are signalled when the call returns, none lost")
@@ -231,21 +232,22 @@ struct NotificationTests {
         _ = try v2.allocateDmaBufferWithNotification(b.handle, notificationCount: 2, requestedBufferSize: 4096)
         let event = NotificationEvent(name: "b")
         try v2.registerNotificationEvent(b.handle, event: event)
-        // A BDL client whose BDL goes bad after setup (a guest mistake): its RUN raises DESE.
+        // A BDL client whose engine raises FIFOE in the first frame of its run.
         let bdl = try system.openInterface(codecAddress: 1, version: .bdl)
         let a = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let c = try bdl.allocateContiguousDmaBuffer(a.handle, requestedBufferSize: 4096)
         let data = c.dataBuffer.address
-        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 2048, true), (data + 2048, 2048, true)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(data, 2048, false), (data + 2048, 2048, false)])
         let log = IsrLog()
         _ = try bdl.setupDmaEngineWithBdl(a.handle, bufferLength: 4096, lvi: 1,
                                           isr: { mask, context in log.calls.withLock { $0.append((mask, context, .dirql)) } },
                                           context: 9)
-        writeRawBdl(system, at: c.bdlBuffer.address, [(data, 0, true), (data + 2048, 2048, true)])
+        let aIndex = try #require(system.engineIndex(tag: 2, .render))
+        system.setFaults(FaultInjection(fifoErrors: [aIndex]))
         try v2.setDmaEngineState(.stop, handles: [b.handle]); try v2.setDmaEngineState(.run, handles: [b.handle])
         try bdl.setDmaEngineState(.stop, handles: [a.handle]); try bdl.setDmaEngineState(.run, handles: [a.handle])
         system.advance(frames: 2048 + 100)
-        #expect(log.masks == [UInt32(StreamStatus.descriptorError.rawValue)])
+        #expect(log.masks == [UInt32(StreamStatus.fifoError.rawValue)])
         #expect(event.signalCount == 4)
     }
 

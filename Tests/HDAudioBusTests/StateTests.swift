@@ -3,6 +3,7 @@ import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
+import TestSupport
 import Synchronization
 
 @Suite("SetDmaEngineState, wall clock, position, device information")
@@ -121,7 +122,7 @@ struct StateTests {
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: 2, requestedBufferSize: 8192)
         let index = try #require(system.engineIndex(tag: 1, .render))
-        let programmed = try ProgrammedBDL(system: system, index: index)
+        let programmed = try ProgrammedBDL(platform: system.platform, index: index)
         try client.setDmaEngineState(.stop, handles: [a.handle])
         try client.setDmaEngineState(.run, handles: [a.handle])
         system.advance(frames: 300)
@@ -130,7 +131,7 @@ struct StateTests {
         try client.setDmaEngineState(.reset, handles: [a.handle])
         // SRST cleared LPIB; the buffer registers are programmed again.
         #expect(system.sd32(index, HDARegister.SD.lpib) == 0)
-        let again = try ProgrammedBDL(system: system, index: index)
+        let again = try ProgrammedBDL(platform: system.platform, index: index)
         #expect(again.entries == programmed.entries && again.cbl == programmed.cbl && again.bdlAddress == programmed.bdlAddress)
         #expect(system.control(index).streamTag == 1)
         _ = again.check(mdl: b.mdl, size: b.allocatedBufferSize)

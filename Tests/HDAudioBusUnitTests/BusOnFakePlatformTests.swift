@@ -30,14 +30,14 @@ struct BusOnFakePlatformTests {
     @Test("A controller whose CRST never reads back 1 is STATUS_DEVICE_NOT_READY, and no page is left allocated")
     func crstNeverCompletes() {
         let fake = FakePlatform(readHook: { offset, _, stored in offset == HDARegister.gctl ? stored & ~GlobalControl.crst : nil })
-        #expect(expectStatus(.deviceNotReady) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
+        #expect(fails(with: .deviceNotReady) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
         #expect(fake.pagesInUse == 0)
     }
 
     @Test("A CORB read pointer that never resets fails the start with DEVICE_NOT_READY and frees both pages")
     func corbResetNeverLatches() {
         let fake = FakePlatform(readHook: { offset, _, stored in offset == HDARegister.corbrp ? 0 : nil })
-        #expect(expectStatus(.deviceNotReady) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
+        #expect(fails(with: .deviceNotReady) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
         #expect(fake.pagesInUse == 0)
         #expect(fake.peek(HDARegister.dplbase, width: 4) == 0)
     }
@@ -45,7 +45,7 @@ struct BusOnFakePlatformTests {
     @Test("A page size that is not a multiple of 128 bytes is STATUS_UNSUCCESSFUL before any register is touched")
     func oddPageSize() {
         let fake = FakePlatform(pageSize: 1000)
-        #expect(expectStatus(.unsuccessful) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
+        #expect(fails(with: .unsuccessful) { () throws(NTStatus) in try HDAudioBus(platform: fake) })
         #expect(fake.log.isEmpty)
     }
 
@@ -56,7 +56,7 @@ struct BusOnFakePlatformTests {
         let client = try bus.openInterface(codecAddress: 0, version: .v2)
         fake.clearLog()
         let bad = StreamFormat(sampleRate: 384_000, validBitsPerSample: 16, containerSize: 16, numberOfChannels: 2)
-        #expect(expectStatus(.invalidParameter) { () throws(NTStatus) in try client.allocateRenderDmaEngine(format: bad, stripe: false) })
+        #expect(fails(with: .invalidParameter) { () throws(NTStatus) in try client.allocateRenderDmaEngine(format: bad, stripe: false) })
         #expect(fake.writes.isEmpty)
         #expect((try bus.resources()).engines.isEmpty)
     }
@@ -83,7 +83,7 @@ struct BusOnFakePlatformTests {
         let fake = FakePlatform(readHook: { offset, _, stored in offset == output ? stored & ~StreamControl.srst : nil })
         let bus = try HDAudioBus(platform: fake)
         let client = try bus.openInterface(codecAddress: 0, version: .v2)
-        #expect(expectStatus(.deviceNotReady) { () throws(NTStatus) in try client.allocateRenderDmaEngine(format: Self.stereo, stripe: false) })
+        #expect(fails(with: .deviceNotReady) { () throws(NTStatus) in try client.allocateRenderDmaEngine(format: Self.stereo, stripe: false) })
         let r = (try bus.resources())
         #expect(r.engines.isEmpty && r.tags.values.allSatisfy(\.isEmpty))
         #expect(fake.stalledMicroseconds >= HDAudioBus.handshakeLimitMicroseconds)
@@ -99,7 +99,7 @@ struct BusOnFakePlatformTests {
         try client.setDmaEngineState(.stop, handles: [a.handle])
         fake.clearLog()
         let forged = DmaEngineHandle(rawValue: a.handle.rawValue ^ 0x100)
-        #expect(expectStatus(.invalidHandle) { () throws(NTStatus) in try client.setDmaEngineState(.run, handles: [a.handle, forged]) })
+        #expect(fails(with: .invalidHandle) { () throws(NTStatus) in try client.setDmaEngineState(.run, handles: [a.handle, forged]) })
         #expect(fake.writes.isEmpty)
     }
 
@@ -143,7 +143,7 @@ struct BusOnFakePlatformTests {
         let a = try client.allocateRenderDmaEngine(format: Self.stereo, stripe: false)
         _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 8192)
         try client.setDmaEngineState(.stop, handles: [a.handle])
-        #expect(expectStatus(.deviceNotReady) { () throws(NTStatus) in try client.setDmaEngineState(.run, handles: [a.handle]) })
+        #expect(fails(with: .deviceNotReady) { () throws(NTStatus) in try client.setDmaEngineState(.run, handles: [a.handle]) })
         #expect(fake.peek(ctl(Self.firstOutput), width: 1) & StreamControl.run == 0)
         #expect((try bus.resources()).engines.first?.state == .stop)
     }

@@ -166,7 +166,7 @@ final class FakePlatform: HDAPlatform, Sendable {
         var out = 0
         return pieces(address, buffer.count) { page, inPage, n in
             state.withLock { s in
-                for i in 0..<n { buffer[out + i] = s.pages[page]![inPage + i] }
+                s.pages[page]!.withUnsafeBytes { buffer.baseAddress!.advanced(by: out).copyMemory(from: $0.baseAddress! + inPage, byteCount: n) }
             }
             out += n
         }
@@ -176,7 +176,7 @@ final class FakePlatform: HDAPlatform, Sendable {
         var from = 0
         return pieces(address, buffer.count) { page, inPage, n in
             state.withLock { s in
-                for i in 0..<n { s.pages[page]![inPage + i] = buffer[from + i] }
+                s.pages[page]!.withUnsafeMutableBytes { ($0.baseAddress! + inPage).copyMemory(from: buffer.baseAddress!.advanced(by: from), byteCount: n) }
             }
             from += n
         }
@@ -203,8 +203,8 @@ final class FakePlatform: HDAPlatform, Sendable {
     }
 }
 
-/// Expects `body` to throw `expected`.
-func expectStatus<R>(_ expected: NTStatus, _ body: () throws(NTStatus) -> R) -> Bool {
+/// Whether `body` throws `expected` (for `#expect`).
+func fails<R>(with expected: NTStatus, _ body: () throws(NTStatus) -> R) -> Bool {
     do {
         _ = try body()
         return false

@@ -1,15 +1,13 @@
-import Azalia
-import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
-import Synchronization
+import TestSupport
 
 @Suite("FreeDmaEngine")
 struct FreeEngineTests {
     @Test("FreeDmaEngine returns the engine, its tag and its bandwidth")
     func freeReturnsEverything() throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .base)
         let empty = (try system.bus.resources())
         let r = try client.allocateRenderDmaEngine(format: F.cd, stripe: false)
@@ -17,13 +15,13 @@ struct FreeEngineTests {
         try client.freeDmaEngine(r.handle)
         try client.freeDmaEngine(c.handle)
         #expect((try system.bus.resources()) == empty)
-        let index = ControllerProfile.ich6.layout.indices(of: .output).lowerBound
+        let index = system.bus.configuration.layout.indices(of: .output).lowerBound
         #expect(system.control(index).streamTag == 0)
     }
 
     @Test("FreeDmaEngine with a buffer attached is STATUS_INVALID_DEVICE_REQUEST (every kind of buffer)")
     func freeWithBuffer() throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let v2 = try system.openInterface(codecAddress: 0, version: .v2)
         let bdl = try system.openInterface(codecAddress: 0, version: .bdl)
         let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
@@ -48,7 +46,7 @@ struct FreeEngineTests {
 
     @Test("FreeDmaEngine of an engine that is not in reset is STATUS_INVALID_DEVICE_REQUEST", arguments: [StreamState.stop, .run])
     func freeOutOfReset(state: StreamState) throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .base)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         _ = try client.allocateDmaBuffer(a.handle, requestedBufferSize: 4096)
@@ -67,7 +65,7 @@ struct FreeEngineTests {
 
     @Test("FreeDmaEngine is INVALID_DEVICE_REQUEST while any kind of buffer is held, and frees the engine once it is released")
     func freeEngineWithEachBuffer() throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let baseline = system.allocatedPages
         let v2 = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try v2.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
@@ -85,7 +83,7 @@ struct FreeEngineTests {
         let b = try bdl.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let c = try bdl.allocateContiguousDmaBuffer(b.handle, requestedBufferSize: 4096)
         expectStatus(.invalidDeviceRequest) { try bdl.freeDmaEngine(b.handle) }   // not yet set up
-        writeRawBdl(system, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
+        writeRawBdl(system.platform, at: c.bdlBuffer.address, [(c.dataBuffer.address, 2048, true), (c.dataBuffer.address + 2048, 2048, true)])
         _ = try bdl.setupDmaEngineWithBdl(b.handle, bufferLength: 4096, lvi: 1, isr: { _, _ in }, context: 0)
         expectStatus(.invalidDeviceRequest) { try bdl.freeDmaEngine(b.handle) }   // set up
         try bdl.setDmaEngineState(.stop, handles: [b.handle])

@@ -1,88 +1,23 @@
-import Azalia
-import HDAController
 import HDAudio
 import HDAudioBus
 import Testing
-import Synchronization
-
-/// The buffer rules, written out independently of the bus's implementation, for a page
-/// size (4 KiB unless a test says otherwise).
-enum Rules {
-    static let maxEntries = 256
-
-    /// BDL entries needed for a buffer of `size` with entries cut at page ends (and at
-    /// the midpoint with two notifications), or nil when the rules forbid the size.
-    static func entryCount(size: Int, block: Int, notifications: Int, page: Int = 4096) -> Int? {
-        guard size > 0, size % block == 0 else { return nil }
-        func pieces(_ from: Int, _ to: Int) -> Int {   // pieces of [from, to) cut at page boundaries
-            (to + page - 1) / page - from / page
-        }
-        if notifications == 2 {
-            guard size % 2 == 0 else { return nil }
-            let mid = size / 2
-            guard mid % block == 0, mid % 128 == 0 else { return nil }
-            let n = pieces(0, mid) + pieces(mid, size)
-            return n <= maxEntries ? n : nil
-        }
-        if size <= page {
-            // One page must still be two entries (LVI >= 1), the second starting 128-aligned.
-            return size > 128 ? 2 : nil
-        }
-        let n = pieces(0, size)
-        return n <= maxEntries ? n : nil
-    }
-
-    static func legal(_ size: Int, block: Int, notifications: Int, page: Int = 4096) -> Bool {
-        entryCount(size: size, block: block, notifications: notifications, page: page) != nil
-    }
-
-    static func largest(block: Int, notifications: Int, page: Int = 4096) -> Int {
-        var s = maxEntries * page / block * block
-        while s > 0 && !legal(s, block: block, notifications: notifications, page: page) { s -= block }
-        return s
-    }
-}
-
-/// A BDL read back from guest memory through the engine's registers.
-struct ProgrammedBDL {
-    var entries: [BDLEntry]
-    var cbl: UInt32
-    var lvi: UInt16
-    var bdlAddress: UInt64
-    var format: UInt16
-
-    init(system: AzaliaSystem, index: Int) throws {
-        cbl = system.sd32(index, HDARegister.SD.cbl)
-        lvi = system.sd16(index, HDARegister.SD.lvi)
-        format = system.sd16(index, HDARegister.SD.fmt)
-        bdlAddress = UInt64(system.sd32(index, HDARegister.SD.bdpu)) << 32 | UInt64(system.sd32(index, HDARegister.SD.bdpl))
-        let bytes = try #require(system.platform.readMemory(bdlAddress, count: (Int(lvi) + 1) * BDLEntry.size))
-        entries = (0...Int(lvi)).map { BDLEntry(bytes: bytes[($0 * 16)..<($0 * 16 + 16)]) }
-    }
-
-    /// Checks the BDL against the rules and the MDL; returns the offsets of IOC entry ends.
-    func check(mdl: MemoryDescriptorList, size: Int, sourceLocation: SourceLocation = #_sourceLocation) -> [Int] {
-        #expect(entries.count >= 2 && entries.count <= 256, sourceLocation: sourceLocation)
-        #expect(Int(cbl) == size, sourceLocation: sourceLocation)
-        #expect(bdlAddress % 128 == 0, sourceLocation: sourceLocation)
-        var offset = 0
-        var iocEnds: [Int] = []
-        for e in entries {
-            #expect(e.address % 128 == 0, "entry at \(offset) not 128-byte aligned", sourceLocation: sourceLocation)
-            #expect(e.length > 0, sourceLocation: sourceLocation)
-            #expect(e.address == mdl.physicalAddress(ofByte: offset), "entry at \(offset) is not the MDL's byte", sourceLocation: sourceLocation)
-            // An entry never crosses a page of the scattered buffer.
-            #expect(offset / 4096 == (offset + Int(e.length) - 1) / 4096, sourceLocation: sourceLocation)
-            offset += Int(e.length)
-            if e.interruptOnCompletion { iocEnds.append(offset) }
-        }
-        #expect(offset == size, sourceLocation: sourceLocation)
-        return iocEnds
-    }
-}
+import TestSupport
 
 @Suite("DMA buffer size rounding and BDL layout")
 struct BufferLayoutTests {
+    /// AllocateDmaBuffer (no notifications) or AllocateDmaBufferWithNotification: the MDL and
+    /// the size; a buffer with notifications must start at its first page's start.
+    func allocate(_ client: HDAudioV2Interface, _ handle: DmaEngineHandle, notifications: Int,
+                  request: Int) throws -> (MemoryDescriptorList, Int) {
+        if notifications == 0 {
+            let b = try client.allocateDmaBuffer(handle, requestedBufferSize: request)
+            return (b.mdl, b.allocatedBufferSize)
+        }
+        let b = try client.allocateDmaBufferWithNotification(handle, notificationCount: notifications, requestedBufferSize: request)
+        #expect(b.offsetFromFirstPage == 0)
+        return (b.mdl, b.allocatedBufferSize)
+    }
+
     static let blocks = [1, 2, 3, 4, 6, 8, 12, 20, 24, 64]
     static let requests = [1, 2, 100, 128, 129, 200, 255, 256, 1000, 4095, 4096, 4097, 6000, 8191, 8192, 12288,
                            65536, 100_000, 524_288, 1_048_575, 1_048_576, 1_048_576 + 4096, 5_000_000]
@@ -163,25 +98,16 @@ struct BufferLayoutTests {
           arguments: [(4096, 1), (4096, 2), (1_048_576, 1), (1_048_576 + 4096, 1), (8192, 2), (16384, 2),
                       (1_048_576, 2), (1_048_576 + 4096, 2), (6000, 2), (300, 1), (4096, 0), (1_048_576, 0)])
     func bdlReadBack(request: Int, notifications: Int) throws {
-        let system = try makeSystem(.ich6, memoryPages: 1024)
+        let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
-        let mdl: MemoryDescriptorList
-        let size: Int
-        if notifications == 0 {
-            let b = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
-            (mdl, size) = (b.mdl, b.allocatedBufferSize)
-        } else {
-            let b = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
-            #expect(b.offsetFromFirstPage == 0)
-            (mdl, size) = (b.mdl, b.allocatedBufferSize)
-        }
+        let (mdl, size) = try allocate(client, a.handle, notifications: notifications, request: request)
         #expect(mdl.byteOffset == 0 && mdl.byteCount == size)
         #expect(mdl.pages.count == (size + 4095) / 4096)
         #expect(mdl.pages.allSatisfy { $0 % 4096 == 0 })
         #expect(Rules.legal(size, block: 4, notifications: notifications))
         let index = try #require(system.engineIndex(tag: 1, .render))
-        let bdl = try ProgrammedBDL(system: system, index: index)
+        let bdl = try ProgrammedBDL(platform: system.platform, index: index)
         let ioc = bdl.check(mdl: mdl, size: size)
         switch notifications {
         case 0: #expect(ioc.isEmpty)
@@ -227,22 +153,13 @@ struct BufferLayoutTests {
     @Test("Allocated size is the legal size closest to the request (1 byte, awkward sizes, above the largest, Int.max)",
           arguments: awkwardFormats, [0, 1, 2])
     func roundingAtTheExtremes(format: StreamFormat, notifications: Int) throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: format, stripe: false)
         let block = memoryBlockBytes(format)
         let largest = stride(from: 1 << 20, through: 1, by: -1).first { Rules.legal($0, block: block, notifications: notifications) }!
         for request in [1, 2, 127, 128, 129, 4095, 4096, 4097, 65536 + 3, 1 << 20, (1 << 20) + 4096, Int.max] {
-            let size: Int
-            let mdl: MemoryDescriptorList
-            if notifications == 0 {
-                let r = try client.allocateDmaBuffer(a.handle, requestedBufferSize: request)
-                (size, mdl) = (r.allocatedBufferSize, r.mdl)
-            } else {
-                let r = try client.allocateDmaBufferWithNotification(a.handle, notificationCount: notifications, requestedBufferSize: request)
-                #expect(r.offsetFromFirstPage == 0)
-                (size, mdl) = (r.allocatedBufferSize, r.mdl)
-            }
+            let (mdl, size) = try allocate(client, a.handle, notifications: notifications, request: request)
             #expect(Rules.legal(size, block: block, notifications: notifications), "request \(request): \(size) is not legal")
             if request >= largest {
                 #expect(size == largest, "request \(request) above the largest legal \(largest) got \(size)")
@@ -260,7 +177,7 @@ struct BufferLayoutTests {
             let lvi = Int(system.sd16(index, HDARegister.SD.lvi))
             #expect(Int(system.sd32(index, HDARegister.SD.cbl)) == size)
             let bdlAddress = UInt64(system.sd32(index, HDARegister.SD.bdpu)) << 32 | UInt64(system.sd32(index, HDARegister.SD.bdpl))
-            let entries = try #require(readRawBdl(system, at: bdlAddress, count: lvi + 1))
+            let entries = try #require(readRawBdl(system.platform, at: bdlAddress, count: lvi + 1))
             #expect(lvi >= 1 && lvi <= 255)
             var offset = 0
             var iocEnds: [Int] = []
@@ -285,7 +202,7 @@ struct BufferLayoutTests {
 
     @Test("A request of 0 or below, or a NotificationCount other than 1 or 2, is INVALID_PARAMETER and allocates nothing")
     func badSizesAndCounts() throws {
-        let system = try makeSystem(.ich6)
+        let system = try FakeSystem()
         let client = try system.openInterface(codecAddress: 0, version: .v2)
         let a = try client.allocateRenderDmaEngine(format: F.stereo48, stripe: false)
         let baseline = system.allocatedPages
