@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HDAudioBusTests", dependencies: ["HDAudioBus", "HDAController", "HDAudio", "Azalia", "TestSupport"]),
         .testTarget(name: "GuestBridgeTests", dependencies: ["GuestBridge", "HDAController", "HDACodec", "HDAudio"]),
         // C tests of libazalia, built with the system C compiler and run.
-        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC"], exclude: ["C"]),
+        .testTarget(name: "CDriverTests", dependencies: ["AzaliaC", "HDACodec"], exclude: ["C", "sanitize.sh"]),
         .testTarget(name: "AzaliaTests", dependencies: ["Azalia", "azalia", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -144,9 +144,10 @@ public func azaliaCreateSystem(_ profile: UnsafePointer<CChar>?, _ codecs: Unsaf
             case AzaliaEndpointNone: break
             case AzaliaEndpointWavFile:
                 guard let path = e.Path else { return invalidParameter }
-                codec.setSink(WAVFileSink(path: String(cString: path)), dac: d)
+                let file = WAVFileSink(path: String(cString: path))
+                codec.setSink(e.FrameLimit == 0 ? file : TrimmedSink(file, blocks: e.FrameLimit), dac: d)
             case AzaliaEndpointMemory:
-                let sink = RecordingSink(limit: Int.max)
+                let sink = RecordingSink(limit: e.FrameLimit == 0 ? Int.max : Int(clamping: e.FrameLimit))
                 codec.setSink(sink, dac: d)
                 sinks[address, default: [:]][d] = sink
             case AzaliaEndpointLoopback:
@@ -290,4 +291,22 @@ public func azaliaRaiseUnsolicited(_ system: OpaquePointer?, _ codecAddress: UIn
     }
     guard let queued = result else { return invalidParameter }
     return queued ? STATUS_SUCCESS : nt(.unsuccessful)
+}
+
+/// A sink that passes on only the first `blocks` sample blocks it receives.
+final class TrimmedSink: SampleSink {
+    let inner: any SampleSink
+    var remaining: UInt64
+
+    init(_ inner: any SampleSink, blocks: UInt64) {
+        self.inner = inner
+        remaining = blocks
+    }
+
+    func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format: StreamFormat) {
+        let n = Int(min(UInt64(max(wanted, 0)), remaining))
+        guard n > 0 else { return }
+        remaining -= UInt64(n)
+        inner.consume(src, blocks: n, format: format)
+    }
 }

@@ -133,7 +133,7 @@ public enum WAVError: Error, Hashable, Sendable, CustomStringConvertible {
         case .missingDataChunk: "no data chunk"
         case .formatChunkTooSmall(let n): "fmt chunk of \(n) bytes is too small"
         case .unsupportedFormatTag(let tag):
-            "unsupported format tag 0x\(String(tag, radix: 16, uppercase: true))\(tag == 3 ? " (IEEE float)" : ""): only integer PCM is supported"
+            "unsupported format tag \(tag.hexLiteral(digits: 1))\(tag == 3 ? " (IEEE float)" : ""): only integer PCM is supported"
         case .unsupportedSubFormat: "WAVE_FORMAT_EXTENSIBLE sub-format is not integer PCM"
         case .unsupportedBitsPerSample(let b): "unsupported sample size \(b) bits: 8, 16, 24 or 32 only"
         case .unsupportedChannelCount(let c): "unsupported channel count \(c): 1 to 16 only"
@@ -296,7 +296,7 @@ public struct WAVFile: Hashable, Sendable {
         for b in bytes {
             if b == UInt8(ascii: "\\") { out += "\\\\" }
             else if (0x20...0x7E).contains(b) { out.unicodeScalars.append(Unicode.Scalar(b)) }
-            else { out += "\\x" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true) }
+            else { out += "\\x" + b.hexLiteral(digits: 2).dropFirst(2) }
         }
         return out
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HDACodec
 import Testing
 
 /// The C tests (Tests/CDriverTests/C): compiled by the system C compiler against
@@ -28,17 +29,49 @@ struct CDriverTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines"])
+    /// Compiles a C program against the headers and the library; the executable's path.
+    static func compile(_ source: String, into out: URL, extra: [String] = []) throws -> (ok: Bool, output: String) {
+        guard let lib = libraryFolder() else { return (false, "libazalia-c.so not found beside the test bundle") }
+        let include = root.appendingPathComponent("Sources/CAzalia/include").path
+        let cc = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
+                         + [root.appendingPathComponent(source).path, "-L", lib.path, "-lazalia-c", "-Wl,-rpath,\(lib.path)", "-o", out.path])
+        return (cc.status == 0, cc.output)
+    }
+
+    @Test("The example drivers play and capture a WAV file bit for bit", arguments: ["play", "capture"])
+    func example(_ name: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-example-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let exe = dir.appendingPathComponent(name)
+        let built = try Self.compile("examples/\(name).c", into: exe)
+        #expect(built.ok, "cc failed:\n\(built.output)")
+        guard built.ok else { return }
+        // A quarter second of 48 kHz stereo noise: every bit matters.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let samples = (0..<(12_000 * 4)).map { _ -> UInt8 in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        let format = WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16)
+        let input = dir.appendingPathComponent("in.wav"), output = dir.appendingPathComponent("out.wav")
+        try Data(try WAVFile.header(for: format, dataBytes: samples.count) + samples).write(to: input)
+        let result = try Self.run(exe.path, [input.path, output.path])
+        #expect(result.status == 0, "\(name) failed:\n\(result.output)")
+        #expect(result.output.contains("bit for bit"))
+        // Checked again here, independently of the example's own check.
+        let written = try WAVFile.parse(try Data(contentsOf: output))
+        #expect(written.data == samples)
+        #expect(written.format.sampleRate == 48000 && written.format.channels == 2)
+    }
+
+    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines", "endpoints"])
     func cTest(_ name: String) throws {
-        let lib = try #require(Self.libraryFolder(), "libazalia-c.so not found beside the test bundle (swift build builds it)")
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-ctest-\(name)-\(getpid())")
         defer { try? FileManager.default.removeItem(at: out) }
-        let source = Self.root.appendingPathComponent("Tests/CDriverTests/C/\(name).c").path
-        let include = Self.root.appendingPathComponent("Sources/CAzalia/include").path
-        let cc = try Self.run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include, source,
-                                     "-L", lib.path, "-lazalia-c", "-Wl,-rpath,\(lib.path)", "-o", out.path])
-        #expect(cc.status == 0, "cc failed:\n\(cc.output)")
-        guard cc.status == 0 else { return }
+        let cc = try Self.compile("Tests/CDriverTests/C/\(name).c", into: out)
+        #expect(cc.ok, "cc failed:\n\(cc.output)")
+        guard cc.ok else { return }
         let result = try Self.run(out.path, [])
         #expect(result.status == 0, "\(name) failed:\n\(result.output)")
         #expect(result.output.contains(", 0 failed"))

@@ -31,6 +31,9 @@ typedef struct _AZALIA_ENDPOINT {
     SIZE_T DataLength;
     HDAUDIO_STREAM_FORMAT Format;
     ULONG Peer;
+    ULONGLONG FrameLimit;        /* DAC sinks: keep the first FrameLimit sample blocks and
+                                    drop the rest (the silence a driver plays after its data),
+                                    as a recording trimmed to the input; 0 keeps everything */
 } AZALIA_ENDPOINT, *PAZALIA_ENDPOINT;
 
 /* A virtual codec: its SDI address (0-14), its converters, and an endpoint per DAC

@@ -1,7 +1,9 @@
 /* Every routine of the four interface versions through the C tables: success and the
    documented statuses, live register pointers, events, V3 callbacks and the BDL ISR
    firing the right number of times, and NULL, garbage and stale arguments. */
+#define _POSIX_C_SOURCE 199309L
 #include <stdlib.h>
+#include <time.h>
 #include "azalia.h"
 #include "check.h"
 
@@ -9,13 +11,14 @@
 static HDAUDIO_STREAM_FORMAT fmt48 = { 48000, 16, 16, 2 };
 
 static PAZALIA_SYSTEM make_system(void) {
-    AZALIA_ENDPOINT sink = { AzaliaEndpointMemory, NULL, NULL, 0, { 0, 0, 0, 0 }, 0 };
+    AZALIA_ENDPOINT sink = { AzaliaEndpointMemory, NULL, NULL, 0, { 0, 0, 0, 0 }, 0, 0 };
     AZALIA_CODEC codec = { 0, 2, 2, 1, &sink, 0, NULL };
     PAZALIA_SYSTEM s = NULL;
     CHECK_STATUS(AzaliaCreateSystem("ich9", &codec, 1, &s), STATUS_SUCCESS);
     return s;
 }
 
+static PVOID v3_bus_context;
 static int v3_calls;
 static LONGLONG v3_stamps[64];
 static void v3_callback(PVOID context, LARGE_INTEGER qpc) {
@@ -23,6 +26,13 @@ static void v3_callback(PVOID context, LARGE_INTEGER qpc) {
     v3_calls++;
     CHECK(context == (PVOID)0x1234);
     CHECK(KeGetCurrentIrql() == DISPATCH_LEVEL);
+    /* A PASSIVE_LEVEL routine called at DISPATCH_LEVEL: the bus's IRQL rule. */
+    if (v3_calls == 1 && v3_bus_context) {
+        HDAUDIO_BUS_INTERFACE_V3 *t = (HDAUDIO_BUS_INTERFACE_V3 *)v3_bus_context;
+        HANDLE h; HDAUDIO_CONVERTER_FORMAT cf;
+        HDAUDIO_STREAM_FORMAT f = { 48000, 16, 16, 2 };
+        CHECK_STATUS(t->AllocateRenderDmaEngine(t->Context, &f, FALSE, &h, &cf), STATUS_UNSUCCESSFUL);
+    }
 }
 static void v3_other(PVOID context, LARGE_INTEGER qpc) { (void)context; (void)qpc; }
 
@@ -203,6 +213,7 @@ static void test_v2_v3(PAZALIA_SYSTEM s) {
     CHECK_STATUS(v.RegisterNotificationEvent(ctx, h, NULL), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(v.RegisterNotificationEvent(ctx, (HANDLE)0x77, &e2), STATUS_INVALID_HANDLE);
     CHECK_STATUS(v.RegisterNotificationEvent(ctx, h, &e2), STATUS_SUCCESS);
+    v3_bus_context = &v;
     DEVICE_OBJECT fdo; memset(&fdo, 0, sizeof fdo);
     CHECK_STATUS(v.RegisterNotificationCallback(ctx, h, &fdo, v3_callback, (PVOID)0x1234), STATUS_SUCCESS);
     CHECK(fdo.ReferenceCount == 1);
@@ -236,6 +247,7 @@ static void test_v2_v3(PAZALIA_SYSTEM s) {
     CHECK(v3_stamps[1] - v3_stamps[0] >= 106666 - 1 && v3_stamps[1] - v3_stamps[0] <= 106666 + 1);   /* 512 frames in 100 ns */
     CHECK_STATUS(AzaliaAdvanceFrames(s, 512 * 4), STATUS_SUCCESS);
     CHECK(v3_calls == 6);
+    v3_bus_context = NULL;
     timeout.QuadPart = 0;
     CHECK_STATUS(KeWaitForSingleObject(&e2, Executive, KernelMode, FALSE, &timeout), STATUS_SUCCESS);
     CHECK_STATUS(KeWaitForSingleObject(&e2, Executive, KernelMode, FALSE, &timeout), STATUS_TIMEOUT);
@@ -329,6 +341,25 @@ int main(void) {
     test_base(s);
     test_v2_v3(s);
     test_bdl(s);
+    /* Paced time: 20 ms of link time, and at least most of it on the wall clock. */
+    ULONGLONG before = 0, after = 0;
+    struct timespec t0, t1;
+    AzaliaGetLinkFrame(s, &before);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    CHECK_STATUS(AzaliaRunPaced(s, 20000), STATUS_SUCCESS);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    AzaliaGetLinkFrame(s, &after);
+    CHECK(after - before == 960);
+    CHECK((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) >= 15000000L);
+    CHECK_STATUS(AzaliaGetLinkFrame(s, NULL), STATUS_INVALID_PARAMETER);
+    /* The memory sink and unsolicited responses: arguments. */
+    SIZE_T available = 1;
+    CHECK_STATUS(AzaliaReadMemorySink(s, 0, 0, NULL, 0, &available), STATUS_SUCCESS);
+    CHECK(available == 0);   /* nothing was streamed to DAC 0 with its converter programmed */
+    CHECK_STATUS(AzaliaReadMemorySink(s, 0, 1, NULL, 0, &available), STATUS_INVALID_PARAMETER);   /* no memory sink */
+    CHECK_STATUS(AzaliaReadMemorySink(s, 0, 0, NULL, 0, NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(AzaliaRaiseUnsolicited(s, 3, 6, 0), STATUS_INVALID_PARAMETER);   /* no codec at 3 */
+    CHECK_STATUS(AzaliaRaiseUnsolicited(s, 0, 7, 0), STATUS_UNSUCCESSFUL);        /* not enabled */
     CHECK_STATUS(AzaliaDestroySystem(s), STATUS_SUCCESS);
     CHECK_STATUS(AzaliaDestroySystem(s), STATUS_INVALID_HANDLE);
     return CHECK_DONE();
