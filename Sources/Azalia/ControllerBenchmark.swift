@@ -92,6 +92,58 @@ public enum ControllerBenchmark {
         }
 
         func linkCommand(_ verb: UInt32) -> UInt32? { nil }
+
+        /// What it sends never depends on what it received.
+        var linkInputFollowsOutput: Bool { false }
+    }
+
+    /// A controller with one engine per format running from its own BDL (four entries of
+    /// the given length, IOC on every second), a copying codec at address 0, the position
+    /// buffer on, interrupts off.
+    final class Rig {
+        let controller: HDAController
+        /// The host pointer of every BDL entry's buffer, engine by engine.
+        var buffers: [UnsafeMutableRawPointer] = []
+
+        init(profile: ControllerProfile, formats: [StreamFormat], entryBytes: [Int]) throws(NTStatus) {
+            let engines = formats.count
+            let pagesPerEntry = (ControllerBenchmark.entryBytes + GuestMemory.pageSize - 1) / GuestMemory.pageSize
+            let memory = GuestMemory(pages: engines * (ControllerBenchmark.entries * pagesPerEntry + 1) + 1)
+            let c = HDAController(profile: profile, memory: memory)
+            controller = c
+            c.attach(CopyingCodec(), at: 0)
+            c.write32(HDARegister.gctl, GlobalControl.crst)
+            c.advance(frames: profile.crstExitFrames + UInt64(LinkTiming.codecWakeFrames))
+            var converters: [ConverterFormat] = []
+            for f in formats { converters.append(try ConverterFormat(f)) }
+            do {
+                let dpl = try memory.allocate(pages: 1, contiguous: true)[0]
+                c.write32(HDARegister.dplbase, dpl.low32 | 1)
+                c.write32(HDARegister.dpubase, dpl.high32)
+                for n in 0..<engines {
+                    let length = min(entryBytes[n], ControllerBenchmark.entryBytes)
+                    let bdl = try memory.allocate(pages: 1, contiguous: true)[0]
+                    for i in 0..<ControllerBenchmark.entries {
+                        let buffer = try memory.allocate(pages: pagesPerEntry, contiguous: true)[0]
+                        buffers.append(memory.hostPointer(buffer, length: UInt64(length))!)
+                        try memory.write(bdl.adding(UInt64(16 * i))!, bytes: BDLEntry(
+                            address: buffer.rawValue, length: UInt32(length), interruptOnCompletion: i % 2 == 1).bytes)
+                    }
+                    let total = ControllerBenchmark.entries * length
+                    let base = HDARegister.streamDescriptor(n)
+                    c.write32(base + HDARegister.SD.cbl, UInt32(total - total % formats[n].blockBytes))
+                    c.write16(base + HDARegister.SD.lvi, UInt16(ControllerBenchmark.entries - 1))
+                    c.write16(base + HDARegister.SD.fmt, converters[n].rawValue)
+                    c.write32(base + HDARegister.SD.bdpl, bdl.low32)
+                    c.write32(base + HDARegister.SD.bdpu, bdl.high32)
+                    let tag = UInt32(n % 15 + 1)
+                    c.write32(base, tag << 20 | StreamControl.ioce | StreamControl.dir)
+                }
+            } catch {
+                throw .insufficientResources
+            }
+            for n in 0..<engines { c.write32(HDARegister.streamDescriptor(n), c.read32(HDARegister.streamDescriptor(n)) | StreamControl.run) }
+        }
     }
 
     /// Runs every engine of `profile` at `format` for `linkSeconds` of link time with a
@@ -100,45 +152,15 @@ public enum ControllerBenchmark {
     /// profile's stream payloads (STATUS_BUFFER_TOO_SMALL).
     public static func run(profile: ControllerProfile = .skylakePCH, format: StreamFormat = defaultFormat,
                            linkSeconds: Double = 60) throws(NTStatus) -> Result {
-        let converter = try ConverterFormat(format)
+        _ = try ConverterFormat(format)
         let words = try LinkBudget.fifoWords(format)
         guard words <= Int(min(profile.outstrmpay, profile.instrmpay)) else { throw .bufferTooSmall }
         // Every round needs at least one frame, or there is no ratio to report.
         guard linkSeconds * Double(LinkTiming.framesPerSecond) >= Double(rounds), linkSeconds < 1e6 else { throw .invalidParameter }
         let engines = profile.gcap.totalEngines
-        let pagesPerEntry = entryBytes / GuestMemory.pageSize
-        let memory = GuestMemory(pages: engines * (entries * pagesPerEntry + 1) + 1)
-        let c = HDAController(profile: profile, memory: memory)
-        c.attach(CopyingCodec(), at: 0)
-        c.write32(HDARegister.gctl, GlobalControl.crst)
-        c.advance(frames: profile.crstExitFrames + UInt64(LinkTiming.codecWakeFrames))
-        var buffers: [UnsafeMutableRawPointer] = []
-        do {
-            let dpl = try memory.allocate(pages: 1, contiguous: true)[0]
-            c.write32(HDARegister.dplbase, dpl.low32 | 1)
-            c.write32(HDARegister.dpubase, dpl.high32)
-            for n in 0..<engines {
-                let bdl = try memory.allocate(pages: 1, contiguous: true)[0]
-                for i in 0..<entries {
-                    let buffer = try memory.allocate(pages: pagesPerEntry, contiguous: true)[0]
-                    buffers.append(memory.hostPointer(buffer, length: UInt64(entryBytes))!)
-                    try memory.write(bdl.adding(UInt64(16 * i))!, bytes: BDLEntry(
-                        address: buffer.rawValue, length: UInt32(entryBytes), interruptOnCompletion: i % 2 == 1).bytes)
-                }
-                let total = entries * entryBytes
-                let base = HDARegister.streamDescriptor(n)
-                c.write32(base + HDARegister.SD.cbl, UInt32(total - total % format.blockBytes))
-                c.write16(base + HDARegister.SD.lvi, UInt16(entries - 1))
-                c.write16(base + HDARegister.SD.fmt, converter.rawValue)
-                c.write32(base + HDARegister.SD.bdpl, bdl.low32)
-                c.write32(base + HDARegister.SD.bdpu, bdl.high32)
-                let tag = UInt32(n % 15 + 1)
-                c.write32(base, tag << 20 | StreamControl.ioce | StreamControl.dir)
-            }
-        } catch {
-            throw .insufficientResources
-        }
-        for n in 0..<engines { c.write32(HDARegister.streamDescriptor(n), c.read32(HDARegister.streamDescriptor(n)) | StreamControl.run) }
+        let rig = try Rig(profile: profile, formats: Array(repeating: format, count: engines),
+                          entryBytes: Array(repeating: entryBytes, count: engines))
+        let c = rig.controller, buffers = rig.buffers
         let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
         let clock = ContinuousClock()
         // The link time is run in rounds, each followed by a memcpy of the bytes that round
@@ -167,6 +189,75 @@ public enum ControllerBenchmark {
                       wallSeconds: wall, simulatedSecondsPerWallSecond: simulatedSeconds / max(wall, 1e-9),
                       bytesMoved: bytes, sampleBytesPerSecond: bytesPerSecond, memcpyBytesPerSecond: memcpyPerSecond,
                       ratioToMemcpy: ratios.isEmpty ? 0 : ratios[ratios.count / 2], rounds: ratios.count)
+    }
+
+    /// The cost of unaligned engines: every engine with its own format and entry size
+    /// (events on different frames) against every engine at one format and size (events
+    /// on the same frames), per byte moved.
+    public struct BatchingResult: Sendable, Hashable, Codable {
+        /// Engines in each run.
+        public var engines: Int
+        /// The staggered engines' formats, in descriptor order.
+        public var staggeredFormats: [String]
+        /// The staggered engines' entry lengths in bytes.
+        public var staggeredEntryBytes: [Int]
+        /// The coincident engines' format.
+        public var coincidentFormat: String
+        /// Link time of each run, in seconds.
+        public var linkSeconds: Double
+        /// Wall nanoseconds per KiB moved, coincident (the baseline).
+        public var coincidentNanosecondsPerKiB: Double
+        /// Wall nanoseconds per KiB moved, staggered.
+        public var staggeredNanosecondsPerKiB: Double
+        /// Staggered over coincident cost per byte: the median over the rounds (goal: at most 1.3).
+        public var ratio: Double
+        /// Rounds the ratio is the median of.
+        public var rounds: Int
+    }
+
+    /// Formats of both rate families and several channel counts, each within a 24-word
+    /// stream payload, for the staggered engines.
+    public static let staggeredFormats: [StreamFormat] = [
+        StreamFormat(rate: 48000, bits: 16, channels: 2), StreamFormat(rate: 44100, bits: 16, channels: 2),
+        StreamFormat(rate: 96000, bits: 24, channels: 2), StreamFormat(rate: 88200, bits: 16, channels: 4),
+        StreamFormat(rate: 192_000, bits: 16, channels: 6), StreamFormat(rate: 176_400, bits: 16, channels: 4),
+        StreamFormat(rate: 48000, bits: 32, channels: 8), StreamFormat(rate: 44100, bits: 24, channels: 6),
+    ]
+
+    /// Runs every engine of `profile` staggered (engine n: `staggeredFormats[n % 8]`, entries
+    /// of 16 KiB - 384 x n bytes) and coincident (all at `defaultFormat`, 16 KiB entries) for
+    /// `linkSeconds` each, in alternating rounds, and compares their wall time per byte moved.
+    public static func runBatching(profile: ControllerProfile = .skylakePCH, linkSeconds: Double = 10) throws(NTStatus) -> BatchingResult {
+        guard linkSeconds * Double(LinkTiming.framesPerSecond) >= Double(rounds), linkSeconds < 1e6 else { throw .invalidParameter }
+        let engines = profile.gcap.totalEngines
+        let formats = (0..<engines).map { staggeredFormats[$0 % staggeredFormats.count] }
+        let lengths = (0..<engines).map { entryBytes - 384 * $0 }
+        let staggered = try Rig(profile: profile, formats: formats, entryBytes: lengths)
+        let coincident = try Rig(profile: profile, formats: Array(repeating: defaultFormat, count: engines),
+                                 entryBytes: Array(repeating: entryBytes, count: engines))
+        let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
+        let clock = ContinuousClock()
+        var ratios: [Double] = []
+        var wall = (coincident: 0.0, staggered: 0.0), bytes = (coincident: UInt64(0), staggered: UInt64(0))
+        for round in 0..<rounds {
+            let share = round == rounds - 1 ? frames - frames / UInt64(rounds) * UInt64(rounds - 1) : frames / UInt64(rounds)
+            func measure(_ c: HDAController) -> (Double, UInt64) {
+                let before = c.totalBytesMoved
+                let t = clock.measure { c.advance(frames: share) }.seconds
+                return (max(t, 1e-9), c.totalBytesMoved - before)
+            }
+            let (tc, bc) = measure(coincident.controller)
+            let (ts, bs) = measure(staggered.controller)
+            wall.coincident += tc; wall.staggered += ts
+            bytes.coincident += bc; bytes.staggered += bs
+            if bc > 0, bs > 0 { ratios.append((ts / Double(bs)) / (tc / Double(bc))) }
+        }
+        ratios.sort()
+        return BatchingResult(engines: engines, staggeredFormats: formats.map(\.compact), staggeredEntryBytes: lengths,
+                              coincidentFormat: defaultFormat.compact, linkSeconds: Double(frames) / Double(LinkTiming.framesPerSecond),
+                              coincidentNanosecondsPerKiB: wall.coincident * 1e9 * 1024 / Double(max(bytes.coincident, 1)),
+                              staggeredNanosecondsPerKiB: wall.staggered * 1e9 * 1024 / Double(max(bytes.staggered, 1)),
+                              ratio: ratios.isEmpty ? 0 : ratios[ratios.count / 2], rounds: ratios.count)
     }
 
     /// Rounds the link time is split into (see `run`).

@@ -25,6 +25,9 @@ extension HDAController {
         var done: UInt64 = 0
         var line = interruptAsserted
         var causes = interruptCausesRaised
+        // Whoever looks next (a register access, the ISR, a memory read) sees every engine
+        // at the current frame.
+        defer { if done > 0 { catchUpEngines() } }
         while done < frames {
             let (sum, overflow) = frame.addingReportingOverflow(frames - done)
             var target = overflow ? UInt64.max : sum
@@ -67,17 +70,44 @@ extension HDAController {
     }
 
     /// Runs frames [from, to): no event falls strictly inside.
+    ///
+    /// Only the engines whose own event is due at `end` run now; the others lag behind and
+    /// catch up when their event comes or when `advance` returns (`catchUpEngines`), in one
+    /// move over the frames they skipped. Nothing outside an engine can see it between two
+    /// of its events inside one `advance` call: its status bits change only at its events
+    /// (IOC, FIFO error, wrap), registers and guest memory are read between calls, and
+    /// the position buffer is written when every engine has caught up. A batch therefore
+    /// costs the engines it concerns, not all of them, and staggered engines cost their
+    /// own events only. Output engines still run before input engines: when an input
+    /// engine is due and a codec's input may follow its output (`LinkCodec.linkInputFollowsOutput`),
+    /// every output engine first catches up to the same frame, so a codec that loops its
+    /// DAC back into its ADC has the output of each frame before it is asked for that
+    /// frame's input, however time is batched.
     func runFrames(from start: UInt64, to end: UInt64) {
         let count = end - start
         if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
-        // Output engines run before input engines, in every batch and so in every frame of
-        // stepping: a codec that loops its DAC back into its ADC then has the frame's
-        // output before it is asked for the frame's input, and the samples it returns do
-        // not depend on how time is batched.
-        for e in engines where e.active && e.output { runEngine(e, from: start, to: end) }
-        for e in engines where e.active && !e.output { runEngine(e, from: start, to: end) }
+        var inputDue = false
+        for e in engines where e.active && !e.output && e.nextEvent <= end { inputDue = true; break }
+        let outputsFirst = inputDue && inputFollowsOutput
+        for e in engines where e.active && e.output && (outputsFirst || e.nextEvent <= end) { catchUp(e, to: end) }
+        if inputDue {
+            for e in engines where e.active && !e.output && e.nextEvent <= end { catchUp(e, to: end) }
+        }
         runCommandRings(from: start, to: end)
+    }
+
+    /// Brings every active engine up to the current frame and writes the position buffer:
+    /// the state every frame-by-frame run would show now.
+    func catchUpEngines() {
+        for e in engines where e.active && e.output && e.syncedTo < frame { catchUp(e, to: frame) }
+        for e in engines where e.active && !e.output && e.syncedTo < frame { catchUp(e, to: frame) }
         writePositionBuffer()
+    }
+
+    /// Runs one active engine from where it stands to frame `end`.
+    @inline(__always) private func catchUp(_ e: StreamEngine, to end: UInt64) {
+        runEngine(e, from: e.syncedTo, to: end)
+        e.syncedTo = end
     }
 
     /// Runs one active engine over frames [from, to).

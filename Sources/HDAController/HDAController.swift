@@ -58,7 +58,12 @@ public final class HDAController {
     var crstRequested = false
     var codecWakeAt: UInt64?
     var codecsAwake = false
-    var codecs: [(any LinkCodec)?]
+    var codecs: [(any LinkCodec)?] {
+        didSet { inputFollowsOutput = codecs.contains { $0?.linkInputFollowsOutput ?? false } }
+    }
+    /// Some attached codec may transmit what it received (`LinkCodec.linkInputFollowsOutput`):
+    /// output engines then catch up before any input engine runs.
+    var inputFollowsOutput = false
 
     /// Bits carried per SDO line.
     public internal(set) var sdoBitsCarried: [UInt64]

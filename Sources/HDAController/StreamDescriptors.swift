@@ -119,6 +119,7 @@ extension HDAController {
         if shouldMove && !e.active {
             e.active = true
             e.runStart = frame
+            e.syncedTo = frame
             e.blocksDone = 0
             e.computeNextEvent(now: frame)
         } else if !shouldMove && e.active {

@@ -72,6 +72,9 @@ final class StreamEngine {
     var blocksDone: UInt64 = 0
     /// The absolute frame at which the next batch must end for this engine.
     var nextEvent: UInt64 = .max
+    /// The frame up to which the engine has moved (while active): an engine runs only when
+    /// its own event is due, or when `advance` returns.
+    var syncedTo: UInt64 = 0
     /// FIFOE to raise in the first frame of this run.
     var fifoErrorPending = false
 

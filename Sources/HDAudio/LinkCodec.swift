@@ -34,6 +34,12 @@ public protocol LinkCodec: AnyObject {
 
     /// The link was reset (CRST): converters lose their stream and format settings.
     func linkReset()
+
+    /// Whether what the codec transmits may depend on what it received (a DAC looped back
+    /// into an ADC): the controller then hands it every frame's output before it asks for
+    /// that frame's input, however time is batched. A codec whose input is independent of
+    /// its output may say false and spare the controller that ordering. Default: true.
+    var linkInputFollowsOutput: Bool { get }
 }
 
 extension LinkCodec {
@@ -41,4 +47,5 @@ extension LinkCodec {
     public func linkPollUnsolicited() -> UInt32? { nil }
     /// Default: nothing to reset.
     public func linkReset() {}
+    public var linkInputFollowsOutput: Bool { true }
 }

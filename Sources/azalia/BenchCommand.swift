@@ -43,6 +43,7 @@ struct BenchCommand: ParsableCommand {
         var build: String
         var dma: ControllerBenchmark.Result
         var ddi: DDIBenchmark.Result?
+        var batching: ControllerBenchmark.BatchingResult?
     }
 
     func run() throws {
@@ -61,13 +62,14 @@ struct BenchCommand: ParsableCommand {
                 throw CLIFailure("the format \(format) cannot run on every engine of \(controllerProfile.name): \(error)")
             }
             let ddi = try? DDIBenchmark.run(profile: controllerProfile)
+            let batching = try? ControllerBenchmark.runBatching(profile: controllerProfile, linkSeconds: min(seconds, 10))
             #if DEBUG
             let build = "debug"
             #else
             let build = "release"
             #endif
             if json {
-                try printJSON(Report(build: build, dma: dma, ddi: ddi))
+                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching))
                 return
             }
             if build == "debug" { print("note: debug build; use `swift run -c release azalia bench` for real figures") }
@@ -81,6 +83,12 @@ struct BenchCommand: ParsableCommand {
                 print("  round trips per second             \(fmt(ddi.roundTripsPerSecond))")
                 print("  register read+write pairs per s    \(fmt(ddi.registerPairsPerSecond)) (baseline, same run)")
                 print("  register pairs per round trip time \(fmt(ddi.registerPairsPerRoundTrip))")
+            }
+            if let b = batching {
+                print("Batching: \(b.engines) engines staggered vs coincident, \(fmt(b.linkSeconds)) s each")
+                print("  staggered ns per KiB               \(fmt(b.staggeredNanosecondsPerKiB))")
+                print("  coincident ns per KiB              \(fmt(b.coincidentNanosecondsPerKiB)) (baseline, same run)")
+                print("  ratio                              \(fmt(b.ratio)) (median of \(b.rounds) rounds)")
             }
         }
     }

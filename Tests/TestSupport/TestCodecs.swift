@@ -10,6 +10,11 @@ public final class TestCodec: LinkCodec {
     public var calls: [(tag: UInt8, frame: UInt64, blocks: Int)] = []
     /// Tags this codec transmits on its SDI line.
     public var transmitTags: Set<UInt8>
+    /// What it answers for `linkInputFollowsOutput` (its input never depends on its output,
+    /// so either answer is true to it; false lets the controller run inputs without first
+    /// catching the outputs up).
+    public var inputFollowsOutput = true
+    public var linkInputFollowsOutput: Bool { inputFollowsOutput }
     /// The next byte value generated per tag.
     public var nextByte: [UInt8: UInt8] = [:]
     /// Bytes sent per tag.
