@@ -83,6 +83,13 @@ public struct GuestRunReport {
         }
     }
 
+    /// Findings TCG does not explain. Under TCG the guest gets no interrupt, so the driver's
+    /// first wait for a response times out and it polls the RIRB ("switching to polling
+    /// mode"): expected. Anything else (single_cmd mode, probe failures, stream errors) is not.
+    public var unexpectedFindings: [String] {
+        kernelFindings.filter { !$0.contains("switching to polling mode") }
+    }
+
     /// True when the guest's driver created card 0 and parsed codec 0.
     public var probed: Bool { !cards.isEmpty && cards.contains { $0.contains("HDA") } && codec.contains { $0.hasPrefix("Codec:") } }
 }

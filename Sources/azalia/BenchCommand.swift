@@ -13,8 +13,14 @@ struct BenchCommand: ParsableCommand {
                  that copies every byte it receives and sends; the time is split into rounds, each
                  followed by a plain memcpy of the bytes it moved, and ratioToMemcpy is the median
                  of memcpy time / simulation time over the rounds (the goal is at least 0.5).
-            ddi: engine allocate + buffer allocate + buffer free + engine free round trips per second
-                 through the real DDI, compared with the same number of register round trips.
+            staggered: every engine with its own format and entry size (events on different frames)
+                 against every engine at one format (events on the same frames), wall time per
+                 byte moved (the goal is at most 1.3).
+            ddi: engine allocate + buffer allocate + buffer free + engine free round trips through
+                 the real DDI, against register read+write pairs through the same platform, in
+                 alternating rounds: register pairs per round-trip time (the goal is at most 60).
+            The table gives each figure, its baseline from the same run, the ratio, the goal and
+            what was run; --json gives the same as JSON. A progress line goes to standard error.
 
             Examples:
               swift run -c release azalia bench
@@ -55,14 +61,22 @@ struct BenchCommand: ParsableCommand {
             if let problem = streamFormat.problem {
                 throw CLIFailure("format \(format): \(problem) (\(NTStatus.invalidParameter))")
             }
+            // A progress line on standard error (not with --json): one step per benchmark.
+            let progress = ProgressReporter(label: "bench", enabled: !json)
+            progress.update(done: 0, total: 3)
             let dma: ControllerBenchmark.Result
             do {
                 dma = try ControllerBenchmark.run(profile: controllerProfile, format: streamFormat, linkSeconds: seconds)
             } catch {
+                progress.finish()
                 throw CLIFailure("the format \(format) cannot run on every engine of \(controllerProfile.name): \(error)")
             }
-            let ddi = try? DDIBenchmark.run(profile: controllerProfile)
+            progress.update(done: 1, total: 3)
             let batching = try? ControllerBenchmark.runBatching(profile: controllerProfile, linkSeconds: min(seconds, 10))
+            progress.update(done: 2, total: 3)
+            let ddi = try? DDIBenchmark.run(profile: controllerProfile)
+            progress.update(done: 3, total: 3)
+            progress.finish()
             #if DEBUG
             let build = "debug"
             #else
@@ -73,23 +87,36 @@ struct BenchCommand: ParsableCommand {
                 return
             }
             if build == "debug" { print("note: debug build; use `swift run -c release azalia bench` for real figures") }
-            print("DMA path: \(dma.engines) engines of \(dma.profile) at \(dma.format), \(fmt(dma.linkSeconds)) s of link time")
-            print("  simulated seconds per wall second  \(fmt(dma.simulatedSecondsPerWallSecond))")
-            print("  sample bytes moved per second      \(bytes(dma.sampleBytesPerSecond))/s")
-            print("  memcpy of the same bytes           \(bytes(dma.memcpyBytesPerSecond))/s (baseline, same run)")
-            print("  ratio to memcpy                    \(fmt(dma.ratioToMemcpy)) (median of \(dma.rounds) rounds)")
-            if let ddi {
-                print("DDI round trips on \(ddi.profile): \(ddi.iterations) x (engine + buffer allocate, buffer + engine free)")
-                print("  round trips per second             \(fmt(ddi.roundTripsPerSecond))")
-                print("  register read+write pairs per s    \(fmt(ddi.registerPairsPerSecond)) (baseline, same run)")
-                print("  register pairs per round trip time \(fmt(ddi.registerPairsPerRoundTrip))")
-            }
+            // One row per figure: the figure, its baseline measured in the same run, their
+            // ratio (with the goal), and what was run.
+            var rows: [[String]] = [["figure", "measured", "baseline (same run)", "ratio", "goal", "what was run"]]
+            rows.append(["DMA, best case", "\(bytes(dma.sampleBytesPerSecond))/s", "memcpy \(bytes(dma.memcpyBytesPerSecond))/s",
+                         fmt(dma.ratioToMemcpy), ">= 0.5",
+                         "\(dma.engines) engines of \(dma.profile) at \(dma.format), \(fmt(dma.linkSeconds)) s of link time, INTCTL 0, one format, median of \(dma.rounds) rounds"])
             if let b = batching {
-                print("Batching: \(b.engines) engines staggered vs coincident, \(fmt(b.linkSeconds)) s each")
-                print("  staggered ns per KiB               \(fmt(b.staggeredNanosecondsPerKiB))")
-                print("  coincident ns per KiB              \(fmt(b.coincidentNanosecondsPerKiB)) (baseline, same run)")
-                print("  ratio                              \(fmt(b.ratio)) (median of \(b.rounds) rounds)")
+                rows.append(["staggered engines", "\(fmt(b.staggeredNanosecondsPerKiB)) ns/KiB", "coincident \(fmt(b.coincidentNanosecondsPerKiB)) ns/KiB",
+                             fmt(b.ratio), "<= 1.3",
+                             "\(b.engines) engines, own format (44.1k and 48k families, 1-8 ch) and entry size vs all \(b.coincidentFormat), \(fmt(b.linkSeconds)) s each, median of \(b.rounds) rounds"])
             }
+            if let d = ddi {
+                rows.append(["DDI round trip", "\(fmt(d.roundTripsPerSecond))/s", "register pairs \(fmt(d.registerPairsPerSecond))/s",
+                             fmt(d.registerPairsPerRoundTrip), "<= 60",
+                             "\(d.iterations) x (allocate engine + buffer, free both) on \(d.profile), ratio = register pairs per round trip time, median of \(d.rounds) rounds"])
+            }
+            printTable(rows)
+        }
+    }
+
+    /// Prints rows as left-aligned columns, the last column unpadded.
+    private func printTable(_ rows: [[String]]) {
+        let columns = rows.map(\.count).max() ?? 0
+        var widths = Array(repeating: 0, count: columns)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            let cells = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
         }
     }
 
