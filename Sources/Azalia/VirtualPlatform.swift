@@ -35,6 +35,10 @@ public final class VirtualPlatform: HDAPlatform {
     private let interruptLock = PThreadMutex<Int>(0)
     /// One-shot timers (`setTimer`): the link frame each fires at, and its DPC.
     private let timers = PThreadMutex<[(frame: UInt64, work: @Sendable () -> Void)]>([])
+    /// The earliest timer's frame (UInt64.max with none), kept under the timers' lock, so
+    /// that a stall or an advance with no timer set (the common case: every poll of a
+    /// handshake) looks at one atomic instead of taking locks and building arrays.
+    private let earliestTimer = Atomic<UInt64>(.max)
     /// Set when a delivery was skipped because the thread was at DIRQL (the line masked).
     private let missedDelivery = Atomic<Bool>(false)
     /// The PCI identity, from the profile.
@@ -137,7 +141,8 @@ public final class VirtualPlatform: HDAPlatform {
             if asserted { deliverInterrupt() }
             fireTimers()
             guard remaining > 0 else { return }
-            let nextTimer = timers.withLock { $0.map(\.frame).min() }
+            let earliest = earliestTimer.load(ordering: .acquiring)
+            let nextTimer: UInt64? = earliest == .max ? nil : timers.withLock { $0.map(\.frame).min() }
             let done: UInt64
             (done, asserted) = machine.withLock { m in
                 // Time stops at the next timer too, so that its DPC runs on its frame.
@@ -158,18 +163,23 @@ public final class VirtualPlatform: HDAPlatform {
         let frames = overflow ? UInt64.max / 2 : max(1, (bclk + LinkTiming.bitClocksPerFrame - 1) / LinkTiming.bitClocksPerFrame)
         let now = frame
         let (at, late) = now.addingReportingOverflow(frames)
-        timers.withLock { $0.append((late ? UInt64.max : at, work)) }
+        timers.withLock { t in
+            t.append((late ? UInt64.max : at, work))
+            earliestTimer.store(t.map(\.frame).min() ?? .max, ordering: .releasing)
+        }
         return true
     }
 
     /// Runs the timers whose frame has come, oldest first, at DISPATCH_LEVEL.
     private func fireTimers() {
-        guard VirtualPlatform.threadIRQL < .dirql else { return }
+        guard earliestTimer.load(ordering: .acquiring) != .max, VirtualPlatform.threadIRQL < .dirql else { return }
         while true {
             let now = frame
             let due: (@Sendable () -> Void)? = timers.withLock { t in
                 guard let i = t.indices.filter({ t[$0].frame <= now }).min(by: { t[$0].frame < t[$1].frame }) else { return nil }
-                return t.remove(at: i).work
+                let work = t.remove(at: i).work
+                earliestTimer.store(t.map(\.frame).min() ?? .max, ordering: .releasing)
+                return work
             }
             guard let due else { return }
             withIRQL(.dispatch) { due() }

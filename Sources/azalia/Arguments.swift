@@ -20,3 +20,4 @@ extension ControllerProfile: ExpressibleByArgument {
 extension DDIInterface: ExpressibleByArgument {}
 extension VerbPath: ExpressibleByArgument {}
 extension ConverterFault: ExpressibleByArgument {}
+extension StressKind: ExpressibleByArgument {}
