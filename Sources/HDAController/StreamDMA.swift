@@ -7,12 +7,12 @@ extension HDAController {
         let dpl = values[table.dplbase]
         guard BaseAddressLow.positionBufferEnable.isSet(in: dpl), !engines.isEmpty else { return }
         let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & BaseAddressLow.address.mask))
-        guard let host = memory.hostPointer(base, length: UInt64(engines.count * 8)) else {
+        guard let host = memory.hostPointer(base, length: UInt64(engines.count * PositionBuffer.entrySize)) else {
             positionBufferErrors += 1
             return
         }
         for n in engines.indices {
-            (host + n * 8).storeBytes(of: sdValue(n, .lpib).littleEndian, as: UInt32.self)
+            (host + n * PositionBuffer.entrySize).storeBytes(of: sdValue(n, .lpib).littleEndian, as: UInt32.self)
         }
     }
 

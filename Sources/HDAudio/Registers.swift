@@ -322,6 +322,13 @@ public enum FIFOWatermark {
     public static let resetValue: UInt32 = 0b100
 }
 
+/// The DMA position buffer DPLBASE/DPUBASE name: one entry per stream descriptor, in
+/// descriptor order, its first 32 bits the descriptor's LPIB.
+public enum PositionBuffer {
+    /// The size of one descriptor's entry in bytes.
+    public static let entrySize = 8
+}
+
 /// The 128-byte-aligned base address registers (CORBLBASE, RIRBLBASE, SDnBDPL) and
 /// DPLBASE: the address in bits 31:7, and for DPLBASE the enable in bit 0.
 public enum BaseAddressLow {

@@ -210,7 +210,7 @@ extension HDAudioBus {
             guard var slot = next else { continue }
             s.corbWritePointer = (s.corbWritePointer + 1) % HDAudioBus.ringEntries
             let v = slot.verb
-            platform.writeMemory(configuration.commandRings + UInt64(s.corbWritePointer) * 4,
+            platform.writeMemory(configuration.commandRings + UInt64(s.corbWritePointer * CorbEntry.size),
                                  bytes: [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8),
                                          UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 24)])
             // One verb leaves per frame and is answered in the next: allow the verbs ahead

@@ -68,7 +68,7 @@ extension HDAudioBus {
         try require(.dispatch)
         let i = try locked { (s: inout BusState) throws(NTStatus) -> Int in try s.index(of: handle, client: client) }
         let p = platform
-        let address = configuration.positionBuffer + UInt64(i) * 8
+        let address = configuration.positionBuffer + UInt64(i * PositionBuffer.entrySize)
         return RegisterView { p.readMemory32(address) ?? 0 }
     }
 

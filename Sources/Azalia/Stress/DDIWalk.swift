@@ -104,7 +104,9 @@ struct DDIWalk {
             if closePending, irql == .passive {
                 // A close requested above PASSIVE_LEVEL is carried out by the next PASSIVE routine
                 // that takes the bus lock: run one (a forged handle) so the next step starts clean.
-                if let m = models.first { _ = try? m.client.common.freeDmaEngine(DmaEngineHandle(rawValue: 0)) }
+                let probe = try? system.openInterface(codecAddress: 0, version: .base)
+                _ = try? probe?.freeDmaEngine(DmaEngineHandle(rawValue: 0))
+                probe?.close()
                 closePending = false
             }
             let problems = ((try? system.bus.checkInvariants()) ?? ["checkInvariants refused at PASSIVE_LEVEL"])
