@@ -8,7 +8,9 @@ import Synchronization
 /// The end-to-end audio path as a function driver runs it: play a WAV file through a DAC,
 /// record one through an ADC, or loop a signal from a DAC back into an ADC.
 ///
-/// Each call builds a system (a controller of the profile with one `VirtualCodec`), opens
+/// Each call builds a system (a controller of the profile with one codec: a `VirtualCodec`,
+/// or a `DumpCodec` when the options name a dump, its default output and input pins then
+/// holding the sink and source), opens
 /// an interface, allocates engines with the stream format, programs the codec's converters
 /// with the converter format and stream id the bus returned (through a `CodecVerbSender`),
 /// allocates the buffer the interface offers, moves samples between the WAV data and the
@@ -22,9 +24,10 @@ public enum AudioPath {
         let (stream, memory) = try prepare(file)
         let blocks = memory.count / stream.blockBytes
         let sink = RecordingSink(limit: blocks)
-        let codec = VirtualCodec(address: options.codecAddress)
-        codec.setSink(sink, dac: 0)
-        let runner = try PathRunner(profile: profile, codec: codec, options: options)
+        let bridge = CodecTraceBridge()
+        let codec = options.makeCodec(tracingTo: bridge)
+        guard codec.connectDefaultOutput(sink) else { throw .driver(.codecLacks("output path (a DAC reaching an output pin)")) }
+        let runner = try PathRunner(profile: profile, codec: codec, codecTrace: bridge, options: options)
         let report = try runner.run(format: stream, render: memory, captureBlocks: nil, progress: progress)
         // The DAC received the layout the engine moved (SDnFMT's natural containers).
         let out = PathRunner.clientLayout(sink.data, format: stream)
@@ -40,9 +43,10 @@ public enum AudioPath {
         let source: WAVFileSource
         do { source = try WAVFileSource(file: WAVFile(format: file.format, data: Array(file.data.prefix(blocks * file.format.blockAlign)))) }
         catch { throw .wav(error) }
-        let codec = VirtualCodec(address: options.codecAddress)
-        codec.setSource(source, adc: 0)
-        let runner = try PathRunner(profile: profile, codec: codec, options: options)
+        let bridge = CodecTraceBridge()
+        let codec = options.makeCodec(tracingTo: bridge)
+        guard codec.connectDefaultInput(source) else { throw .driver(.codecLacks("input path (an input pin reaching an ADC)")) }
+        let runner = try PathRunner(profile: profile, codec: codec, codecTrace: bridge, options: options)
         let report = try runner.run(format: stream, render: nil, captureBlocks: blocks, progress: progress)
         return try finish(report: report, stream: stream, file: file, outMemory: runner.captured, expectedMemory: memory, latency: nil)
     }
@@ -61,11 +65,12 @@ public enum AudioPath {
         do { expected = try SampleConversion.linkMasked(memory, stream: format) } catch { throw .wav(error) }
         // The loopback carries what the link carries: the natural layout of the valid bits.
         // Its latency is set by the run once the buffers, and so the step, are known.
-        let codec = VirtualCodec(address: options.codecAddress)
+        let bridge = CodecTraceBridge()
+        let codec = options.makeCodec(tracingTo: bridge)
         let delay = DelayLine(format: format.dmaFormat, delayBlocks: 0)
-        codec.setSink(delay, dac: 0)
-        codec.setSource(delay, adc: 0)
-        let runner = try PathRunner(profile: profile, codec: codec, options: options)
+        guard codec.connectDefaultOutput(delay) else { throw .driver(.codecLacks("output path (a DAC reaching an output pin)")) }
+        guard codec.connectDefaultInput(delay) else { throw .driver(.codecLacks("input path (an input pin reaching an ADC)")) }
+        let runner = try PathRunner(profile: profile, codec: codec, codecTrace: bridge, options: options)
         runner.loopback = delay
         let report = try runner.run(format: format, render: memory, captureBlocks: blocks, progress: progress)
         let latency = runner.latencyBlocks

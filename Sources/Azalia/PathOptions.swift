@@ -56,6 +56,19 @@ public struct AudioPathOptions: Sendable {
     public var fault: ConverterFault = .none
     /// How codec verbs travel (CORB/RIRB by default).
     public var verbPath: VerbPath = .corb
+    /// The codec on the link: nil for Azalia's own `VirtualCodec`, or a real chip's dump
+    /// (a `DumpCodec` answering as that chip, at `codecAddress`).
+    public var codecDump: CodecDump?
+
+    /// A new codec for a run: the dump's chip, or Azalia's virtual codec. With a trace,
+    /// refused packets (and unsolicited responses) go to it through `bridge`: a refused
+    /// packet as an instant on its engine's timeline at the packet's frame.
+    func makeCodec(tracingTo bridge: CodecTraceBridge) -> PathCodecChoice {
+        let codec: PathCodecChoice = codecDump.map { .dump(DumpCodec(dump: $0, address: codecAddress)) } ?? .virtual(VirtualCodec(address: codecAddress))
+        if let trace { codec.codec.setTrace { event in bridge.record(event, to: trace) } }
+        return codec
+    }
+
 
     /// The defaults.
     public init() {}
@@ -97,4 +110,26 @@ public enum AudioPathError: Error, Hashable, Sendable, CustomStringConvertible {
         case .stalled(let s): s
         }
     }
+}
+
+
+/// The codec of a run, by its concrete type.
+enum PathCodecChoice {
+    /// Azalia's own codec.
+    case virtual(VirtualCodec)
+    /// A real chip's dump.
+    case dump(DumpCodec)
+
+    /// The codec.
+    var codec: any PathCodec {
+        switch self {
+        case .virtual(let c): c
+        case .dump(let c): c
+        }
+    }
+
+    /// See `PathCodec.connectDefaultOutput`.
+    func connectDefaultOutput(_ sink: any SampleSink) -> Bool { codec.connectDefaultOutput(sink) }
+    /// See `PathCodec.connectDefaultInput`.
+    func connectDefaultInput(_ source: any SampleSource) -> Bool { codec.connectDefaultInput(source) }
 }

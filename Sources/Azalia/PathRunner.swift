@@ -77,7 +77,7 @@ final class StreamRun {
     var seenInterrupts = 0
     var event: NotificationEvent?
     var node: UInt8 = 0
-    var pin: UInt8?
+    var path: CodecGraph.Path?
 
     init(direction: StreamDirection, format: StreamFormat, allocation: DmaEngineAllocation, summary: EngineSummary) {
         self.direction = direction
@@ -108,22 +108,30 @@ final class PathRunner {
     /// The latency the run gave `loopback`, in blocks (0 without one).
     var latencyBlocks = 0
     /// Maps converter packets to engine timelines for the codec's trace events.
-    let codecTrace = CodecTraceBridge()
+    let codecTrace: CodecTraceBridge
 
-    init(profile: ControllerProfile, codec: sending VirtualCodec, options: AudioPathOptions) throws(AudioPathError) {
-        self.options = options
-        trace = options.trace
-        if let trace = options.trace {
-            // Refused packets (and unsolicited responses) appear on the trace: a refused packet
-            // as an instant on its engine's timeline at the packet's frame.
-            let bridge = codecTrace
-            codec.trace = { event in bridge.record(event, to: trace) }
-        }
+    /// A runner for Azalia's virtual codec, wired by the caller (its trace set here).
+    convenience init(profile: ControllerProfile, codec: sending VirtualCodec, options: AudioPathOptions) throws(AudioPathError) {
+        let bridge = CodecTraceBridge()
+        if let trace = options.trace { codec.trace = { event in bridge.record(event, to: trace) } }
+        try self.init(profile: profile, codec: .virtual(codec), codecTrace: bridge, options: options)
+    }
+
+    /// A runner for a codec (at `options.codecAddress`) made by `options.makeCodec(tracingTo:)` with this `codecTrace`.
+    init(profile: ControllerProfile, codec: sending PathCodecChoice, codecTrace: CodecTraceBridge, options: AudioPathOptions) throws(AudioPathError) {
+        let address = Int(options.codecAddress)
         do {
-            system = try AzaliaSystem(profile: profile, codecs: [Int(options.codecAddress): codec])
+            // Concrete types: the region checker lets a concrete codec be sent to the system.
+            switch codec {
+            case .virtual(let c): system = try AzaliaSystem(profile: profile, codecs: [address: c])
+            case .dump(let c): system = try AzaliaSystem(profile: profile, codecs: [address: c])
+            }
         } catch {
             throw .system(error)
         }
+        self.options = options
+        self.codecTrace = codecTrace
+        trace = options.trace
         if let trace = options.trace {
             // Every ISR run, whichever interface is open, on the controller's timeline.
             trace.nameThread(TraceRecorder.controllerThread, "controller (interrupts)")
@@ -231,23 +239,31 @@ final class PathRunner {
         let verbs = CountingSender(inner: sender)
         let programmer = CodecProgrammer(sender: verbs, address: options.codecAddress)
         let topology = try codec { () throws(FunctionDriverError) in try programmer.discover() }
-        guard let dac = topology.dacs.first else { throw .driver(.codecLacks("output converter")) }
-        guard let adc = topology.adcs.first else { throw .driver(.codecLacks("input converter")) }
+        // The paths the driver found walking the graph: DAC to the first line-out or speaker
+        // pin, an input pin to an ADC (see CodecGraph); a converter with no path is a lack.
+        func dac() throws(AudioPathError) -> CodecGraph.Path {
+            guard let p = topology.output else { throw .driver(.codecLacks("output path (a DAC reaching an output pin)")) }
+            return p
+        }
+        func adc() throws(AudioPathError) -> CodecGraph.Path {
+            guard let p = topology.input else { throw .driver(.codecLacks("input path (an input pin reaching an ADC)")) }
+            return p
+        }
 
         var streams: [StreamRun] = []
         let bb = format.blockBytes
         if render != nil {
             let s = try allocate(.render, format: format, iface: iface)
             s.target = self.render.count
-            s.node = dac
-            s.pin = topology.outputPins[dac]
+            s.path = try dac()
+            s.node = s.path!.converter
             streams.append(s)
         }
         if let captureBlocks {
             let s = try allocate(.capture, format: format, iface: iface)
             s.target = captureBlocks * dma.blockBytes
-            s.node = adc
-            s.pin = topology.inputPins[adc]
+            s.path = try adc()
+            s.node = s.path!.converter
             streams.append(s)
         }
         for s in streams { try allocateBuffer(s, iface: iface) }
@@ -259,7 +275,8 @@ final class PathRunner {
             let faulty = (options.fault == .dacFormat && s.direction == .render) || (options.fault == .adcFormat && s.direction == .capture)
             if faulty { converter = ConverterFormat(rawValue: converter.rawValue ^ 0x0001) }
             try codec { () throws(FunctionDriverError) in
-                try programmer.startConverter(s.node, format: converter, streamId: s.streamId, pin: s.pin, output: s.direction == .render)
+                try programmer.startConverter(s.node, format: converter, streamId: s.streamId, path: s.path, in: topology.graph,
+                                              output: s.direction == .render)
             }
             trace?.instant("codec converter programmed", category: "codec", frame: system.frame,
                            tid: TraceRecorder.engineThread(s.summary.index),
@@ -301,14 +318,14 @@ final class PathRunner {
         let finals = streams.map(\.lastRaw)
         try setState(.stop, streams, iface)
         for s in streams where s.direction == .capture { readPosition(s); try copyOut(s) }
-        for s in streams { try codec { () throws(FunctionDriverError) in try programmer.stopConverter(s.node, pin: s.pin) } }
+        for s in streams { try codec { () throws(FunctionDriverError) in try programmer.stopConverter(s.node, pin: s.path?.pin) } }
         try setState(.reset, streams, iface)
         for s in streams { try freeBuffer(s, iface: iface) }
         for s in streams {
             try ddi("FreeDmaEngine", engineArgs(s)) { () throws(NTStatus) in try iface.common.freeDmaEngine(s.allocation.handle) }
         }
         // Packets refused: by the codec's converters, and by the loopback between them.
-        let mismatches = system.platform.withController { c -> Int in (c.codec(at: address) as? VirtualCodec)?.formatMismatchCount ?? 0 }
+        let mismatches = system.platform.withController { c -> Int in (c.codec(at: address) as? any PathCodec)?.formatMismatchCount ?? 0 }
             + (loopback?.formatMismatches ?? 0)
         captured = Self.clientLayout(captured, format: format)
         let seconds = Double(frames) / Double(LinkTiming.framesPerSecond)

@@ -52,8 +52,7 @@ public final class VirtualCodec: LinkCodec {
     var widgets: [Widget]
     var sinks: [(any SampleSink)?]
     var sources: [(any SampleSource)?]
-    var unsolicitedQueue: [UInt32] = []
-    var unsolicitedHead = 0
+    var unsolicitedQueue = UnsolicitedQueue()
     var scratch: [UInt8] = []
 
     /// Packets refused by a converter, in total.

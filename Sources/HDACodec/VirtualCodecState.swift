@@ -23,7 +23,7 @@ extension VirtualCodec {
     }
 
     /// Unsolicited responses waiting to be polled.
-    public var pendingUnsolicited: Int { unsolicitedQueue.count - unsolicitedHead }
+    public var pendingUnsolicited: Int { unsolicitedQueue.pending }
 
     func widget(_ node: UInt8) -> Widget? {
         widgets.indices.contains(Int(node)) && node >= 1 ? widgets[Int(node)] : nil
@@ -60,11 +60,7 @@ extension VirtualCodec {
 
     /// The next queued unsolicited response, each returned once.
     public func linkPollUnsolicited() -> UInt32? {
-        guard unsolicitedHead < unsolicitedQueue.count else { return nil }
-        let r = unsolicitedQueue[unsolicitedHead]
-        unsolicitedHead += 1
-        if unsolicitedHead == unsolicitedQueue.count { unsolicitedQueue.removeAll(keepingCapacity: true); unsolicitedHead = 0 }
-        return r
+        unsolicitedQueue.poll()
     }
 
     // MARK: Link reset
@@ -82,6 +78,5 @@ extension VirtualCodec {
             widgets[i].connectionSelect = 0
         }
         unsolicitedQueue.removeAll()
-        unsolicitedHead = 0
     }
 }

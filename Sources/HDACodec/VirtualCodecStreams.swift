@@ -11,19 +11,8 @@ extension VirtualCodec {
 
     /// Checks a converter against a packet; returns the memory format of the packet, or the fault.
     func check(converter w: Widget, format: ConverterFormat, blocks: Int, bytes: Int) -> Result<StreamFormat, StreamFault> {
-        guard w.format == format.rawValue else { return .failure(.formatDiffers) }
-        guard let decoded = try? format.decode() else { return .failure(.undecodableFormat) }
-        guard configuration.supports(decoded) else { return .failure(.unsupportedFormat) }
-        // The packet is in memory layout; its container size follows from its length.
-        let samples = blocks * Int(decoded.numberOfChannels)
-        guard samples > 0, bytes % samples == 0 else { return .failure(.badPacketLength) }
-        let container = UInt16(bytes / samples * 8)
-        guard StreamFormat.legalContainerSizes.contains(container), container >= decoded.validBitsPerSample else {
-            return .failure(.badPacketLength)
-        }
-        var memory = decoded
-        memory.containerSize = container
-        return .success(memory)
+        ConverterPackets.check(converterFormat: w.format, format: format, blocks: blocks, bytes: bytes,
+                               supports: configuration.supports)
     }
 
     /// Output stream data: every DAC listening to `tag` with the stream's format passes the
@@ -40,16 +29,8 @@ extension VirtualCodec {
             case .success(let memory):
                 blocksPlayed[i] += blocks
                 guard let sink = sinks[i] else { continue }
-                let layout = PCMLayout(memoryOf: memory)
-                if layout.validBits == layout.containerBytes * 8 {
-                    sink.consume(data, blocks: blocks, format: memory)
-                } else {
-                    if scratch.count < data.count { scratch = [UInt8](repeating: 0, count: data.count) }
-                    scratch.withUnsafeMutableBytes { d in
-                        PCMLayout.convert(data, from: layout, into: d, to: layout, blocks: blocks)
-                        sink.consume(UnsafeRawBufferPointer(rebasing: d[0..<data.count]), blocks: blocks, format: memory)
-                    }
-                }
+                ConverterPackets.deliver(data, blocks: blocks, memory: memory, channels: 0..<Int(memory.numberOfChannels),
+                                         to: sink, scratch: &scratch)
             }
         }
     }
@@ -68,16 +49,8 @@ extension VirtualCodec {
                                   converterFormat: ConverterFormat(rawValue: w.format), streamFormat: format, fault: fault))
             if let base = data.baseAddress { base.initializeMemory(as: UInt8.self, repeating: 0, count: data.count) }
         case .success(let memory):
-            let layout = PCMLayout(memoryOf: memory)
-            if let source = sources[i] {
-                _ = source.produce(into: data, blocks: blocks, format: memory)
-                if layout.validBits != layout.containerBytes * 8 {
-                    // Only the valid bits travel on the link.
-                    PCMLayout.convert(UnsafeRawBufferPointer(data), from: layout, into: data, to: layout, blocks: blocks)
-                }
-            } else {
-                layout.fillSilence(data, blocks: blocks)
-            }
+            ConverterPackets.fill(data, blocks: blocks, memory: memory, channels: 0..<Int(memory.numberOfChannels),
+                                  from: sources[i], scratch: &scratch)
             blocksRecorded[i] += blocks
         }
         return true

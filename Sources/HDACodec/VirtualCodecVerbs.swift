@@ -86,10 +86,9 @@ extension VirtualCodec {
 
     /// Function group reset: every widget's controls return to their reset values.
     func resetFunctionGroup() {
-        let queue = unsolicitedQueue, head = unsolicitedHead
+        let queue = unsolicitedQueue
         linkReset()
         unsolicitedQueue = queue
-        unsolicitedHead = head
     }
 
     /// Supported PCM sizes and rates: the 12 rate bits for the configured rates that have

@@ -18,7 +18,8 @@ struct AzaliaCommand: ParsableCommand {
               azalia format --decode 0x4011
             """,
         subcommands: [DemoCommand.self, PlayCommand.self, RecordCommand.self, PlanCommand.self,
-                      FormatCommand.self, ProfilesCommand.self, BenchCommand.self, VMCommand.self, StressCommand.self])
+                      FormatCommand.self, ProfilesCommand.self, BenchCommand.self, VMCommand.self, StressCommand.self,
+                      CodecCommand.self])
 }
 
 /// A failure the tool reports as one line on standard error with a non-zero exit.

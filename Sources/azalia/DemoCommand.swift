@@ -62,7 +62,7 @@ struct DemoCommand: ParsableCommand {
         try reportingFailures {
             let profile = path.profile
             let stream = try parseFormat(format)
-            var options = path.pathOptions()
+            var options = try path.pathOptions()
             options.fault = fault
             let blocks = Int((seconds * Double(stream.sampleRate)).rounded())
             // A bit-exact claim needs something to compare: at least one link frame's worth.

@@ -25,6 +25,9 @@ struct PathOptions: ParsableArguments {
     @Option(help: "Write a Chrome trace event file (open in Perfetto or chrome://tracing).")
     var trace: String?
 
+    @Option(help: ArgumentHelp("A real codec instead of Azalia's: a Linux codec dump (/proc/asound/cardN/codec#M or an alsa-info report), FILE or FILE#N for its N-th codec.", valueName: "file[#n]"))
+    var codec: String?
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -32,16 +35,23 @@ struct PathOptions: ParsableArguments {
         guard bufferBytes > 0, bufferBytes <= 1 << 20 else { throw ValidationError("--buffer-bytes must be 1 to 1048576") }
     }
 
-    /// The library's options, with a trace recorder when --trace was given.
-    func pathOptions() -> AudioPathOptions {
+    /// The library's options, with a trace recorder when --trace was given and the codec
+    /// dump --codec names (a dump that does not load is one line naming the file and line).
+    func pathOptions() throws -> AudioPathOptions {
         var o = AudioPathOptions()
         o.interface = interface
         o.stripe = stripe
         o.verbPath = verbs
         o.requestedBufferBytes = bufferBytes
         if trace != nil { o.trace = TraceRecorder() }
+        if let codec { o.codecDump = try loadCodecDump(codec) }
         return o
     }
+}
+
+/// Reads a codec dump (`FILE` or `FILE#N`); failures are one line naming the file and line.
+func loadCodecDump(_ spec: String) throws -> CodecDump {
+    do throws(CodecDumpError) { return try CodecDump.load(spec) } catch { throw CLIFailure(error.reason) }
 }
 
 /// Reads a WAV file; a missing or malformed file is one clear line.

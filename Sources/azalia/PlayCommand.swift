@@ -39,7 +39,7 @@ struct PlayCommand: ParsableCommand {
         try reportingFailures {
             let profile = path.profile
             let wav = try readWAV(input)
-            let options = path.pathOptions()
+            let options = try path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
             let progress = ProgressReporter(label: "play", enabled: !path.json && seconds >= 10)
             let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in

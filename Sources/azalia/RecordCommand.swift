@@ -38,7 +38,7 @@ struct RecordCommand: ParsableCommand {
         try reportingFailures {
             let profile = path.profile
             let wav = try readWAV(from)
-            let options = path.pathOptions()
+            let options = try path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
             let progress = ProgressReporter(label: "record", enabled: !path.json && seconds >= 10)
             let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
