@@ -29,11 +29,20 @@ struct CDriverTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// The sanitizer this test bundle was built with (`swift test --sanitize=address` or `thread`),
+    /// if any: libazalia-c is then instrumented too, so a C program linked against it needs the same
+    /// sanitizer runtime, which only the toolchain's own clang links (the system cc's is another one).
+    static let sanitizer: (compiler: String, flags: [String]) = {
+        if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"]) }
+        if dlsym(nil, "__tsan_init") != nil { return ("clang", ["-fsanitize=thread"]) }
+        return ("cc", [])
+    }()
+
     /// Compiles a C program against the headers and the library; the executable's path.
     static func compile(_ source: String, into out: URL, extra: [String] = []) throws -> (ok: Bool, output: String) {
         guard let lib = libraryFolder() else { return (false, "libazalia-c.so not found beside the test bundle") }
         let include = root.appendingPathComponent("Sources/CAzalia/include").path
-        let cc = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
+        let cc = try run(sanitizer.compiler, sanitizer.flags + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
                          + [root.appendingPathComponent(source).path, "-L", lib.path, "-lazalia-c", "-Wl,-rpath,\(lib.path)", "-o", out.path])
         return (cc.status == 0, cc.output)
     }
