@@ -78,6 +78,25 @@ struct GuestBridgeTests {
         #expect(device.reads["GCAP"] == 1)
     }
 
+    @Test("BAR accesses at the top of the address space, with BAR0 not yet programmed, read 0 and write nothing (no overflow)")
+    func barAtTheTop() throws {
+        var pair: [Int32] = [-1, -1]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        defer { close(pair[1]) }
+        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        // BAR0 is 0 until the guest programs it: an access at 2^64 - 1 lies 2^64 - 1 past it.
+        send(pair[1], command: 5, payload: bytes(UInt64.max) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(pair[1], command: 4, payload: bytes(UInt64.max - 1) + bytes(UInt64(0xFFFF_FFFF)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(pair[1], command: 5, payload: bytes(UInt64(0x08)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        shutdown(pair[1], Int32(SHUT_WR))
+        try device.serve { false }
+        let replies = (0..<3).map { _ in readReturn(pair[1]) }
+        #expect(replies.allSatisfy { $0.command == 1 })
+        #expect(replies[0].value == 0, "outside BAR0 reads 0")
+        #expect(replies[2].value == 0, "GCTL untouched by the write outside BAR0")
+        #expect(device.writes.isEmpty)
+    }
+
     @Test("A message with an oversized payload is a protocol violation, not a crash")
     func oversized() {
         var pair: [Int32] = [-1, -1]
