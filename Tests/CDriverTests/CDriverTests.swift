@@ -3,7 +3,7 @@ import HDACodec
 import Testing
 
 /// The C tests (Tests/CDriverTests/C): compiled by the system C compiler against
-/// Sources/CAzalia/include and the built libazalia-c, and run; each must exit 0.
+/// the headers and library as scripts/install-c.sh installs them, and run; each must exit 0.
 @Suite("C function drivers against libazalia")
 struct CDriverTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -38,12 +38,32 @@ struct CDriverTests {
         return ("cc", [])
     }()
 
-    /// Compiles a C program against the headers and the library; the executable's path.
+    /// The headers and the library installed by scripts/install-c.sh (from this build) into
+    /// a prefix in the build folder, once per test run: the C tests build against what a user installs.
+    static let installed: Result<URL, InstallError> = {
+        guard let lib = libraryFolder() else { return .failure(InstallError(message: "libazalia-c.so not found beside the test bundle")) }
+        // Inside the build folder (replaced on every run, removed with the build).
+        let prefix = lib.appendingPathComponent("azalia-c-install")
+        do {
+            let r = try run(root.appendingPathComponent("scripts/install-c.sh").path, [prefix.path, "--from", lib.path])
+            return r.status == 0 ? .success(prefix) : .failure(InstallError(message: "install-c.sh failed:\n\(r.output)"))
+        } catch {
+            return .failure(InstallError(message: "install-c.sh did not run: \(error)"))
+        }
+    }()
+
+    struct InstallError: Error { let message: String }
+
+    /// Compiles a C program against the installed headers and library (`-lazalia`).
     static func compile(_ source: String, into out: URL, extra: [String] = []) throws -> (ok: Bool, output: String) {
-        guard let lib = libraryFolder() else { return (false, "libazalia-c.so not found beside the test bundle") }
-        let include = root.appendingPathComponent("Sources/CAzalia/include").path
+        let prefix: URL
+        switch installed {
+        case .success(let p): prefix = p
+        case .failure(let e): return (false, e.message)
+        }
+        let include = prefix.appendingPathComponent("include/azalia").path, lib = prefix.appendingPathComponent("lib").path
         let cc = try run(sanitizer.compiler, sanitizer.flags + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
-                         + [root.appendingPathComponent(source).path, "-L", lib.path, "-lazalia-c", "-Wl,-rpath,\(lib.path)", "-o", out.path])
+                         + [root.appendingPathComponent(source).path, "-L", lib, "-lazalia", "-Wl,-rpath,\(lib)", "-o", out.path])
         return (cc.status == 0, cc.output)
     }
 
@@ -74,7 +94,7 @@ struct CDriverTests {
         #expect(written.format.sampleRate == 48000 && written.format.channels == 2)
     }
 
-    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines", "endpoints"])
+    @Test("Each C test compiles with -Wall -Werror against hdaudio.h and passes", arguments: ["layout", "routines", "endpoints", "faults", "irql", "loopback"])
     func cTest(_ name: String) throws {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-ctest-\(name)-\(getpid())")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -48,6 +48,18 @@ typedef struct _AZALIA_CODEC {
     const AZALIA_ENDPOINT *Sources;
 } AZALIA_CODEC, *PAZALIA_CODEC;
 
+/* Faults injected into the controller (azalia.h, AzaliaSetFaults), so a driver's error
+   paths can be run: bit n of a mask names stream descriptor n (input engines first, then
+   output, then bidirectional, as in the register file). */
+typedef struct _AZALIA_FAULTS {
+    ULONG SrstNeverLatches;      /* SDnCTL.SRST never reads back 1 after being set */
+    ULONG SrstNeverClears;       /* SDnCTL.SRST never reads back 0 after being cleared */
+    ULONG FifoErrors;            /* FIFOE in the first frame of every run */
+    ULONG FifoNeverReady;        /* RUN accepted, SDnSTS.FIFORDY never reads 1 */
+    ULONG RunNeverClears;        /* RUN keeps reading 1 (and the engine moving) after a clear */
+    BOOLEAN CrstNeverCompletes;  /* GCTL.CRST never reads back 1 after being set */
+} AZALIA_FAULTS, *PAZALIA_FAULTS;
+
 /* Hooks through which the WDM routines of wdm.h reach the library (set by the library). */
 typedef struct _AZALIA_WDM_HOOKS {
     NTSTATUS (*Wait)(PKEVENT Event, PLARGE_INTEGER Timeout);
