@@ -32,10 +32,17 @@ struct CDriverTests {
     /// The sanitizer this test bundle was built with (`swift test --sanitize=address` or `thread`),
     /// if any: libazalia-c is then instrumented too, so a C program linked against it needs the same
     /// sanitizer runtime, which only the toolchain's own clang links (the system cc's is another one).
-    static let sanitizer: (compiler: String, flags: [String]) = {
-        if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"]) }
-        if dlsym(nil, "__tsan_init") != nil { return ("clang", ["-fsanitize=thread"]) }
-        return ("cc", [])
+    /// TSan's runtime intercepts libdispatch, so the program also links the toolchain's libdispatch
+    /// and BlocksRuntime (found where this process loaded them).
+    static let sanitizer: (compiler: String, flags: [String], libraries: [String]) = {
+        if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"], []) }
+        guard dlsym(nil, "__tsan_init") != nil else { return ("cc", [], []) }
+        var info = Dl_info()
+        guard let symbol = dlsym(nil, "dispatch_queue_offsets"), dladdr(symbol, &info) != 0, let file = info.dli_fname else {
+            return ("clang", ["-fsanitize=thread"], [])
+        }
+        let dir = URL(fileURLWithPath: String(cString: file)).deletingLastPathComponent().path
+        return ("clang", ["-fsanitize=thread"], ["-L", dir, "-ldispatch", "-lBlocksRuntime", "-Wl,-rpath,\(dir)"])
     }()
 
     /// The headers and the library installed by scripts/install-c.sh (from this build) into
@@ -63,7 +70,7 @@ struct CDriverTests {
         }
         let include = prefix.appendingPathComponent("include/azalia").path, lib = prefix.appendingPathComponent("lib").path
         let cc = try run(sanitizer.compiler, sanitizer.flags + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
-                         + [root.appendingPathComponent(source).path, "-L", lib, "-lazalia", "-Wl,-rpath,\(lib)", "-o", out.path])
+                         + [root.appendingPathComponent(source).path, "-L", lib, "-lazalia", "-Wl,-rpath,\(lib)", "-o", out.path] + sanitizer.libraries)
         return (cc.status == 0, cc.output)
     }
 
