@@ -33,15 +33,14 @@ struct CDriverTests {
     /// if any: libazalia-c is then instrumented too, so a C program linked against it needs the same
     /// sanitizer runtime, which only the toolchain's own clang links (the system cc's is another one).
     /// TSan's runtime intercepts libdispatch, so the program also links the toolchain's libdispatch
-    /// and BlocksRuntime (found where this process loaded them).
+    /// and BlocksRuntime (from where this process loaded libdispatch).
     static let sanitizer: (compiler: String, flags: [String], libraries: [String]) = {
         if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"], []) }
         guard dlsym(nil, "__tsan_init") != nil else { return ("cc", [], []) }
-        var info = Dl_info()
-        guard let symbol = dlsym(nil, "dispatch_queue_offsets"), dladdr(symbol, &info) != 0, let file = info.dli_fname else {
-            return ("clang", ["-fsanitize=thread"], [])
-        }
-        let dir = URL(fileURLWithPath: String(cString: file)).deletingLastPathComponent().path
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        guard let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/libdispatch.so") }),
+              let slash = line.firstIndex(of: "/") else { return ("clang", ["-fsanitize=thread"], []) }
+        let dir = URL(fileURLWithPath: String(line[slash...])).deletingLastPathComponent().path
         return ("clang", ["-fsanitize=thread"], ["-L", dir, "-ldispatch", "-lBlocksRuntime", "-Wl,-rpath,\(dir)"])
     }()
 
