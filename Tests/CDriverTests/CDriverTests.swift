@@ -37,7 +37,8 @@ struct CDriverTests {
     static let sanitizer: (compiler: String, flags: [String], libraries: [String]) = {
         if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"], []) }
         guard dlsym(nil, "__tsan_init") != nil else { return ("cc", [], []) }
-        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        // Read to the end (String(contentsOfFile:) stops after the first page of a /proc file).
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
         guard let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/libdispatch.so") }),
               let slash = line.firstIndex(of: "/") else { return ("clang", ["-fsanitize=thread"], []) }
         let dir = URL(fileURLWithPath: String(line[slash...])).deletingLastPathComponent().path
