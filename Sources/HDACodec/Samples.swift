@@ -263,6 +263,14 @@ public final class WAVFileSink: SampleSink {
         handle = h
     }
 
+    /// Creates the file now, in the layout given at init (so a path that cannot be written
+    /// fails before any sample arrives); without a layout, the first samples create it.
+    public func start() throws(WAVError) {
+        guard handle == nil, !finished, let format else { return }
+        if let error { throw error }
+        try open(format)
+    }
+
     /// Converts the blocks to the file's layout and appends them.
     public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
         guard incoming.isValid, error == nil, !finished else { return }
@@ -275,7 +283,9 @@ public final class WAVFileSink: SampleSink {
             lastStream = incoming
             let to = PCMLayout(wavOf: wav)
             let bytes = blocks * to.blockBytes
-            guard dataBytes + bytes + 68 < Int(UInt32.max) else { throw .tooLarge }
+            // The RIFF size (a UInt32) counts the header after its first 8 bytes, the data and a pad byte.
+            let total = 4 + 8 + (wav.needsExtensible ? 40 : 16) + 8 + dataBytes + bytes + ((dataBytes + bytes) & 1)
+            guard total <= Int(UInt32.max) else { throw .tooLarge }
             if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
             scratch.withUnsafeMutableBytes { d in
                 _ = PCMLayout.convert(src, from: PCMLayout(memoryOf: incoming), into: d, to: to, blocks: blocks)
