@@ -13,54 +13,68 @@ public enum AudioPathOutput: Sendable, Hashable {
 
 /// Writes a path's output as it arrives: bytes in the memory layout of a stream format,
 /// in any pieces, converted to a WAV layout (a copy when the two are the same bytes) and
-/// appended to a WAV file or, for the in-memory API, to an array.
+/// appended to a WAV file (through a `BackgroundFileWriter`, in 1 MiB pieces, its header
+/// patched at the end) or, for the in-memory API, to an array.
 final class PathOutputWriter {
-    private let stream: StreamFormat
+    /// Bytes handed to the file's writer thread at a time.
+    static let chunkBytes = 1 << 20
+
+    private let from: PCMLayout
+    private let to: PCMLayout
     private let wav: WAVFormat
-    private var sink: WAVFileSink?
     /// The file's final path, and the temporary one it is written to.
     let path: String?
     private let temporary: String?
-    /// The WAV bytes (in-memory output only).
+    private let file: BackgroundFileWriter?
+    /// The WAV bytes: all of them (in memory), or those not yet handed to the file's writer.
     private(set) var data: [UInt8] = []
+    /// WAV data bytes written in all.
+    private(set) var dataBytes = 0
     private var carry: [UInt8] = []
-    private var scratch: [UInt8] = []
     private var finished = false
 
     /// Output kept in memory.
     init(memoryOf stream: StreamFormat, as wav: WAVFormat) {
-        self.stream = stream
+        from = PCMLayout.memory(stream)!
+        to = PCMLayout.wav(wav)!
         self.wav = wav
         path = nil
         temporary = nil
+        file = nil
     }
 
     /// Output written to `path` (created now, so an unwritable path fails before the run).
     init(path: String, stream: StreamFormat, as wav: WAVFormat) throws(AudioPathError) {
-        self.stream = stream
+        guard let from = PCMLayout.memory(stream), let to = PCMLayout.wav(wav) else {
+            throw .unencodable("format \(stream.compact): \(stream.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+        }
+        self.from = from
+        self.to = to
         self.wav = wav
         self.path = path
         let dir = (path as NSString).deletingLastPathComponent
         let name = (path as NSString).lastPathComponent
         let temporary = (dir.isEmpty ? "" : dir + "/") + ".\(name).azalia-\(getpid()).partial"
         self.temporary = temporary
-        // Created here first for the reason in words when it cannot be.
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .wav(.io("cannot write \(path): \(String(cString: strerror(errno)).lowercased())")) }
-        close(fd)
-        let sink = WAVFileSink(path: temporary, format: wav)
-        do { try sink.start() } catch {
+        // The header with no data for now; `finish` writes the sizes.
+        let header: [UInt8]
+        do { header = try WAVFile.header(for: wav, dataBytes: 0) } catch { close(fd); unlink(temporary); throw .wav(error) }
+        if let problem = BackgroundFileWriter.writeAll(fd, header) {
+            close(fd)
             unlink(temporary)
-            throw .wav(.io("cannot write \(path): \(error)"))
+            throw .wav(.io("cannot write \(path): \(problem)"))
         }
-        self.sink = sink
+        file = BackgroundFileWriter(fd: fd)
+        data.reserveCapacity(Self.chunkBytes)
     }
 
     deinit { discard() }
 
     /// Appends bytes (memory layout of the stream); a block cut at the end waits for the next piece.
     func write(_ bytes: UnsafeRawBufferPointer) {
-        let bb = stream.blockBytes
+        let bb = from.blockBytes
         var input = bytes
         if !carry.isEmpty {
             let n = min(bb - carry.count, bytes.count)
@@ -78,25 +92,39 @@ final class PathOutputWriter {
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer, blocks: Int) {
-        if let sink {
-            sink.consume(bytes, blocks: blocks, format: stream)
-            return
-        }
-        guard let from = PCMLayout.memory(stream), let to = PCMLayout.wav(wav) else { return }
         let start = data.count
-        data.append(contentsOf: repeatElement(0, count: blocks * to.blockBytes))
-        data.withUnsafeMutableBytes { d in
-            _ = PCMLayout.convert(bytes, from: from, into: UnsafeMutableRawBufferPointer(rebasing: d[start...]), to: to, blocks: blocks)
+        if from.sameBytes(as: to) {
+            data.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<(blocks * to.blockBytes)]))
+        } else {
+            data.append(contentsOf: repeatElement(0, count: blocks * to.blockBytes))
+            data.withUnsafeMutableBytes { d in
+                _ = PCMLayout.convert(bytes, from: from, into: UnsafeMutableRawBufferPointer(rebasing: d[start...]), to: to, blocks: blocks)
+            }
+        }
+        dataBytes += blocks * to.blockBytes
+        if let file, data.count >= Self.chunkBytes {
+            file.append(data)
+            data = []
+            data.reserveCapacity(Self.chunkBytes)
         }
     }
 
-    /// Completes the file (its header patched) and puts it in place.
+    /// Completes the file (the rest written, the header's sizes patched) and renames it over
+    /// `path`. A RIFF file holds at most 4 GiB: more data than its sizes can say is `tooLarge`.
     func finish() throws(AudioPathError) {
         guard !finished else { return }
         finished = true
-        guard let sink, let path, let temporary else { return }
-        do { try sink.finish() } catch { unlink(temporary); throw .wav(.io("cannot write \(path): \(error)")) }
-        guard rename(temporary, path) == 0 else {
+        guard let file, let path, let temporary else { return }
+        if dataBytes & 1 == 1 { data.append(0) }
+        file.append(data)
+        data = []
+        let failure = file.finish()
+        defer { close(file.fd) }
+        if let failure { unlink(temporary); throw .wav(.io("cannot write \(path): \(failure)")) }
+        let header: [UInt8]
+        do { header = try WAVFile.header(for: wav, dataBytes: dataBytes) } catch { unlink(temporary); throw .wav(error) }
+        let wrote = header.withUnsafeBytes { pwrite(file.fd, $0.baseAddress!, $0.count, 0) }
+        guard wrote == header.count, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno)).lowercased()
             unlink(temporary)
             throw .wav(.io("cannot write \(path): \(reason)"))
@@ -107,8 +135,9 @@ final class PathOutputWriter {
     func discard() {
         guard !finished else { return }
         finished = true
-        if let sink, let temporary {
-            try? sink.finish()
+        if let file, let temporary {
+            _ = file.finish()
+            close(file.fd)
             unlink(temporary)
         }
     }

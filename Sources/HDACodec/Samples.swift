@@ -263,14 +263,6 @@ public final class WAVFileSink: SampleSink {
         handle = h
     }
 
-    /// Creates the file now, in the layout given at init (so a path that cannot be written
-    /// fails before any sample arrives); without a layout, the first samples create it.
-    public func start() throws(WAVError) {
-        guard handle == nil, !finished, let format else { return }
-        if let error { throw error }
-        try open(format)
-    }
-
     /// Converts the blocks to the file's layout and appends them.
     public func consume(_ src: UnsafeRawBufferPointer, blocks wanted: Int, format incoming: StreamFormat) {
         guard incoming.isValid, error == nil, !finished else { return }
