@@ -30,7 +30,7 @@ public enum AudioPath {
                             progress: ((AudioProgress) -> Void)? = nil) throws(AudioPathError) -> AudioPathReport {
         let stream = try streamFormat(reader.format)
         let writer = try output.writer(stream: stream, as: reader.format)
-        return try play(reader, stream: stream, writer: writer, profile: profile, options: options, progress: progress).0
+        return try play(reader, stream: stream, writer: writer, profile: profile, options: options, progress: progress).report
     }
 
     /// Renders a WAV file held in memory: the DAC's sink receives it; `output` is what it received.
@@ -39,16 +39,25 @@ public enum AudioPath {
         let stream = try streamFormat(file.format)
         let reader: WAVReader
         do { reader = try WAVReader(file: file) } catch { throw .wav(error) }
-        let (report, data) = try play(reader, stream: stream, writer: PathOutputWriter(memoryOf: stream, as: file.format),
-                                      profile: profile, options: options, progress: progress)
-        return AudioPathResult(report: report, output: WAVFile(format: file.format, data: data))
+        let run = try play(reader, stream: stream, writer: PathOutputWriter(memoryOf: stream, as: file.format),
+                           profile: profile, options: options, progress: progress)
+        return AudioPathResult(report: run.report, output: WAVFile(format: file.format, data: run.output))
     }
 
-    static func play(_ reader: WAVReader, stream: StreamFormat, writer: sending PathOutputWriter?, profile: ControllerProfile,
-                     options: AudioPathOptions, progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> (AudioPathReport, [UInt8]) {
-        // Two cursors on the file: one renders it, one is what the sink must receive.
-        let render = try WAVSignal(reader.reopened(), format: stream)
-        let sink = ComparingSink(expected: try WAVSignal(reader.reopened(), format: stream), output: writer)
+    /// What `play` did: its report, the output kept in memory (if any), and the most bytes
+    /// held between reading the file and the sink's comparison.
+    struct PlayRun {
+        var report: AudioPathReport
+        var output: [UInt8]
+        var peakInFlightBytes: Int
+    }
+
+    static func play(_ reader: WAVReader, stream: StreamFormat, writer: PathOutputWriter?, profile: ControllerProfile,
+                     options: AudioPathOptions, progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> PlayRun {
+        // The file is read once, as the client refills the buffer; the sink compares what
+        // it receives with those blocks (kept only until it has).
+        let render = TeeSignal(try WAVSignal(reader.reopened(), format: stream))
+        let sink = ComparingSink(expected: render.follower(), output: writer)
         do throws(AudioPathError) {
             let bridge = CodecTraceBridge()
             let codec = options.makeCodec(tracingTo: bridge)
@@ -56,7 +65,8 @@ public enum AudioPath {
             let runner = try PathRunner(profile: profile, codec: codec, codecTrace: bridge, options: options)
             let report = try runner.run(format: stream, render: render, captureBlocks: nil, progress: progress)
             let (same, first, data) = try sink.close()
-            return (finish(report, same: same, firstDifferentBlock: first, latency: nil), data)
+            return PlayRun(report: finish(report, same: same, firstDifferentBlock: first, latency: nil), output: data,
+                           peakInFlightBytes: render.peakBytes)
         } catch {
             sink.discard()
             throw error
@@ -89,8 +99,11 @@ public enum AudioPath {
     static func record(_ reader: WAVReader, stream: StreamFormat, writer: PathOutputWriter?, profile: ControllerProfile,
                        options: AudioPathOptions, progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> AudioPathReport {
         do throws(AudioPathError) {
-            let source = SignalSource(try WAVSignal(reader.reopened(), format: stream))
-            let comparer = StreamComparer(expected: try WAVSignal(reader.reopened(), format: stream))
+            // The file is read once, as the ADC asks for it; the client compares what it
+            // copies out with those blocks (kept only until it has).
+            let tee = TeeSignal(try WAVSignal(reader.reopened(), format: stream))
+            let source = SignalSource(tee)
+            let comparer = StreamComparer(expected: tee.follower())
             let bridge = CodecTraceBridge()
             let codec = options.makeCodec(tracingTo: bridge)
             guard codec.connectDefaultInput(source) else { throw .driver(.codecLacks("input path (an input pin reaching an ADC)")) }

@@ -181,6 +181,88 @@ final class ToneSignal: PathSignal {
     }
 }
 
+/// One signal read twice, from the source once: `read` passes the source's blocks on and
+/// keeps a copy until `follower` has read them. The follower never gets ahead of the
+/// reader (it returns fewer blocks than asked when it would), so the copy holds only the
+/// blocks between the two: for `play`, what the engine's buffer and the link hold between
+/// the client's refill and the DAC's sink.
+///
+/// `@unchecked Sendable`: the render side reads it from the path's thread, the follower
+/// from the codec's sink; `source`, `queue`, `head`, `overflowed` and `peak` are private and touched only inside
+/// `lock.withLock`; `format` and `blocks` are immutable Sendable values.
+final class TeeSignal: PathSignal, @unchecked Sendable {
+    private let lock = PThreadMutex(())
+    private let source: any PathSignal
+    private var queue: [UInt8] = []
+    private var head = 0
+    private var overflowed = false
+    private var peak = 0
+    /// The most bytes the copy has held at once.
+    var peakBytes: Int { lock.withLock { _ in peak } }
+    /// The most the copy holds (16 times the largest DMA buffer a path asks for).
+    static let limitBytes = 16 << 20
+    let format: StreamFormat
+    let blocks: Int
+
+    init(_ source: any PathSignal) {
+        self.source = source
+        format = source.format
+        blocks = source.blocks
+    }
+
+    var position: Int { lock.withLock { _ in source.position } }
+
+    func read(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int) throws(AudioPathError) -> Int {
+        let bb = format.blockBytes
+        let result = lock.withLock { _ -> Result<Int, AudioPathError> in
+            let n: Int
+            do throws(AudioPathError) { n = try source.read(into: dst, blocks: wanted) } catch { return .failure(error) }
+            if head > 0, head >= queue.count / 2 { queue.removeFirst(head); head = 0 }
+            // A follower this far behind is not receiving what was read (a run whose DAC
+            // refuses the stream): the copy stops, the follower runs dry, and the
+            // comparison reports the difference, with memory still bounded.
+            guard !overflowed, queue.count - head + n * bb <= Self.limitBytes else {
+                overflowed = true
+                queue = []
+                head = 0
+                return .success(n)
+            }
+            queue.append(contentsOf: UnsafeRawBufferPointer(rebasing: dst[0..<(n * bb)]))
+            peak = max(peak, queue.count - head)
+            return .success(n)
+        }
+        return try result.get()
+    }
+
+    /// Hands out the blocks `read` passed on, in order, no further than `read` has got.
+    fileprivate func follow(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int) -> Int {
+        let bb = format.blockBytes
+        return lock.withLock { _ in
+            let n = min(max(0, wanted), dst.count / bb, (queue.count - head) / bb)
+            queue.withUnsafeBytes { q in dst.baseAddress!.copyMemory(from: q.baseAddress! + head, byteCount: n * bb) }
+            head += n * bb
+            return n
+        }
+    }
+
+    /// The second reader.
+    func follower() -> Follower { Follower(self) }
+
+    /// The second reader of a `TeeSignal`.
+    final class Follower: PathSignal {
+        private let tee: TeeSignal
+        private(set) var position = 0
+        init(_ tee: TeeSignal) { self.tee = tee }
+        var format: StreamFormat { tee.format }
+        var blocks: Int { tee.blocks }
+        func read(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int) throws(AudioPathError) -> Int {
+            let n = tee.follow(into: dst, blocks: wanted)
+            position += n
+            return n
+        }
+    }
+}
+
 /// A signal's blocks as a stream of bytes: reads of any length, a block cut by one read
 /// finished by the next (DMA pieces and link packets need not end on a block).
 final class SignalBytes {
