@@ -244,6 +244,21 @@ struct CodecDumpParserTests {
         #expect(throws: CodecDumpError.self) { try CodecDump.parse(text, index: 2) }
     }
 
+    @Test("An older kernel's modem codec ('Function Id: 0x2', 'Modem Function Group: 0x2'): the modem group at node 2, re-printed as dumped")
+    func olderModemCodec() throws {
+        let lines = ["Codec: Conexant ID 2bfa", "Address: 1", "Function Id: 0x2", "Vendor Id: 0x14f12bfa",
+                     "Subsystem Id: 0x1025007f", "Revision Id: 0x90000", "Modem Function Group: 0x2"]
+        let d = try CodecDump.parse(lines.joined(separator: "\n") + "\n")
+        #expect(d.afgFunctionType == nil && d.mfgFunctionType == 2 && d.mfgNode == 2)
+        let codec = DumpCodec(dump: d, address: 0)
+        #expect(parameter(codec, 0, .subordinateNodeCount) == 0x0002_0001)
+        #expect(parameter(codec, 2, .functionGroupType) & 0xFF == 2)
+        #expect(ask(codec, 2, CodecVerb.getSubsystemID) == 0x1025_007F)
+        let own = DumpCodec(dump: d)
+        #expect(own.address == 1 && CodecDumpPrinter(codec: own, address: 1, dump: d).lines() == lines)
+        #expect(d.parameterLineDifference() == nil)
+    }
+
     @Test("Numbers land in the fields the specification gives them")
     func fieldPacking() throws {
         let d = try CodecDump.parse(Self.minimal)
