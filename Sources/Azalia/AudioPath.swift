@@ -133,7 +133,7 @@ public enum AudioPath {
                                 progress: ((AudioProgress) -> Void)? = nil) throws(AudioPathError) -> AudioPathReport {
         guard format.isValid, let render = ToneSignal(format: format.dmaFormat, blocks: blocks),
               let expected = ToneSignal(format: format.dmaFormat, blocks: blocks) else {
-            throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+            throw .invalidFormat(format)
         }
         let writer = try output.writer(stream: format.dmaFormat, as: WAVFormat(format))
         return try loopback(render: render, expected: expected, format: format, writer: writer, profile: profile,
@@ -147,7 +147,7 @@ public enum AudioPath {
     public static func loopback(signal: [UInt8], format: StreamFormat, profile: ControllerProfile = .default,
                                 options: AudioPathOptions = .init(),
                                 progress: ((AudioProgress) -> Void)? = nil) throws(AudioPathError) -> AudioPathResult {
-        guard format.isValid else { throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))") }
+        guard format.isValid else { throw .invalidFormat(format) }
         let wav = WAVFormat(format)
         let writer = PathOutputWriter(memoryOf: format.dmaFormat, as: wav)
         let report = try loopback(render: MemorySignal(signal, layout: format, format: format.dmaFormat),
@@ -160,7 +160,7 @@ public enum AudioPath {
     static func loopback(render: any PathSignal, expected: any PathSignal, format: StreamFormat, writer: PathOutputWriter?,
                          profile: ControllerProfile, options: AudioPathOptions,
                          progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> AudioPathReport {
-        guard format.isValid else { throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))") }
+        guard format.isValid else { throw .invalidFormat(format) }
         do throws(AudioPathError) {
             let dma = format.dmaFormat
             // The loopback carries what the link carries: the natural layout of the valid bits.

@@ -46,7 +46,7 @@ final class PathOutputWriter {
     /// Output written to `path` (created now, so an unwritable path fails before the run).
     init(path: String, stream: StreamFormat, as wav: WAVFormat) throws(AudioPathError) {
         guard let from = PCMLayout.memory(stream), let to = PCMLayout.wav(wav) else {
-            throw .unencodable("format \(stream.compact): \(stream.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+            throw .invalidFormat(stream)
         }
         self.from = from
         self.to = to

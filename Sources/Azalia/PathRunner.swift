@@ -199,7 +199,7 @@ final class PathRunner {
     /// every engine and buffer.
     func run(format: StreamFormat, render signal: (any PathSignal)?, captureBlocks: Int?,
              progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> AudioPathReport {
-        guard format.isValid else { throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))") }
+        guard format.isValid else { throw .invalidFormat(format) }
         // **Decision** (containers wider than the natural one, e.g. 16in32, 8in16, 8in32):
         // the DDI accepts them, but SDnFMT has no container field (BITS implies it: 8 in 8,
         // 16 in 16, 20/24/32 in 32), so the engine moves the natural containers of the valid

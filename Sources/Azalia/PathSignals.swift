@@ -30,7 +30,7 @@ final class WAVSignal: PathSignal {
     /// The file's samples as `format` (its `streamFormat`, or a layout carrying them bit for bit).
     init(_ reader: WAVReader, format: StreamFormat) throws(AudioPathError) {
         guard let from = PCMLayout.wav(reader.format), let to = PCMLayout.memory(format) else {
-            throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+            throw .invalidFormat(format)
         }
         self.reader = reader
         self.format = format
@@ -78,7 +78,7 @@ final class MemorySignal: PathSignal {
 
     init(_ data: [UInt8], layout source: StreamFormat, format: StreamFormat) throws(AudioPathError) {
         guard let from = PCMLayout.memory(source), let to = PCMLayout.memory(format) else {
-            throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+            throw .invalidFormat(format)
         }
         self.data = data
         self.format = format

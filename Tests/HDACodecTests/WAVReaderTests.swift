@@ -5,11 +5,7 @@ import HDAudio
 
 @Suite("WAV reader: headers first, then the data in blocks")
 struct WAVReaderTests {
-    static func directory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-wavreader-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func directory() throws -> URL { try WAVFileSystemTests.directory() }
 
     /// A file of `header` followed by a hole (a sparse file: no disk, reads as zeros) up to `size` bytes.
     static func sparse(_ path: String, header: [UInt8], size: Int) throws {
