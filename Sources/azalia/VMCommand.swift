@@ -216,7 +216,11 @@ struct VMCommand: ParsableCommand {
         if soundDevice == .azalia, !report.unexpectedFindings.isEmpty {
             failures.append("the kernel warned: " + report.unexpectedFindings.joined(separator: " | "))
         }
-        if let play, let input {
+        if let play, input != nil, !FileManager.default.fileExists(atPath: heardPath) {
+            // The sink writes its file with the first samples that reach it: none did.
+            print("Heard == \(play): no: not one sample reached the codec's output")
+            failures.append("nothing of \(play) reached the codec's output")
+        } else if let play, let input {
             let heard = try readWAV(heardPath)
             if out == nil { try? FileManager.default.removeItem(atPath: heardPath) }
             let verdict = PlaybackComparison(input: input, heard: heard)
