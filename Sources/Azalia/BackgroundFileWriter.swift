@@ -9,6 +9,8 @@ import HDAudio
 final class BackgroundFileWriter: Sendable {
     private struct State {
         var queue: [[UInt8]] = []
+        /// Buffers written, emptied with their capacity kept, for `append` to hand back.
+        var spare: [[UInt8]] = []
         var closed = false
         /// The first write error (errno) or short write.
         var failure: String?
@@ -37,9 +39,16 @@ final class BackgroundFileWriter: Sendable {
         while true {
             work.wait()
             let next = state.withLock { s -> [UInt8]? in s.queue.isEmpty ? nil : s.queue.removeFirst() }
-            guard let buffer = next else { break }
+            guard var buffer = next else { break }
             let failed = state.withLock { $0.failure != nil }
-            if !failed, let problem = Self.writeAll(fd, buffer) { state.withLock { $0.failure = problem } }
+            let problem = failed ? nil : Self.writeAll(fd, buffer)
+            // Emptied here, where it is the only reference: the capacity stays for reuse
+            // (no new pages to fault in and zero for every piece).
+            buffer.removeAll(keepingCapacity: true)
+            state.withLock { s in
+                if let problem { s.failure = problem }
+                s.spare.append(buffer)
+            }
             slots.signal()
         }
         stopped.signal()
@@ -60,12 +69,19 @@ final class BackgroundFileWriter: Sendable {
     }
 
     /// Queues `buffer` to be written after everything queued before it (waits while
-    /// `depth` buffers are queued).
-    func append(_ buffer: [UInt8]) {
-        guard !buffer.isEmpty else { return }
+    /// `depth` buffers are queued), and returns an empty buffer to fill next: one already
+    /// written, its capacity kept, when there is one.
+    func append(_ buffer: consuming [UInt8]) -> [UInt8] {
+        if buffer.isEmpty { return buffer }
+        // Moved, not copied, into the queue: the writer thread then holds the only reference.
+        var item: [UInt8]? = consume buffer
         slots.wait()
-        state.withLock { $0.queue.append(buffer) }
+        let spare = state.withLock { s -> [UInt8]? in
+            s.queue.append(item.take()!)
+            return s.spare.popLast()
+        }
         work.signal()
+        return spare ?? []
     }
 
     /// Waits until everything queued is written and stops the thread; the first failure, if any.

@@ -103,8 +103,9 @@ final class PathOutputWriter {
         }
         dataBytes += blocks * to.blockBytes
         if let file, data.count >= Self.chunkBytes {
-            file.append(data)
-            data = []
+            var full: [UInt8] = []
+            swap(&full, &data)
+            data = file.append(full)
             data.reserveCapacity(Self.chunkBytes)
         }
     }
@@ -116,8 +117,9 @@ final class PathOutputWriter {
         finished = true
         guard let file, let path, let temporary else { return }
         if dataBytes & 1 == 1 { data.append(0) }
-        file.append(data)
-        data = []
+        var last: [UInt8] = []
+        swap(&last, &data)
+        _ = file.append(last)
         let failure = file.finish()
         defer { close(file.fd) }
         if let failure { unlink(temporary); throw .wav(.io("cannot write \(path): \(failure)")) }
