@@ -19,6 +19,12 @@ extern "C" {
    does not read) is STATUS_INVALID_PARAMETER; a bus that does not start returns its status. */
 NTSTATUS AzaliaCreateSystem(const char *Profile, const AZALIA_CODEC *Codecs, ULONG CodecCount, PAZALIA_SYSTEM *System);
 
+/* AzaliaCreateSystem with codecs of real chips besides: Dumps[i] is a codec loaded from a
+   dump file. A file that does not read as a codec dump, an address used twice, or an
+   endpoint that a pin cannot have (the loopback) is STATUS_INVALID_PARAMETER. */
+NTSTATUS AzaliaCreateSystemEx(const char *Profile, const AZALIA_CODEC *Codecs, ULONG CodecCount,
+                              const AZALIA_DUMP_CODEC *Dumps, ULONG DumpCount, PAZALIA_SYSTEM *System);
+
 /* Closes every interface still open, stops time and frees the system; WAV sinks are
    finished (their headers patched) here. */
 NTSTATUS AzaliaDestroySystem(PAZALIA_SYSTEM System);

@@ -48,6 +48,18 @@ typedef struct _AZALIA_CODEC {
     const AZALIA_ENDPOINT *Sources;
 } AZALIA_CODEC, *PAZALIA_CODEC;
 
+/* A codec built from a dump of a real chip: the text of /proc/asound/cardN/codec#M (as
+   alsa-info collects it and tiwai/hda-emu keeps them). It answers every verb as the chip
+   does; Output is the sink at its default output pin (the first line-out or speaker pin,
+   by default configuration, that a DAC reaches), Input the source at its default input
+   pin (line in or microphone, that reaches an ADC). */
+typedef struct _AZALIA_DUMP_CODEC {
+    UCHAR Address;
+    const char *Path;            /* "FILE", or "FILE#N" for the file's N-th codec (from 0) */
+    AZALIA_ENDPOINT Output;      /* None, WavFile or Memory (AzaliaReadMemorySink's Dac 0) */
+    AZALIA_ENDPOINT Input;       /* None, WavFile or Memory */
+} AZALIA_DUMP_CODEC, *PAZALIA_DUMP_CODEC;
+
 /* Faults injected into the controller (azalia.h, AzaliaSetFaults), so a driver's error
    paths can be run: bit n of a mask names stream descriptor n (input engines first, then
    output, then bidirectional, as in the register file). */
