@@ -9,7 +9,12 @@ cache=${1:?usage: build-guest.sh CACHE_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$cache"
 cd "$cache"
-if [ -s guest.stamp ] && [ -s vmlinux ] && [ -s initramfs.cpio ]; then exit 0; fi
+# The modules whose closure the guest loads: the generic codec parser, Realtek's vendor codec driver (it binds
+# the Realtek dumps `azalia vm --codec` loads; the virtual codec still gets the generic parser) and the controller
+# driver, last. A guest built from another list, or with another /init, is rebuilt.
+wanted="snd-hda-codec-generic snd-hda-codec-realtek snd-hda-intel"
+recipe="modules: $wanted; init: $(cksum <"$here/init" | cut -d' ' -f1)"
+if [ -s guest.stamp ] && [ -s vmlinux ] && [ -s initramfs.cpio ] && grep -qxF "$recipe" guest.stamp; then exit 0; fi
 fail() { echo "build-guest: $*" >&2; exit 1; }
 for tool in apt-get apt-cache dpkg-deb cpio xz; do
     command -v "$tool" >/dev/null 2>&1 || fail "missing host tool '$tool' (apt-get install cpio xz-utils)"
@@ -33,8 +38,7 @@ tail -c +$((offset + 1)) "$vmlinuz" | xz -dc >vmlinux.tmp 2>/dev/null || true
 [ "$(head -c 4 vmlinux.tmp | od -An -c | tr -d ' ')" = "177ELF" ] || fail "could not extract vmlinux from $vmlinuz"
 mv vmlinux.tmp vmlinux
 
-# The module closure of snd-hda-intel and the generic codec parser, from each .ko's depends field,
-# in load order (dependencies first).
+# The module closure of $wanted, from each .ko's depends field, in load order (dependencies first).
 modules=$(ls -d root/lib/modules/*/kernel)
 find_module() { find "$modules" -name "$(echo "$1" | sed 's/[-_]/[-_]/g').ko" | head -n 1; }
 depends_of() { tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | tr ',' ' '; }
@@ -45,7 +49,7 @@ visit() {
     for dep in $(depends_of "$ko"); do visit "$dep"; done
     order="$order $1"
 }
-for m in snd-hda-codec-generic snd-hda-intel; do visit "$m"; done
+for m in $wanted; do visit "$m"; done
 
 rm -rf initramfs
 mkdir -p initramfs/bin initramfs/sbin initramfs/usr/bin initramfs/usr/share initramfs/lib/modules initramfs/proc \
@@ -75,5 +79,5 @@ done
 cp "$here/init" initramfs/init
 chmod 755 initramfs/init
 (cd initramfs && find . | sort | cpio -o -H newc --quiet) >initramfs.cpio || fail "cpio failed"
-echo "$kernel$order" >guest.stamp
+printf '%s\n%s\n' "$kernel$order" "$recipe" >guest.stamp
 rm -rf root initramfs

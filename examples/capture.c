@@ -1,37 +1,38 @@
 /*
  * capture: a function driver that records from the HD Audio bus (V2).
  *
- *   capture IN.wav OUT.wav
+ *   capture IN.wav OUT.wav [CODEC-DUMP[#N]]
  *
  * The machine's codec plays IN.wav into its first ADC (as a microphone would). The driver
  * walks the widget graph to find an ADC and the input pin it listens to, programs both,
  * allocates a capture engine and a DMA buffer with two notifications, and copies each
  * half out as its notification event fires, until it has as many frames as IN.wav; it
- * writes them to OUT.wav and checks that they equal IN.wav's samples bit for bit.
+ * writes them to OUT.wav and checks that they equal IN.wav's samples bit for bit. With a
+ * codec dump (a real chip's /proc/asound codec file) the machine's codec is that chip, and
+ * IN.wav comes in at its default input pin.
  */
 #include "driver.h"
 
 #define BUFFER_BYTES 16384
 
 int main(int argc, char **argv) {
-    if (argc != 3) FAIL("usage: capture IN.wav OUT.wav");
+    if (argc != 3 && argc != 4) FAIL("usage: capture IN.wav OUT.wav [CODEC-DUMP[#N]]");
     WAV in;
     if (!wav_read(argv[1], &in) || in.format.ContainerSize < 16) FAIL("capture: %s is not a PCM WAV file of 16 bits or more", argv[1]);
 
-    AZALIA_ENDPOINT sources[1];
-    memset(sources, 0, sizeof sources);
-    sources[0].Kind = AzaliaEndpointWavFile;
-    sources[0].Path = argv[1];
-    AZALIA_CODEC codec = { 0, 2, 2, 0, NULL, 1, sources };
+    AZALIA_ENDPOINT source;
+    memset(&source, 0, sizeof source);
+    source.Kind = AzaliaEndpointWavFile;
+    source.Path = argv[1];
     PAZALIA_SYSTEM machine;
-    if (!NT_SUCCESS(AzaliaCreateSystem("ich9", &codec, 1, &machine))) FAIL("capture: no machine");
+    if (!NT_SUCCESS(make_machine(argc == 4 ? argv[3] : NULL, &source, 0, &machine))) FAIL("capture: no machine");
 
     HDAUDIO_BUS_INTERFACE_V2 bus;
     NTSTATUS status = AzaliaQueryBusInterface(machine, 0, &GUID_HDAUDIO_BUS_INTERFACE_V2, sizeof bus, 1, (PINTERFACE)&bus);
     if (!NT_SUCCESS(status)) FAIL("capture: query interface: 0x%08x", (unsigned)status);
     CODEC_PATH path;
     if (!find_path(&bus, 0, &path)) FAIL("capture: no ADC listens to an input pin");
-    printf("capture path: pin node %u -> ADC node %u (connection %u)\n", path.pin, path.converter, path.select);
+    print_path("capture", &path, 0);
 
     UCHAR codecAddress, fg;
     bus.GetResourceInformation(bus.Context, &codecAddress, &fg);

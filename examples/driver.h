@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "azalia.h"
 
 /* Verbs (HD Audio specification, section 7.3). */
@@ -59,61 +60,168 @@ static inline int parameter(HDAUDIO_BUS_INTERFACE_V2 *bus, UCHAR node, UCHAR id,
     return send_verb(bus, node, VERB_GET_PARAMETER, id, value);
 }
 
-/* The path a driver found: a converter, the pin it is wired to, and the pin's index of
-   the converter in the connection list (for SET_CONNECTION_SELECT). */
-typedef struct { UCHAR converter, pin, select; } CODEC_PATH;
+/* The codec's audio function group as the driver reads it with verbs: every widget's
+   capabilities, pin capabilities, default configuration, amplifier capabilities and
+   connection list. */
+#define MAX_WIDGETS 128
+#define MAX_CONNECTIONS 64
+#define MAX_PATH_NODES 9
+#define WIDGET_MIXER     0x2
+#define WIDGET_SELECTOR  0x3
+#define WCAP_IN_AMP      (1u << 1)
+#define WCAP_OUT_AMP     (1u << 2)
+#define WCAP_AMP_OVERRIDE (1u << 3)
+#define WCAP_POWER       (1u << 10)
+#define PINCAP_OUT       (1u << 4)
+#define PINCAP_IN        (1u << 5)
+#define PINCAP_EAPD      (1u << 16)
+#define PARAM_AMP_IN_CAPS  0x0D
+#define PARAM_AMP_OUT_CAPS 0x12
+#define VERB4_SET_AMP_GAIN_MUTE 0x3
+#define VERB_SET_EAPD 0x70C
 
-/* The connection list entry `index` of `node` (short form: four 8-bit entries per verb). */
-static inline int connection(HDAUDIO_BUS_INTERFACE_V2 *bus, UCHAR node, ULONG index, UCHAR *entry) {
-    ULONG r;
-    if (!send_verb(bus, node, VERB_GET_CONNECTION_ENTRY, (UCHAR)(index & ~3u), &r)) return 0;
-    *entry = (UCHAR)(r >> (8 * (index & 3)));
+typedef struct {
+    UCHAR node, type;
+    ULONG caps, pinCaps, config, ampIn, ampOut;
+    UCHAR connections[MAX_CONNECTIONS];
+    ULONG connectionCount;
+} WIDGET;
+
+typedef struct {
+    UCHAR codec, group, first, count;
+    WIDGET widgets[MAX_WIDGETS];
+} CODEC_GRAPH;
+
+/* A path for the signal: nodes from the pin to the DAC (render) or from the ADC to the pin
+   (capture), the converter and the pin. */
+typedef struct {
+    UCHAR nodes[MAX_PATH_NODES];
+    ULONG length;
+    UCHAR converter, pin;
+} CODEC_PATH;
+
+static inline WIDGET *widget(CODEC_GRAPH *g, UCHAR node) {
+    return node >= g->first && node < g->first + g->count ? &g->widgets[node - g->first] : NULL;
+}
+
+/* A connection list, short form (four 7-bit entries a verb) or long (two 15-bit), with
+   ranges expanded (an entry with the range bit stands for every node after the one before). */
+static inline int read_connections(HDAUDIO_BUS_INTERFACE_V2 *bus, WIDGET *w) {
+    ULONG info;
+    if (!parameter(bus, w->node, PARAM_CONNECTION_LIST_LEN, &info)) return 0;
+    ULONG length = info & 0x7F, isLong = (info >> 7) & 1, perVerb = isLong ? 2 : 4, previous = 0;
+    w->connectionCount = 0;
+    for (ULONG i = 0; i < length; i += perVerb) {
+        ULONG r;
+        if (!send_verb(bus, w->node, VERB_GET_CONNECTION_ENTRY, (UCHAR)i, &r)) return 0;
+        for (ULONG j = 0; j < perVerb && i + j < length; j++) {
+            ULONG raw = isLong ? (r >> (16 * j)) & 0xFFFF : (r >> (8 * j)) & 0xFF;
+            ULONG isRange = isLong ? raw >> 15 : raw >> 7, id = isLong ? raw & 0x7FFF : raw & 0x7F;
+            ULONG from = isRange && previous && previous < id ? previous + 1 : id;
+            for (ULONG n = from; n <= id && w->connectionCount < MAX_CONNECTIONS; n++)
+                w->connections[w->connectionCount++] = (UCHAR)n;
+            previous = id;
+        }
+    }
     return 1;
 }
 
-/*
- * Walks root -> audio function group -> widgets. For render, finds an output-capable pin
- * that is connected to a jack and whose connection list holds an audio output converter
- * (DAC); for capture, an audio input converter (ADC) whose connection list holds an
- * input-capable pin.
- */
-static inline int find_path(HDAUDIO_BUS_INTERFACE_V2 *bus, int render, CODEC_PATH *path) {
-    UCHAR codec = 0, fgStart = 0;
-    bus->GetResourceInformation(bus->Context, &codec, &fgStart);
-    ULONG root, sub, type;
+/* Walks root -> the audio function group -> its widgets, and reads each one. */
+static inline int read_graph(HDAUDIO_BUS_INTERFACE_V2 *bus, CODEC_GRAPH *g) {
+    UCHAR fgStart = 0;
+    memset(g, 0, sizeof *g);
+    bus->GetResourceInformation(bus->Context, &g->codec, &fgStart);
+    ULONG root, sub, type, ampIn = 0, ampOut = 0;
     if (!parameter(bus, 0, PARAM_SUBORDINATE_COUNT, &root)) return 0;
     UCHAR firstGroup = (UCHAR)(root >> 16), groups = (UCHAR)root;
-    for (UCHAR g = firstGroup; g < firstGroup + groups; g++) {
-        if (!parameter(bus, g, PARAM_FUNCTION_GROUP_TYPE, &type) || (type & 0xFF) != 1) continue;   /* audio */
-        if (!parameter(bus, g, PARAM_SUBORDINATE_COUNT, &sub)) return 0;
-        UCHAR first = (UCHAR)(sub >> 16), count = (UCHAR)sub;
+    for (UCHAR fg = firstGroup; fg < firstGroup + groups; fg++) {
+        if (!parameter(bus, fg, PARAM_FUNCTION_GROUP_TYPE, &type) || (type & 0xFF) != 1) continue;   /* audio */
+        if (!parameter(bus, fg, PARAM_SUBORDINATE_COUNT, &sub)
+            || !parameter(bus, fg, PARAM_AMP_IN_CAPS, &ampIn) || !parameter(bus, fg, PARAM_AMP_OUT_CAPS, &ampOut)) return 0;
+        g->group = fg;
+        g->first = (UCHAR)(sub >> 16);
+        g->count = (UCHAR)sub < MAX_WIDGETS ? (UCHAR)sub : MAX_WIDGETS;
         printf("codec %u: audio function group at node %u (bus says %u), widgets %u..%u\n",
-               codec, g, fgStart, first, first + count - 1);
-        for (UCHAR n = first; n < first + count; n++) {
-            ULONG caps, len;
-            if (!parameter(bus, n, PARAM_WIDGET_CAPS, &caps)) return 0;
-            ULONG kind = (caps >> 20) & 0xF;
-            /* Render: start at pins and look for a DAC behind them. Capture: start at ADCs. */
-            if ((render && kind != WIDGET_PIN) || (!render && kind != WIDGET_INPUT)) continue;
-            if (render) {
-                ULONG pinCaps, config;
-                if (!parameter(bus, n, PARAM_PIN_CAPS, &pinCaps) || !(pinCaps & (1u << 4))) continue;   /* output capable */
-                if (!send_verb(bus, n, VERB_GET_CONFIG_DEFAULT, 0, &config)) return 0;
-                if ((config >> 30) == 1) continue;   /* port connectivity: no physical connection */
+               g->codec, fg, fgStart, g->first, g->first + g->count - 1);
+        for (UCHAR i = 0; i < g->count; i++) {
+            WIDGET *w = &g->widgets[i];
+            w->node = (UCHAR)(g->first + i);
+            if (!parameter(bus, w->node, PARAM_WIDGET_CAPS, &w->caps)) return 0;
+            w->type = (UCHAR)((w->caps >> 20) & 0xF);
+            w->ampIn = ampIn;
+            w->ampOut = ampOut;
+            if ((w->caps & WCAP_AMP_OVERRIDE)
+                && (!parameter(bus, w->node, PARAM_AMP_IN_CAPS, &w->ampIn) || !parameter(bus, w->node, PARAM_AMP_OUT_CAPS, &w->ampOut))) return 0;
+            if (w->type == WIDGET_PIN
+                && (!parameter(bus, w->node, PARAM_PIN_CAPS, &w->pinCaps) || !send_verb(bus, w->node, VERB_GET_CONFIG_DEFAULT, 0, &w->config))) return 0;
+            if ((w->caps >> 8) & 1) { if (!read_connections(bus, w)) return 0; }   /* a connection list */
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* The shortest path from `from`, through mixers and selectors, to a widget of `endType`
+   (or, when endNode is not 0, to that node); breadth first, at most MAX_PATH_NODES long. */
+static inline int shortest_path(CODEC_GRAPH *g, UCHAR from, int endType, UCHAR endNode, CODEC_PATH *out) {
+    UCHAR parent[256], seen[256] = { 0 }, queue[MAX_WIDGETS + 1], depth[256];
+    ULONG head = 0, tail = 0;
+    queue[tail++] = from; seen[from] = 1; depth[from] = 1;
+    while (head < tail) {
+        WIDGET *w = widget(g, queue[head++]);
+        if (!w || depth[w->node] >= MAX_PATH_NODES) continue;   /* paths of up to 9 nodes */
+        for (ULONG k = 0; k < w->connectionCount; k++) {
+            UCHAR c = w->connections[k];
+            WIDGET *next = widget(g, c);
+            if (seen[c] || !next) continue;
+            seen[c] = 1; parent[c] = w->node; depth[c] = (UCHAR)(depth[w->node] + 1);
+            if (endNode ? c == endNode : next->type == endType) {
+                ULONG n = depth[c];
+                out->length = n;
+                for (UCHAR at = c; n > 0; at = parent[at]) { out->nodes[--n] = at; if (at == from) break; }
+                return 1;
             }
-            if (!parameter(bus, n, PARAM_CONNECTION_LIST_LEN, &len)) return 0;
-            for (ULONG i = 0; i < (len & 0x7F); i++) {
-                UCHAR peer, wantKind = render ? WIDGET_OUTPUT : WIDGET_PIN;
-                ULONG peerCaps;
-                if (!connection(bus, n, i, &peer) || !parameter(bus, peer, PARAM_WIDGET_CAPS, &peerCaps)) return 0;
-                if (((peerCaps >> 20) & 0xF) != wantKind) continue;
-                if (!render) {
-                    ULONG pinCaps;
-                    if (!parameter(bus, peer, PARAM_PIN_CAPS, &pinCaps) || !(pinCaps & (1u << 5))) continue;   /* input capable */
-                }
-                path->converter = render ? peer : n;
-                path->pin = render ? n : peer;
-                path->select = (UCHAR)i;
+            if ((next->type == WIDGET_MIXER || next->type == WIDGET_SELECTOR) && tail < MAX_WIDGETS) queue[tail++] = c;
+        }
+    }
+    return 0;
+}
+
+/* How a pin ranks as the default output (line out and speaker first, then headphones, then
+   the rest; pins with a jack or a fixed device before those with none) and as the default
+   input (line in and microphone first). */
+static inline int output_rank(const WIDGET *w) {
+    ULONG device = (w->config >> 20) & 0xF, base = device <= 1 ? 0 : device == 2 ? 1 : 2;
+    return (int)((w->config >> 30) != 1 ? base : 3 + base);
+}
+static inline int input_rank(const WIDGET *w) {
+    ULONG device = (w->config >> 20) & 0xF, base = device == 0x8 || device == 0xA ? 0 : 1;
+    return (int)((w->config >> 30) != 1 ? base : 2 + base);
+}
+
+/*
+ * The default path. Render: the output-capable pins in rank order (node order within a
+ * rank), the first from which a DAC is reached. Capture: the input-capable pins in rank
+ * order, and for each the first ADC (in node order) that reaches it.
+ */
+static inline int find_path(HDAUDIO_BUS_INTERFACE_V2 *bus, int render, CODEC_PATH *path) {
+    static CODEC_GRAPH g;
+    if (!read_graph(bus, &g)) return 0;
+    for (int rank = 0; rank < 6; rank++) {
+        for (UCHAR i = 0; i < g.count; i++) {
+            WIDGET *pin = &g.widgets[i];
+            if (pin->type != WIDGET_PIN || !(pin->pinCaps & (render ? PINCAP_OUT : PINCAP_IN))) continue;
+            if ((render ? output_rank(pin) : input_rank(pin)) != rank) continue;
+            if (render) {
+                if (!shortest_path(&g, pin->node, WIDGET_OUTPUT, 0, path)) continue;
+                path->pin = pin->node;
+                path->converter = path->nodes[path->length - 1];
+                return 1;
+            }
+            for (UCHAR j = 0; j < g.count; j++) {
+                if (g.widgets[j].type != WIDGET_INPUT || !shortest_path(&g, g.widgets[j].node, -1, pin->node, path)) continue;
+                path->converter = g.widgets[j].node;
+                path->pin = pin->node;
                 return 1;
             }
         }
@@ -121,14 +229,73 @@ static inline int find_path(HDAUDIO_BUS_INTERFACE_V2 *bus, int render, CODEC_PAT
     return 0;
 }
 
-/* Powers the converter and pin, sets the converter's format and stream, enables the pin. */
+/* Prints a path as "node -> node -> ...", in the direction the signal flows. */
+static inline void print_path(const char *what, const CODEC_PATH *path, int render) {
+    printf("%s path:", what);
+    for (ULONG i = 0; i < path->length; i++)
+        printf(" %s0x%02x", i ? "-> " : "", path->nodes[render ? path->length - 1 - i : i] );
+    printf(" (converter 0x%02x, pin 0x%02x)\n", path->converter, path->pin);
+}
+
+/*
+ * The machine an example runs on: an ICH9 controller with one codec at address 0, either
+ * Azalia's virtual codec (dump NULL: the endpoint is DAC 0's sink or ADC 0's source) or the
+ * chip of a codec dump file, "FILE" or "FILE#N" (the endpoint is its default output pin's
+ * sink or default input pin's source).
+ */
+static inline NTSTATUS make_machine(const char *dump, const AZALIA_ENDPOINT *endpoint, int render, PAZALIA_SYSTEM *machine) {
+    if (dump) {
+        AZALIA_DUMP_CODEC chip;
+        memset(&chip, 0, sizeof chip);
+        chip.Path = dump;
+        if (render) chip.Output = *endpoint; else chip.Input = *endpoint;
+        return AzaliaCreateSystemEx("ich9", NULL, 0, &chip, 1, machine);
+    }
+    AZALIA_CODEC codec = { 0, 2, 2, render ? 1 : 0, render ? endpoint : NULL, render ? 0 : 1, render ? NULL : endpoint };
+    return AzaliaCreateSystem("ich9", &codec, 1, machine);
+}
+
+/* SET_AMP_GAIN_MUTE of both channels of one amplifier: not muted, at its 0 dB step. */
+static inline int unmute(HDAUDIO_BUS_INTERFACE_V2 *bus, UCHAR node, int output, ULONG index, ULONG caps) {
+    HDAUDIO_CODEC_TRANSFER t;
+    memset(&t, 0, sizeof t);
+    t.Output.Verb16.Node = node;
+    t.Output.Verb16.VerbId = VERB4_SET_AMP_GAIN_MUTE;
+    t.Output.Verb16.Data = (USHORT)((output ? 0x8000 : 0x4000) | 0x3000 | (index & 0xF) << 8 | (caps & 0x7F));
+    return NT_SUCCESS(bus->TransferCodecVerbs(bus->Context, 1, &t, NULL, NULL)) && t.Input.IsValid;
+}
+
+/*
+ * Programs a path: the converter's format and stream; every node powered; each node
+ * selecting (a mixer: unmuting the input of) the next one; every output amplifier and the
+ * input amplifiers on the path unmuted; the pin enabled (OUT or IN) and its external
+ * amplifier (EAPD) on where it has one.
+ */
 static inline int program_path(HDAUDIO_BUS_INTERFACE_V2 *bus, const CODEC_PATH *path, USHORT format, UCHAR streamId, int render) {
-    return send_verb(bus, path->converter, VERB_SET_POWER_STATE, 0, NULL)
-        && send_verb(bus, path->pin, VERB_SET_POWER_STATE, 0, NULL)
-        && set_converter_format(bus, path->converter, format)
-        && send_verb(bus, path->converter, VERB_SET_STREAM_CHANNEL, (UCHAR)(streamId << 4), NULL)
-        && send_verb(bus, render ? path->pin : path->converter, VERB_SET_CONNECTION_SELECT, path->select, NULL)
-        && send_verb(bus, path->pin, VERB_SET_PIN_CONTROL, render ? 0x40 : 0x20, NULL);
+    static CODEC_GRAPH g;
+    if (!read_graph(bus, &g)) return 0;
+    if (!send_verb(bus, path->converter, VERB_SET_POWER_STATE, 0, NULL)
+        || !set_converter_format(bus, path->converter, format)
+        || !send_verb(bus, path->converter, VERB_SET_STREAM_CHANNEL, (UCHAR)(streamId << 4), NULL)) return 0;
+    for (ULONG i = 0; i < path->length; i++) {
+        WIDGET *w = widget(&g, path->nodes[i]);
+        if (!w) return 0;
+        if ((w->caps & WCAP_POWER) && !send_verb(bus, w->node, VERB_SET_POWER_STATE, 0, NULL)) return 0;
+        ULONG k = MAX_CONNECTIONS;
+        if (i + 1 < path->length)
+            for (k = 0; k < w->connectionCount && w->connections[k] != path->nodes[i + 1]; k++) {}
+        if (k < w->connectionCount) {
+            if (w->type != WIDGET_MIXER && w->connectionCount > 1
+                && !send_verb(bus, w->node, VERB_SET_CONNECTION_SELECT, (UCHAR)k, NULL)) return 0;
+            if ((w->caps & WCAP_IN_AMP) && !unmute(bus, w->node, 0, k, w->ampIn)) return 0;
+        } else if ((w->caps & WCAP_IN_AMP) && w->type == WIDGET_PIN && !unmute(bus, w->node, 0, 0, w->ampIn)) {
+            return 0;
+        }
+        if ((w->caps & WCAP_OUT_AMP) && !unmute(bus, w->node, 1, 0, w->ampOut)) return 0;
+    }
+    WIDGET *pin = widget(&g, path->pin);
+    if (!pin || !send_verb(bus, path->pin, VERB_SET_PIN_CONTROL, render ? 0x40 : 0x20, NULL)) return 0;
+    return !(render && (pin->pinCaps & PINCAP_EAPD)) || send_verb(bus, path->pin, VERB_SET_EAPD, 0x02, NULL);
 }
 
 /* A PCM WAV file's format and data. */

@@ -1,14 +1,15 @@
 /*
  * play: a function driver that plays a WAV file through the HD Audio bus (V2).
  *
- *   play IN.wav OUT.wav
+ *   play IN.wav OUT.wav [CODEC-DUMP[#N]]
  *
  * It queries HDAUDIO_BUS_INTERFACE_V2, walks the codec's widget graph to find an output
  * pin and the DAC behind it, programs both, allocates a render engine and a DMA buffer with
  * two notifications, and refills each half of the buffer as its notification event fires.
  * The machine's codec writes what its DAC receives to OUT.wav; at the end the program
  * checks that OUT.wav holds exactly the samples of IN.wav (exit status 0) or says where
- * they differ (exit status 1).
+ * they differ (exit status 1). With a codec dump (a real chip's /proc/asound codec file) the
+ * machine's codec is that chip, and OUT.wav is what reaches its default output pin.
  */
 #include "driver.h"
 
@@ -24,21 +25,20 @@ static void fill(unsigned char *half, size_t halfBytes, const WAV *wav, size_t *
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) FAIL("usage: play IN.wav OUT.wav");
+    if (argc != 3 && argc != 4) FAIL("usage: play IN.wav OUT.wav [CODEC-DUMP[#N]]");
     WAV in;
     if (!wav_read(argv[1], &in) || in.format.ContainerSize < 16) FAIL("play: %s is not a PCM WAV file of 16 bits or more", argv[1]);
     ULONG block = in.format.NumberOfChannels * in.format.ContainerSize / 8;
     ULONGLONG frames = in.bytes / block;
 
-    /* The machine: an ICH9 controller with one codec whose first DAC writes OUT.wav. */
-    AZALIA_ENDPOINT sinks[1];
-    memset(sinks, 0, sizeof sinks);
-    sinks[0].Kind = AzaliaEndpointWavFile;
-    sinks[0].Path = argv[2];
-    sinks[0].FrameLimit = frames;
-    AZALIA_CODEC codec = { 0, 2, 2, 1, sinks, 0, NULL };
+    /* The machine: an ICH9 controller with one codec whose output writes OUT.wav. */
+    AZALIA_ENDPOINT sink;
+    memset(&sink, 0, sizeof sink);
+    sink.Kind = AzaliaEndpointWavFile;
+    sink.Path = argv[2];
+    sink.FrameLimit = frames;
     PAZALIA_SYSTEM machine;
-    if (!NT_SUCCESS(AzaliaCreateSystem("ich9", &codec, 1, &machine))) FAIL("play: no machine");
+    if (!NT_SUCCESS(make_machine(argc == 4 ? argv[3] : NULL, &sink, 1, &machine))) FAIL("play: no machine");
 
     /* IRP_MN_QUERY_INTERFACE, as the driver's AddDevice would send it to the bus. */
     HDAUDIO_BUS_INTERFACE_V2 bus;
@@ -47,7 +47,7 @@ int main(int argc, char **argv) {
 
     CODEC_PATH path;
     if (!find_path(&bus, 1, &path)) FAIL("play: no DAC reaches an output pin");
-    printf("render path: DAC node %u -> pin node %u (connection %u)\n", path.converter, path.pin, path.select);
+    print_path("render", &path, 1);
 
     HANDLE engine;
     HDAUDIO_CONVERTER_FORMAT converter;

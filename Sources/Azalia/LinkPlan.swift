@@ -1,7 +1,7 @@
 public import HDAController
 public import HDAudio
 public import HDAudioBus
-import HDACodec
+public import HDACodec
 
 /// One stream to ask the DDI for: a render stream (optionally striped) or a capture stream
 /// from a codec address.
@@ -41,6 +41,25 @@ public struct PlannedStream: Sendable, Hashable {
     public var fifoWords: Int
     /// The FIFO budget of the engine's direction (OUTSTRMPAY or INSTRMPAY).
     public var fifoBudget: Int
+    /// With a real codec's dump at the stream's address: its converters (DACs for a render
+    /// stream, ADCs for a capture stream) that take the format's rate and size, with their
+    /// channel counts; nil when the codec there is Azalia's own.
+    public var converters: [CodecConverter]?
+
+    /// True when the dump's converters that take the format have channels for the whole
+    /// stream (a stream wider than one converter is spread over several at channel offsets);
+    /// nil without a dump.
+    public var convertersCoverStream: Bool? {
+        converters.map { $0.reduce(0) { $0 + $1.channels } >= Int(request.format.numberOfChannels) }
+    }
+}
+
+/// A converter widget of a real codec that can carry a planned stream.
+public struct CodecConverter: Sendable, Hashable {
+    /// Its node id.
+    public var node: UInt8
+    /// Its channel count.
+    public var channels: Int
 }
 
 /// The result of a plan: every request's outcome, in order, and what is left of the link.
@@ -56,13 +75,17 @@ public struct LinkPlan: Sendable, Hashable {
 
     /// Asks a freshly started bus for every request in order, through AllocateRenderDmaEngine
     /// and AllocateCaptureDmaEngine of a V2 interface, with a virtual codec at each address in
-    /// `codecAddresses` (those the profile has SDI lines for). A refusal is an outcome, not an
-    /// error; an error is a system that cannot start or an interface the bus will not open.
+    /// `codecAddresses` (those the profile has SDI lines for), or at address 0 the chip of
+    /// `codecDump`, whose converters each stream is then matched against. A refusal is an
+    /// outcome, not an error; an error is a system that cannot start or an interface the bus
+    /// will not open.
     public static func make(profile: ControllerProfile, requests: [StreamRequest], codecAddresses: Set<Int>,
-                            trace: TraceRecorder? = nil) throws(AzaliaSystemError) -> LinkPlan {
+                            codecDump: CodecDump? = nil, trace: TraceRecorder? = nil) throws(AzaliaSystemError) -> LinkPlan {
         let addresses = codecAddresses.filter { (0..<profile.sdiLines).contains($0) }
         var codecs: [Int: any LinkCodec] = [:]
         for a in addresses { codecs[a] = VirtualCodec(address: UInt8(a)) }
+        let dump = addresses.contains(0) ? codecDump : nil
+        if let dump { codecs[0] = DumpCodec(dump: dump, address: 0) }
         let system = try AzaliaSystem(profile: profile, codecs: codecs)
         trace?.nameThread(TraceRecorder.ddiThread, "DDI (plan)")
         let iface: HDAudioV2Interface
@@ -94,8 +117,12 @@ public struct LinkPlan: Sendable, Hashable {
             let routine = r.direction == .render ? "AllocateRenderDmaEngine" : "AllocateCaptureDmaEngine"
             trace?.span(routine, category: "ddi", from: start, to: system.frame, tid: TraceRecorder.ddiThread,
                         args: ["format": .string(r.text), "status": .string(status.name ?? "NTSTATUS"), "value": .string(status.hexString)])
+            let atDump = r.direction == .render || r.codecAddress == 0
+            let converters = atDump ? dump?.converters(taking: r.format, output: r.direction == .render)
+                .map { CodecConverter(node: $0.node, channels: $0.channels) } : nil
             outcomes.append(PlannedStream(request: r, status: status, engine: engine, converterFormat: allocation?.converterFormat,
-                                          fifoWords: (try? LinkBudget.fifoWords(r.format)) ?? 0, fifoBudget: fifoBudget))
+                                          fifoWords: (try? LinkBudget.fifoWords(r.format)) ?? 0, fifoBudget: fifoBudget,
+                                          converters: converters))
         }
         return LinkPlan(profile: profile, streams: outcomes, resources: try resources(), codecAddresses: addresses)
     }

@@ -127,51 +127,31 @@ enum Hooks {
 @_cdecl("AzaliaCreateSystem")
 public func azaliaCreateSystem(_ profile: UnsafePointer<CChar>?, _ codecs: UnsafePointer<AZALIA_CODEC>?,
                                _ count: ULONG, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> NTSTATUS {
-    guard let profile, let out, count == 0 || codecs != nil else { return invalidParameter }
+    azaliaCreateSystemEx(profile, codecs, count, nil, 0, out)
+}
+
+@_cdecl("AzaliaCreateSystemEx")
+public func azaliaCreateSystemEx(_ profile: UnsafePointer<CChar>?, _ codecs: UnsafePointer<AZALIA_CODEC>?, _ count: ULONG,
+                                 _ dumps: UnsafePointer<AZALIA_DUMP_CODEC>?, _ dumpCount: ULONG,
+                                 _ out: UnsafeMutablePointer<OpaquePointer?>?) -> NTSTATUS {
+    guard let profile, let out, count == 0 || codecs != nil, dumpCount == 0 || dumps != nil else { return invalidParameter }
     var built: [Int: any LinkCodec] = [:]
     var sinks: [Int: [Int: RecordingSink]] = [:]
-    for k in 0..<Int(count) {
-        let spec = codecs![k]
-        let address = Int(spec.Address)
-        guard address < HDAudioBus.maxSDILines, built[address] == nil, spec.DacCount <= 60, spec.AdcCount <= 60,
-              spec.SinkCount == 0 || spec.Sinks != nil, spec.SourceCount == 0 || spec.Sources != nil
-        else { return invalidParameter }
-        let codec = VirtualCodec(address: UInt8(address),
-                                 configuration: CodecConfiguration(dacCount: Int(spec.DacCount), adcCount: Int(spec.AdcCount)))
-        for d in 0..<min(Int(spec.SinkCount), Int(spec.DacCount)) {
-            let e = spec.Sinks![d]
-            switch e.Kind {
-            case AzaliaEndpointNone: break
-            case AzaliaEndpointWavFile:
-                guard let path = e.Path else { return invalidParameter }
-                let file = WAVFileSink(path: String(cString: path))
-                codec.setSink(e.FrameLimit == 0 ? file : TrimmedSink(file, blocks: e.FrameLimit), dac: d)
-            case AzaliaEndpointMemory:
-                let sink = RecordingSink(limit: e.FrameLimit == 0 ? Int.max : Int(clamping: e.FrameLimit))
-                codec.setSink(sink, dac: d)
-                sinks[address, default: [:]][d] = sink
-            case AzaliaEndpointLoopback:
-                guard e.Peer < spec.AdcCount else { return invalidParameter }
-                codec.loopback(dac: d, adc: Int(e.Peer))
-            default: return invalidParameter
-            }
+    func free(_ address: UInt8) -> Int? {
+        let a = Int(address)
+        return a < HDAudioBus.maxSDILines && built[a] == nil ? a : nil
+    }
+    do throws(LinkCodecs.Refused) {
+        for k in 0..<Int(count) {
+            guard let address = free(codecs![k].Address) else { return invalidParameter }
+            built[address] = try LinkCodecs.virtualCodec(codecs![k], address: address) { sinks[address, default: [:]][$0] = $1 }
         }
-        for a in 0..<min(Int(spec.SourceCount), Int(spec.AdcCount)) {
-            let e = spec.Sources![a]
-            switch e.Kind {
-            case AzaliaEndpointNone: break
-            case AzaliaEndpointWavFile:
-                guard let path = e.Path, let source = try? WAVFileSource(path: String(cString: path)) else { return invalidParameter }
-                codec.setSource(source, adc: a)
-            case AzaliaEndpointMemory:
-                guard e.DataLength == 0 || e.Data != nil else { return invalidParameter }
-                let bytes = e.DataLength == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: e.Data, count: Int(e.DataLength)))
-                guard let source = try? SampleBuffer(format: streamFormat(e.Format), data: bytes) else { return invalidParameter }
-                codec.setSource(source, adc: a)
-            default: return invalidParameter
-            }
+        for k in 0..<Int(dumpCount) {
+            guard let address = free(dumps![k].Address) else { return invalidParameter }
+            built[address] = try LinkCodecs.dumpCodec(dumps![k], address: address) { sinks[address, default: [:]][$0] = $1 }
         }
-        built[address] = codec
+    } catch {
+        return invalidParameter
     }
     let system: AzaliaSystem
     do {

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
+public import HDAudio
 public import HDAController
-import HDACodec
+public import HDACodec
 
 /// Which HD Audio device the guest gets.
 public enum GuestSoundDevice: String, CaseIterable, Sendable {
@@ -36,6 +37,10 @@ public struct GuestRunOptions {
     public var guestDirectory: String
     /// Called for every register access (Azalia only).
     public var onRegisterAccess: ((RegisterAccess) -> Void)?
+    /// A real chip's Linux dump to put on the link instead of Azalia's virtual codec (Azalia
+    /// only): the guest's driver then probes that chip (its vendor driver, when the kernel
+    /// has one).
+    public var codecDump: CodecDump?
 
     /// Options for `job` with the guest files in `guestDirectory`, cached in `cacheDirectory`.
     public init(job: GuestJob, cacheDirectory: String, guestDirectory: String) {
@@ -55,6 +60,8 @@ public struct GuestRunReport {
     public var pcm: [String] = []
     /// `/proc/asound/card0/codec#0`.
     public var codec: [String] = []
+    /// The kernel driver bound to codec 0 (`snd_hda_codec_realtek`, `snd_hda_codec_generic`), or nil.
+    public var codecDriver: String?
     /// The kernel's sound and HD Audio messages.
     public var kernel: [String] = []
     /// The job's own lines (`azalia-guest: ...`) and the tools' messages.
@@ -98,7 +105,7 @@ public struct GuestRunReport {
 /// returns what it saw. QEMU is killed on every path out.
 public enum GuestRun {
     /// The guest's console markers (see Guest/init).
-    static let sections = ["cards", "pcm", "codec", "dmesg", "interrupts", "end"]
+    static let sections = ["cards", "pcm", "codec", "driver", "dmesg", "interrupts", "end"]
 
     /// Builds or reuses the guest image; returns the paths of vmlinux and the initramfs.
     public static func buildGuest(cache: String, guest: String) throws(GuestBridgeError) -> (vmlinux: String, initramfs: String) {
@@ -155,15 +162,7 @@ public enum GuestRun {
         var qemuEnd = ""
         switch options.device {
         case .azalia:
-            let codec = VirtualCodec(address: 0, configuration: CodecConfiguration(dacCount: 1, adcCount: 1))
-            var sink: WAVFileSink?
-            if let path = options.sinkPath {
-                sink = WAVFileSink(path: path)
-                codec.setSink(sink, dac: 0)
-            }
-            if let path = options.sourcePath {
-                do { codec.setSource(try WAVFileSource(path: path), adc: 0) } catch { throw .failed("\(path): \(error)") }
-            }
+            let (codec, sink) = try makeCodec(options)
             let device = AzaliaPCIDevice(profile: options.profile, codecs: [codec], socket: pair[0], rate: options.rate)
             device.onRegisterAccess = options.onRegisterAccess
             let guest = try ChildProcess(guestArguments, inherit: [(pair[1], 3)], stdin: interactive ? nil : "/dev/null",
@@ -219,6 +218,37 @@ public enum GuestRun {
         return report
     }
 
+    /// The codec the guest's controller gets at address 0, wired to the options' files: a
+    /// `DumpCodec` of `codecDump`, or Azalia's virtual codec with one DAC and one ADC. The
+    /// sink (the heard audio) is on the virtual codec's DAC, or on the dump's default output
+    /// pin (its first line-out or speaker: the primary output Linux's parser picks), where
+    /// whichever DAC Linux routes to that pin plays into it. The source is on the virtual
+    /// codec's ADC, or on every input pin of the dump: whichever ADC and input Linux selects
+    /// records the file. A dump without an output path cannot take --play.
+    public static func makeCodec(_ options: GuestRunOptions) throws(GuestBridgeError) -> (codec: any LinkCodec, sink: WAVFileSink?) {
+        let sink = options.sinkPath.map { WAVFileSink(path: $0) }
+        var source: WAVFileSource?
+        if let path = options.sourcePath {
+            do { source = try WAVFileSource(path: path) } catch { throw .failed("\(path): \(error)") }
+        }
+        guard let dump = options.codecDump else {
+            let codec = VirtualCodec(address: 0, configuration: CodecConfiguration(dacCount: 1, adcCount: 1))
+            if let sink { codec.setSink(sink, dac: 0) }
+            if let source { codec.setSource(source, adc: 0) }
+            return (codec, sink)
+        }
+        let codec = DumpCodec(dump: dump, address: 0)
+        if let sink, !codec.connectDefaultOutput(sink) {
+            throw .failed("\(dump.name) has no output path (no DAC reaches a line-out, speaker or headphone pin)")
+        }
+        if let source {
+            let pins = codec.graph.widgets.filter { $0.isInputPin && $0.isConnected }
+            guard !pins.isEmpty else { throw .failed("\(dump.name) has no connected input pin to record from") }
+            for pin in pins { codec.setSource(source, pin: pin.id) }
+        }
+        return (codec, sink)
+    }
+
     /// The console's last lines, for a failure message.
     static func consoleTail(_ path: String) -> String {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
@@ -241,6 +271,7 @@ public enum GuestRun {
             case "cards": if !line.isEmpty { report.cards.append(line) }
             case "pcm": if !line.isEmpty { report.pcm.append(line) }
             case "codec": report.codec.append(line)
+            case "driver": if !line.isEmpty { report.codecDriver = line }
             case "dmesg": if !line.isEmpty { report.kernel.append(line) }
             case "interrupts": if !line.isEmpty { report.interrupts.append(line) }
             case "": if !line.isEmpty && !line.hasPrefix("[") { report.job.append(line) }

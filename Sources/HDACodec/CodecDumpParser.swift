@@ -139,9 +139,14 @@ struct DumpReader {
                 guard let a = UInt8(line.dropFirst(8).trimmingSpaces), a < 16 else { throw fail("'Address: <0 to 15>'", line) }
                 dump.address = a
                 haveAddress = true
-            } else if line.hasPrefix("AFG Function Id:") || line.hasPrefix("Function Id:") {
-                dump.afgFunctionType = try functionId(line.drop { $0 != ":" }.dropFirst(), line)
-                sawFunctionId = line.hasPrefix("AFG") ? true : false
+            } else if line.hasPrefix("Function Id:") {
+                // Older kernels: the type of the codec's function group, a modem's (2) when it has one and no audio group.
+                let type = try functionId(line.dropFirst(12), line)
+                if type & 0xFF == 2 { dump.mfgFunctionType = type } else { dump.afgFunctionType = type }
+                sawFunctionId = false
+            } else if line.hasPrefix("AFG Function Id:") {
+                dump.afgFunctionType = try functionId(line.dropFirst(16), line)
+                sawFunctionId = true
             } else if line.hasPrefix("MFG Function Id:") {
                 dump.mfgFunctionType = try functionId(line.dropFirst(16), line)
                 sawFunctionId = true

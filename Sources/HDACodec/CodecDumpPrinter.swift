@@ -48,8 +48,8 @@ public struct CodecDumpPrinter {
         out.append("Codec: \(dump?.name ?? "Not Set")")
         out.append("Address: \(address)")
         let style = dump == nil ? true : dump?.functionIdStyle
-        if let afg, style == false {
-            out.append("Function Id: \(Self.hex(param(afg, CodecParameter.functionGroupType.rawValue) & 0xFF))")
+        if let group = afg ?? mfg, style == false {
+            out.append("Function Id: \(Self.hex(param(group, CodecParameter.functionGroupType.rawValue) & 0xFF))")
         } else if let afg, style == true {
             let t = param(afg, CodecParameter.functionGroupType.rawValue)
             out.append("AFG Function Id: \(Self.hex(t & 0xFF)) (unsol \((t >> 8) & 1))")

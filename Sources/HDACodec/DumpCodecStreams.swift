@@ -9,16 +9,8 @@ extension DumpCodec {
         trace?(.mismatch(m))
     }
 
-    /// True when a converter's PCM parameters (or the function group's, without format
-    /// override) list the format's rate and sample size and its stream formats include PCM.
-    func supports(_ format: StreamFormat, node n: CodecDump.Node) -> Bool {
-        let own = n.wcaps & WidgetBits.formatOverride != 0
-        let pcm = (own ? n.pcm : nil) ?? dump.defaultPCM ?? 0
-        let formats = (own ? n.streamFormats : nil) ?? dump.defaultStreamFormats ?? 0
-        guard formats & 1 != 0, let rate = CodecBits.pcmRates.firstIndex(of: format.sampleRate),
-              let size = StreamFormat.legalSampleBits.firstIndex(of: format.validBitsPerSample) else { return false }
-        return pcm & (1 << UInt32(rate)) != 0 && pcm & (1 << (CodecBits.pcmSizeShift + UInt32(size))) != 0
-    }
+    /// See `CodecDump.supports(_:node:)`.
+    func supports(_ format: StreamFormat, node n: CodecDump.Node) -> Bool { dump.supports(format, node: n) }
 
     /// A node's signal passes its output amp (not muted).
     func outputOpen(_ i: Int) -> Bool {
@@ -129,5 +121,24 @@ extension DumpCodec {
         ConverterPackets.fill(data, blocks: blocks, memory: memory, channels: channels, from: source, scratch: &scratch)
         blocksRecorded[adc, default: 0] += blocks
         return true
+    }
+}
+
+extension CodecDump {
+    /// True when a converter's PCM parameters (or the function group's, without format
+    /// override) list the format's rate and sample size and its stream formats include PCM.
+    public func supports(_ format: StreamFormat, node n: Node) -> Bool {
+        let own = n.wcaps & WidgetBits.formatOverride != 0
+        let pcm = (own ? n.pcm : nil) ?? defaultPCM ?? 0
+        let formats = (own ? n.streamFormats : nil) ?? defaultStreamFormats ?? 0
+        guard formats & 1 != 0, let rate = CodecBits.pcmRates.firstIndex(of: format.sampleRate),
+              let size = StreamFormat.legalSampleBits.firstIndex(of: format.validBitsPerSample) else { return false }
+        return pcm & (1 << UInt32(rate)) != 0 && pcm & (1 << (CodecBits.pcmSizeShift + UInt32(size))) != 0
+    }
+
+    /// The converters (DACs for output, ADCs for input) that take the format's rate and
+    /// sample size (`supports`), with their channel counts, in node order.
+    public func converters(taking format: StreamFormat, output: Bool) -> [(node: UInt8, channels: Int)] {
+        nodes.filter { $0.type == (output ? .audioOutput : .audioInput) && supports(format, node: $0) }.map { ($0.id, $0.channels) }
     }
 }

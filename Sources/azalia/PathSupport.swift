@@ -25,8 +25,7 @@ struct PathOptions: ParsableArguments {
     @Option(help: "Write a Chrome trace event file (open in Perfetto or chrome://tracing).")
     var trace: String?
 
-    @Option(help: ArgumentHelp("A real codec instead of Azalia's: a Linux codec dump (/proc/asound/cardN/codec#M or an alsa-info report), FILE or FILE#N for its N-th codec.", valueName: "file[#n]"))
-    var codec: String?
+    @OptionGroup var codec: CodecOption
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -44,8 +43,21 @@ struct PathOptions: ParsableArguments {
         o.verbPath = verbs
         o.requestedBufferBytes = bufferBytes
         if trace != nil { o.trace = TraceRecorder() }
-        if let codec { o.codecDump = try loadCodecDump(codec) }
+        o.codecDump = try codec.load()
         return o
+    }
+}
+
+/// `--codec FILE[#N]`, shared by demo, play, record, plan and vm: a real chip's dump in place
+/// of Azalia's own codec.
+struct CodecOption: ParsableArguments {
+    @Option(name: .customLong("codec"),
+            help: ArgumentHelp("A real codec instead of Azalia's: a Linux codec dump (/proc/asound/cardN/codec#M or an alsa-info report), FILE or FILE#N for its N-th codec.", valueName: "file[#n]"))
+    var spec: String?
+
+    /// The dump named, nil without --codec; a dump that does not load is one line naming the file and line.
+    func load() throws -> CodecDump? {
+        try spec.map(loadCodecDump)
     }
 }
 

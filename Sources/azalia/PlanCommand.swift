@@ -23,7 +23,10 @@ struct PlanCommand: ParsableCommand {
             --render FORMAT or FORMAT:stripe (striped over every SDO line).
             --capture ADDRESS:FORMAT or FORMAT (codec address 0). A virtual codec sits at every \
             address named (and at 0), or at the addresses --codecs lists (a capture at an address \
-            with no codec is refused by the DDI with STATUS_INVALID_PARAMETER).
+            with no codec is refused by the DDI with STATUS_INVALID_PARAMETER). --codec FILE[#N] puts \
+            a real chip's Linux dump at address 0 instead, and each stream it carries is matched \
+            against its converters: the DACs (render) or ADCs (capture) whose PCM parameters list the \
+            rate and size, and whether their channels cover the stream.
             FORMAT is RATE/BITS/CHANNELS (or RATE/BITSinCONTAINER/CHANNELS).
             Profiles: \(ControllerProfile.all.map(\.name).joined(separator: ", ")).
 
@@ -31,6 +34,7 @@ struct PlanCommand: ParsableCommand {
               azalia plan --render 48000/16/2 --capture 0:48000/16/2
               azalia plan --render 192000/32/8 --render 96000/24/2 --capture 0:48000/16/2
               azalia plan --profile azalia-bidi --render 192000/16/8:stripe --json
+              azalia plan --codec alc269-thinkpad-t530.txt --render 48000/16/2 --render 192000/32/8
             """)
 
     @Option(help: "Controller profile.")
@@ -44,6 +48,8 @@ struct PlanCommand: ParsableCommand {
 
     @Option(help: "Codec addresses with a codec, comma-separated (default: 0 and every capture address named).")
     var codecs: String?
+
+    @OptionGroup var codec: CodecOption
 
     @Option(help: "Write a Chrome trace event file of the DDI calls.")
     var trace: String?
@@ -67,6 +73,16 @@ struct PlanCommand: ParsableCommand {
         var status: String
         var statusValue: String
         var engine: Engine?
+        /// With --codec, at the dump's address: the converters that take the format.
+        var converters: [Converter]?
+        /// With --codec: their channels cover the stream's.
+        var convertersCoverStream: Bool?
+    }
+
+    /// A converter of the dump.
+    struct Converter: Encodable {
+        var node: String
+        var channels: Int
     }
 
     /// The engine a request got.
@@ -91,6 +107,7 @@ struct PlanCommand: ParsableCommand {
     /// The JSON report.
     struct Report: Encodable {
         var profile: String
+        var codec: String?
         var streams: [Outcome]
         var sdo: [Line]
         var sdi: [Line]
@@ -108,8 +125,11 @@ struct PlanCommand: ParsableCommand {
                 addresses = Set(list.compactMap { $0 })
             }
             let recorder = trace == nil ? nil : TraceRecorder()
+            let dump = try codec.load()
             let plan: LinkPlan
-            do { plan = try LinkPlan.make(profile: profile, requests: requests, codecAddresses: addresses, trace: recorder) } catch {
+            do {
+                plan = try LinkPlan.make(profile: profile, requests: requests, codecAddresses: addresses, codecDump: dump, trace: recorder)
+            } catch {
                 throw CLIFailure("the bus refused: \(error)")
             }
             try writeTrace(recorder, to: trace)
@@ -123,16 +143,18 @@ struct PlanCommand: ParsableCommand {
                                    lines: s.request.direction == .capture ? "SDI\(e.sdiLine ?? s.request.codecAddress)"
                                        : e.stripeLines > 1 ? "SDO0-SDO\(e.stripeLines - 1)" : "SDO0",
                                    bitsPerLine: e.bitsPerLine, fifoWords: s.fifoWords, fifoBudget: s.fifoBudget)
-                        })
+                        },
+                        converters: s.converters?.map { Converter(node: UInt32($0.node).hexLiteral(digits: 2), channels: $0.channels) },
+                        convertersCoverStream: s.convertersCoverStream)
             }
             let sdo = plan.resources.sdo.enumerated().map { Line(line: "SDO\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
             let sdi = plan.resources.sdi.enumerated().filter { $0.offset < profile.sdiLines }
                 .map { Line(line: "SDI\($0.offset)", used: $0.element.used, budget: $0.element.budget) }
             if json {
-                try printJSON(Report(profile: profile.name, streams: outcomes, sdo: sdo, sdi: sdi))
+                try printJSON(Report(profile: profile.name, codec: dump?.name, streams: outcomes, sdo: sdo, sdi: sdi))
                 return
             }
-            print("Plan on \(profile.name) (\(profile.summary)):")
+            print("Plan on \(profile.name) (\(profile.summary))" + (dump.map { ", \($0.name) at address 0" } ?? "") + ":")
             for (i, o) in outcomes.enumerated() {
                 let what = o.direction == "render" ? "render \(o.request)" : "capture \(o.request)"
                 var line = "  \(i + 1). \(pad(what, 28)) \(o.status) (\(o.statusValue))"
@@ -140,6 +162,12 @@ struct PlanCommand: ParsableCommand {
                     line += " -> \(e.kind) engine \(e.index), tag \(e.tag), converter \(e.converterFormat), \(e.bitsPerLine) bits/frame on \(e.lines)"
                 }
                 print(line)
+                if let converters = o.converters {
+                    let kind = o.direction == "render" ? "DAC" : "ADC"
+                    print(converters.isEmpty ? "     codec: no \(kind) takes \(o.format)"
+                          : "     codec: \(kind)s taking \(o.format): " + converters.map { "\($0.node) (\($0.channels) ch)" }.joined(separator: ", ")
+                            + (o.convertersCoverStream == true ? "" : "; too few channels for the stream"))
+                }
             }
             print("Link lines (bits per frame):")
             for l in sdo + sdi where l.line.hasPrefix("SDO") || l.used > 0 || plan.codecAddresses.contains(Int(l.line.dropFirst(3)) ?? -1) {

@@ -23,6 +23,16 @@ struct VMCommand: ParsableCommand {
             serial port and is checked: every block the source's next. --shell: the guest's console, \
             interactive. --device qemu runs the same job against QEMU's own intel-hda + hda-duplex.
 
+            --codec FILE[#N] puts a real chip's Linux dump on the link instead of Azalia's codec: \
+            the guest's driver probes that chip (its vendor driver where the guest has one: \
+            snd-hda-codec-realtek for the Realtek dumps), --play is heard at the dump's default \
+            output pin (its first line-out or speaker, fed by whichever DAC Linux routes there), \
+            --record-from is heard at every input pin, and the run compares the \
+            /proc/asound/card0/codec#0 the guest prints with the dump, line by line: every \
+            parameter line must be equal; the state Linux set (amp values, pin controls, power, \
+            connection selection ...) is listed as excluded. --check adds a step with a shipped \
+            ALC269 dump.
+
             Needs qemu-system-x86 (apt-get install qemu-system-x86), apt-get, dpkg-deb, cpio and xz.
 
             Examples:
@@ -30,6 +40,7 @@ struct VMCommand: ParsableCommand {
               azalia vm --record-from counter.wav --out got.wav --seconds 2
               azalia vm --shell
               azalia vm --play music.wav --device qemu --out qemu-heard.wav
+              azalia vm --play music.wav --codec alc269vc-lenovo-thinkpad-t530.txt
             """)
 
     @Option(help: "A WAV file for the guest to play (aplay).")
@@ -41,7 +52,7 @@ struct VMCommand: ParsableCommand {
     @Flag(help: "Boot the guest with an interactive shell on the console.")
     var shell = false
 
-    @Flag(help: "The self-check (CI): the driver probes the card, aplay of 48 kHz and 44.1 kHz 16-bit stereo comes out sample for sample, arecord of a counter signal has no missing or repeated block.")
+    @Flag(help: "The self-check (CI): the driver probes the card, aplay of 48 kHz and 44.1 kHz 16-bit stereo comes out sample for sample, arecord of a counter signal has no missing or repeated block; then Realtek's driver binds a shipped ALC269VC dump (or --codec's), aplay through it comes out sample for sample and its codec#0 matches the dump in every parameter line.")
     var check = false
 
     @Option(help: "Where the heard audio (--play) or the recording (--record-from) is written.")
@@ -68,6 +79,8 @@ struct VMCommand: ParsableCommand {
     @Option(help: "The guest cache folder.")
     var cache: String?
 
+    @OptionGroup var codec: CodecOption
+
     func validate() throws {
         let jobs = [play != nil, recordFrom != nil, shell, check].filter { $0 }.count
         guard jobs == 1 else { throw ValidationError("give exactly one of --play, --record-from, --shell, --check") }
@@ -76,6 +89,9 @@ struct VMCommand: ParsableCommand {
         guard ControllerProfile.named(profile) != nil else { throw ValidationError("unknown profile \(profile)") }
         if let seconds, !(seconds > 0 && seconds <= 60) { throw ValidationError("--seconds must be in (0, 60]") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        if codec.spec != nil, device != GuestSoundDevice.azalia.rawValue {
+            throw ValidationError("--codec needs --device azalia (QEMU's model has its own codec)")
+        }
     }
 
     /// The package's root, from this file's path (the guest scripts live in Guest/).
@@ -86,31 +102,44 @@ struct VMCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             ChildProcess.killChildrenOnSignals()
-            if check { return try selfCheck() }
-            try runJob(play: play, recordFrom: recordFrom, out: out, seconds: seconds)
+            let dump = try codec.load()   // a dump that does not load fails before any guest is built
+            if check { return try selfCheck(dump: dump) }
+            try runJob(play: play, recordFrom: recordFrom, out: out, seconds: seconds, dump: dump)
         }
     }
 
-    /// The self-check: three guest runs, each a step of the issue's "done when".
-    func selfCheck() throws {
+    /// The dump the self-check's real-codec step loads (an ALC269-family chip, for
+    /// snd-hda-codec-realtek), shipped with the tests.
+    static var checkDumpPath: String {
+        packageRoot.appendingPathComponent("Tests/CodecDumps/alc269vc-lenovo-thinkpad-t530.txt").path
+    }
+
+    /// The self-check: guest runs, each a step of the issues' "done when": three through
+    /// Azalia's codec, and one through a real chip's dump (--codec's, or the shipped ALC269VC)
+    /// whose vendor driver must bind.
+    func selfCheck(dump: CodecDump?) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-vm-check-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let start = Date()
         var failed: [String] = []
-        let steps: [(String, WAVFile, Bool)] = [
-            ("aplay 48000 Hz 16-bit stereo", TestSignals.tones(rate: 48000, seconds: 1.5), false),
-            ("aplay 44100 Hz 16-bit stereo", TestSignals.tones(rate: 44100, seconds: 1.5, frequency: 330), false),
-            ("arecord 48000 Hz 16-bit stereo counter", TestSignals.counter(rate: 48000, seconds: 4), true),
+        let realChip = try dump ?? loadCodecDump(Self.checkDumpPath)
+        let steps: [(String, WAVFile, Bool, CodecDump?)] = [
+            ("aplay 48000 Hz 16-bit stereo", TestSignals.tones(rate: 48000, seconds: 1.5), false, nil),
+            ("aplay 44100 Hz 16-bit stereo", TestSignals.tones(rate: 44100, seconds: 1.5, frequency: 330), false, nil),
+            ("arecord 48000 Hz 16-bit stereo counter", TestSignals.counter(rate: 48000, seconds: 4), true, nil),
+            ("\(realChip.name) dump: vendor driver, aplay 48000 Hz 16-bit stereo, codec#0 as dumped",
+             TestSignals.tones(rate: 48000, seconds: 1.5, frequency: 550), false, realChip),
         ]
-        for (i, (name, wav, record)) in steps.enumerated() {
+        for (i, (name, wav, record, chip)) in steps.enumerated() {
             let path = folder.appendingPathComponent("signal\(i).wav").path
             try writeWAV(wav, to: path)
             print("== \(name)")
             do {
                 try runJob(play: record ? nil : path, recordFrom: record ? path : nil,
                            out: folder.appendingPathComponent("out\(i).wav").path, seconds: record ? 1.5 : nil,
-                           rate: record ? min(rate, 0.5) : rate)   // a capture at half speed keeps up on a loaded machine
+                           rate: record ? min(rate, 0.5) : rate,   // a capture at half speed keeps up on a loaded machine
+                           dump: chip, vendorDriverRequired: chip != nil)
             } catch let failure as CLIFailure {
                 print("FAILED: \(failure.message)")
                 failed.append(name)
@@ -121,8 +150,10 @@ struct VMCommand: ParsableCommand {
         if !failed.isEmpty { throw CLIFailure("self-check failed: " + failed.joined(separator: ", ")) }
     }
 
-    /// One guest run: play a file, record from one, or a shell.
-    func runJob(play: String?, recordFrom: String?, out: String?, seconds: Double?, rate: Double? = nil) throws {
+    /// One guest run: play a file, record from one, or a shell; with `dump`, through that chip
+    /// (with `vendorDriverRequired`, the generic parser binding it is a failure).
+    func runJob(play: String?, recordFrom: String?, out: String?, seconds: Double?, rate: Double? = nil,
+                dump: CodecDump? = nil, vendorDriverRequired: Bool = false) throws {
         let rate = rate ?? self.rate
         let root = Self.packageRoot
         let soundDevice = GuestSoundDevice(rawValue: device) ?? .azalia
@@ -149,6 +180,7 @@ struct VMCommand: ParsableCommand {
         options.profile = ControllerProfile.named(profile) ?? .default
         options.rate = rate
         options.timeout = timeout
+        options.codecDump = dump
         let heardPath = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("azalia-vm-heard-\(getpid()).wav").path
         if play != nil, let input {
             if soundDevice == .azalia { options.sinkPath = heardPath } else {
@@ -180,6 +212,7 @@ struct VMCommand: ParsableCommand {
         printReport(report, options: options)
         var failures: [String] = []
         if !report.probed { failures.append("the guest's driver did not probe the sound card") }
+        if let dump, report.probed { failures += checkRealCodec(dump, report, vendorDriverRequired: vendorDriverRequired) }
         if soundDevice == .azalia, !report.unexpectedFindings.isEmpty {
             failures.append("the kernel warned: " + report.unexpectedFindings.joined(separator: " | "))
         }
@@ -202,6 +235,31 @@ struct VMCommand: ParsableCommand {
         if let out { print("Written to \(out)") }
         if let trace { print("Trace written to \(trace)") }
         if !failures.isEmpty { throw CLIFailure(failures.joined(separator: "; ")) }
+    }
+
+    /// The real chip's checks: which driver bound it, and the guest's codec#0 against the
+    /// re-print of the dump (every parameter line equal; the state lines Linux set listed).
+    func checkRealCodec(_ dump: CodecDump, _ r: GuestRunReport, vendorDriverRequired: Bool) -> [String] {
+        var failures: [String] = []
+        let driver = r.codecDriver ?? "none"
+        print("Codec driver bound: \(driver)")
+        if vendorDriverRequired && (driver == "none" || driver.contains("generic")) {
+            failures.append("\(dump.name) was not bound by its vendor driver (\(driver))")
+        }
+        let reference = DumpCodec(dump: dump, startFromDump: true)
+        let expected = CodecDumpPrinter(codec: reference, address: reference.address, dump: dump).lines()
+        let comparison = CodecDumpComparison(expected: expected, actual: r.codec)
+        print("codec#0 against the dump: \(comparison.parameterLines) parameter lines, \(comparison.differences.count) differ; "
+              + "state lines excluded: \(comparison.excludedSummary)")
+        for d in comparison.differences.prefix(10) { print("  differs: \(d)") }
+        if !comparison.printedOnly.isEmpty {
+            print("  printed by the guest only (the dump's kernel did not print them): "
+                  + comparison.printedOnly.map { "'\(($0.actual ?? "").drop { $0 == " " })'" }.joined(separator: ", "))
+        }
+        if !comparison.parametersMatch {
+            failures.append("the guest's codec#0 differs from \(dump.name)'s dump in \(comparison.differences.count) parameter lines")
+        }
+        return failures
     }
 
     func printReport(_ r: GuestRunReport, options: GuestRunOptions) {

@@ -165,3 +165,81 @@ struct RealCodecCLITests {
         #expect(r.stdout.contains("Captured == rendered: yes"))
     }
 }
+
+/// The converters of `dump` (DACs or ADCs) whose PCM bits list `rate` and `bits`, read
+/// straight from the dump's numbers (the node's own PCM with format override, else the
+/// function group's), by node id in hex.
+func convertersListing(_ dump: CodecDump, output: Bool, rate: UInt32, bits: UInt16) -> [String] {
+    let rateBit = [8000, 11025, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000, 384000].firstIndex(of: Int(rate))!
+    let sizeBit = [8, 16, 20, 24, 32].firstIndex(of: Int(bits))! + 16
+    return dump.nodes.filter { n in
+        guard n.type == (output ? .audioOutput : .audioInput) else { return false }
+        let pcm = (n.wcaps & 0x10 != 0 ? n.pcm : nil) ?? dump.defaultPCM ?? 0
+        return pcm >> UInt32(rateBit) & 1 == 1 && pcm >> UInt32(sizeBit) & 1 == 1
+    }.map { "0x" + String($0.id, radix: 16, uppercase: true).leftPadded(2) }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}
+
+@Suite("Real codecs: azalia plan and azalia vm take --codec")
+struct RealCodecPlanVMTests {
+    static let t530 = ShippedDumps.path("alc269vc-lenovo-thinkpad-t530.txt")
+
+    @Test("plan --codec: each stream at the dump's address lists the dump's converters that take its format")
+    func planMatchesConverters() throws {
+        let r = try azalia("plan", "--codec", Self.t530, "--json", "--render", "48000/16/2", "--render", "192000/32/8",
+                           "--render", "96000/24/2", "--capture", "0:44100/16/2", "--capture", "1:48000/16/2")
+        #expect(r.status == 0)
+        let object = try jsonObject(r.stdout)
+        #expect(object["codec"] as? String == "Realtek ALC269VC")
+        let streams = try #require(object["streams"] as? [[String: Any]])
+        let dump = try CodecDump.parse(ShippedDumps.text("alc269vc-lenovo-thinkpad-t530.txt"))
+        func nodes(_ k: Int) -> [String]? { (streams[k]["converters"] as? [[String: Any]])?.compactMap { $0["node"] as? String } }
+        #expect(nodes(0) == convertersListing(dump, output: true, rate: 48000, bits: 16))
+        #expect(nodes(0)?.isEmpty == false && streams[0]["convertersCoverStream"] as? Bool == true)
+        #expect(nodes(1) == convertersListing(dump, output: true, rate: 192000, bits: 32))
+        #expect(streams[1]["convertersCoverStream"] as? Bool == (nodes(1)?.isEmpty == false && nodes(1)!.count * 2 >= 8))
+        #expect(nodes(2) == convertersListing(dump, output: true, rate: 96000, bits: 24))
+        #expect(nodes(3) == convertersListing(dump, output: false, rate: 44100, bits: 16))
+        #expect(nodes(3)?.isEmpty == false)
+        #expect(streams[4]["converters"] == nil, "address 1 holds Azalia's own codec, not the dump")
+        #expect(streams[4]["status"] as? String == "STATUS_SUCCESS")
+    }
+
+    @Test("plan --codec prints the converters under each stream and names the codec")
+    func planText() throws {
+        let r = try azalia("plan", "--codec", Self.t530, "--render", "48000/16/2", "--capture", "0:48000/16/2")
+        #expect(r.status == 0)
+        let dump = try CodecDump.parse(ShippedDumps.text("alc269vc-lenovo-thinkpad-t530.txt"))
+        #expect(r.stdout.contains("Realtek ALC269VC at address 0"))
+        let dacs = convertersListing(dump, output: true, rate: 48000, bits: 16).map { "\($0) (2 ch)" }.joined(separator: ", ")
+        #expect(r.stdout.contains("codec: DACs taking 48000/16/2: " + dacs))
+        #expect(r.stdout.contains("codec: ADCs taking 48000/16/2: "))
+    }
+
+    @Test("plan and vm: a --codec that is missing or not a dump is one line and exit 1, before any guest is built", arguments: [
+        ["plan", "--render", "48000/16/2"], ["vm", "--play", "/nonexistent/x.wav"],
+    ])
+    func badCodec(_ arguments: [String]) throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cache = dir.appendingPathComponent("guest-cache").path
+        let extra = arguments[0] == "vm" ? ["--cache", cache] : []
+        let missing = try azalia(arguments: arguments + extra + ["--codec", "/nonexistent/codec.txt"])
+        #expect(missing.status == 1 && errorLine(missing)?.contains("/nonexistent/codec.txt: no such file") == true)
+        let notDump = try writeTestFile(Array("hello\nworld\n".utf8), dir, "notes.txt")
+        let bad = try azalia(arguments: arguments + extra + ["--codec", notDump])
+        #expect(bad.status == 1 && errorLine(bad)?.contains("not a codec dump") == true)
+        #expect(!FileManager.default.fileExists(atPath: cache), "no guest was built")
+    }
+
+    @Test("vm: --codec needs Azalia's device, and --help describes it")
+    func vmArguments() throws {
+        let qemu = try azalia("vm", "--play", "x.wav", "--device", "qemu", "--codec", Self.t530)
+        #expect(qemu.status == 64 && qemu.stderr.contains("--codec needs --device azalia"))
+        let help = try azalia("vm", "--help")
+        #expect(help.status == 0 && help.stdout.contains("--codec <file[#n]>") && help.stdout.contains("snd-hda-codec-realtek"))
+    }
+}

@@ -136,3 +136,56 @@ struct GuestBridgeTests {
         #expect(repeated.fault?.block == 100 && repeated.fault?.what == "2 blocks repeated")
     }
 }
+
+@Suite("Guest bridge: the codec the guest's controller gets")
+struct GuestCodecTests {
+    static let dumps = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("CodecDumps")
+
+    func options(sink: String? = nil, dump: String? = nil) throws -> GuestRunOptions {
+        var o = GuestRunOptions(job: .shell, cacheDirectory: "/nonexistent", guestDirectory: "/nonexistent")
+        o.sinkPath = sink
+        if let dump { o.codecDump = try CodecDump.load(Self.dumps.appendingPathComponent(dump).path) }
+        return o
+    }
+
+    func send(_ codec: any LinkCodec, _ node: UInt8, _ verb: UInt16, _ payload: UInt8 = 0) -> UInt32 {
+        codec.linkCommand(CodecVerb(codec: 0, node: node, verb: verb, payload: payload).rawValue) ?? 0
+    }
+
+    @Test("Without a dump the guest gets Azalia's virtual codec; with one, the dump's chip at address 0")
+    func codecChoice() throws {
+        #expect(try GuestRun.makeCodec(options()).codec is VirtualCodec)
+        let (codec, sink) = try GuestRun.makeCodec(options(dump: "alc269vb-asus-ux31a.txt"))
+        let chip = try #require(codec as? DumpCodec)
+        #expect(chip.address == 0 && sink == nil)
+        #expect(send(codec, 0, CodecVerb.getParameter, CodecParameter.vendorID.rawValue) == 0x10EC_0269)
+        #expect(send(codec, 1, CodecVerb.getSubsystemID) == 0x1043_1517)
+    }
+
+    @Test("With a dump, what a DAC plays into the default output pin (the speaker) is the heard file")
+    func sinkOnDefaultPin() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let heard = dir.appendingPathComponent("heard.wav").path
+        let (codec, sink) = try GuestRun.makeCodec(options(sink: heard, dump: "alc269vc-lenovo-thinkpad-t530.txt"))
+        let chip = try #require(codec as? DumpCodec)
+        let path = try #require(chip.graph.defaultOutput)
+        #expect(path.pin == 0x14, "the T530's speaker, Linux's primary output")
+        // DAC 0x03 -> mixer 0x0d -> speaker pin 0x14, as a driver would open it.
+        let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x03, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
+        _ = send(codec, 0x03, CodecVerb.setConverterStreamChannel, 0x10)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x0D, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
+        _ = send(codec, 0x14, CodecVerb.setConnectionSelect, 1)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x14, shortVerb: CodecVerb.setAmpGainMute, payload: 0xB000).rawValue)
+        _ = send(codec, 0x14, CodecVerb.setPinWidgetControl, 0x40)
+        #expect(chip.dacFeeding(pin: 0x14) == 0x03)
+        let data = (0..<64 * 4).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
+        data.withUnsafeBytes { codec.linkReceive(tag: 1, format: format, frame: 0, blocks: 64, data: $0) }
+        try #require(sink).finish()
+        let wav = try WAVFile.read(path: heard)
+        #expect(wav.data == data && wav.format.channels == 2 && wav.format.sampleRate == 48000)
+    }
+}

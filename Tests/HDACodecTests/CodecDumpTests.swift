@@ -244,6 +244,21 @@ struct CodecDumpParserTests {
         #expect(throws: CodecDumpError.self) { try CodecDump.parse(text, index: 2) }
     }
 
+    @Test("An older kernel's modem codec ('Function Id: 0x2', 'Modem Function Group: 0x2'): the modem group at node 2, re-printed as dumped")
+    func olderModemCodec() throws {
+        let lines = ["Codec: Conexant ID 2bfa", "Address: 1", "Function Id: 0x2", "Vendor Id: 0x14f12bfa",
+                     "Subsystem Id: 0x1025007f", "Revision Id: 0x90000", "Modem Function Group: 0x2"]
+        let d = try CodecDump.parse(lines.joined(separator: "\n") + "\n")
+        #expect(d.afgFunctionType == nil && d.mfgFunctionType == 2 && d.mfgNode == 2)
+        let codec = DumpCodec(dump: d, address: 0)
+        #expect(parameter(codec, 0, .subordinateNodeCount) == 0x0002_0001)
+        #expect(parameter(codec, 2, .functionGroupType) & 0xFF == 2)
+        #expect(ask(codec, 2, CodecVerb.getSubsystemID) == 0x1025_007F)
+        let own = DumpCodec(dump: d)
+        #expect(own.address == 1 && CodecDumpPrinter(codec: own, address: 1, dump: d).lines() == lines)
+        #expect(d.parameterLineDifference() == nil)
+    }
+
     @Test("Numbers land in the fields the specification gives them")
     func fieldPacking() throws {
         let d = try CodecDump.parse(Self.minimal)
@@ -269,5 +284,59 @@ struct CodecDumpParserTests {
             let codec = DumpCodec(dump: d)
             _ = CodecDumpPrinter(codec: codec, address: codec.address, dump: d).lines()
         }
+    }
+}
+
+@Suite("Codec dump comparison: a driver's printout against the dump")
+struct CodecDumpComparisonTests {
+    func reprint(_ spec: String) throws -> [String] {
+        let dump = try shipped(spec)
+        let codec = DumpCodec(dump: dump, startFromDump: true)
+        return CodecDumpPrinter(codec: codec, address: codec.address, dump: dump).lines()
+    }
+
+    @Test("A printout equal to the dump matches in every parameter line and excludes nothing")
+    func equal() throws {
+        let lines = try reprint("alc269vc-lenovo-thinkpad-t530.txt#0")
+        let c = CodecDumpComparison(expected: lines, actual: lines)
+        #expect(c.parametersMatch && c.excluded.isEmpty && c.printedOnly.isEmpty)
+        #expect(c.parameterLines == lines.filter(CodecDump.isParameterLine).count)
+    }
+
+    @Test("A changed parameter line is a difference at its node; changed state lines are excluded by field")
+    func changes() throws {
+        let lines = try reprint("alc269vc-lenovo-thinkpad-t530.txt#0")
+        var changed = lines
+        let pincap = try #require(changed.firstIndex { $0.contains("Pincap 0x") })
+        changed[pincap] = changed[pincap].replacing("Pincap 0x", with: "Pincap 0x1")
+        for (i, l) in changed.enumerated() where l.contains("Pin-ctls:") || l.contains("Amp-Out vals:") { changed[i] = l + " x" }
+        let c = CodecDumpComparison(expected: lines, actual: changed)
+        #expect(!c.parametersMatch)
+        #expect(c.differences.count == 1)
+        let node = lines[..<pincap].last { $0.hasPrefix("Node 0x") }
+        #expect(c.differences.first.map { "node 0x" + String($0.node ?? 0, radix: 16).leftPadded(2) } == node.map { "node " + String($0.dropFirst(5).prefix(4)) })
+        #expect(c.differences.first?.expected == lines[pincap] && c.differences.first?.actual == changed[pincap])
+        #expect(c.excluded["Pin-ctls"] == lines.filter { $0.contains("Pin-ctls:") }.count)
+        #expect(c.excluded["Amp-Out vals"] == lines.filter { $0.contains("Amp-Out vals:") }.count)
+    }
+
+    @Test("A moved selection mark is excluded; a missing parameter line is a difference; a line only printed is listed apart")
+    func alignment() throws {
+        let lines = try reprint("alc269vc-lenovo-thinkpad-t530.txt#0")
+        var changed = lines
+        let list = try #require(changed.firstIndex { $0.hasPrefix("     0x") && $0.contains("*") && $0.split(separator: " ").count > 1 })
+        let marked = changed[list].split(separator: " ").firstIndex { $0.contains("*") } ?? 0
+        let entries = changed[list].split(separator: " ").map { String($0).replacing("*", with: "") }
+        let moved = marked == 0 ? 1 : 0
+        changed[list] = "     " + entries.enumerated().map { $0.offset == moved ? $0.element + "*" : $0.element }.joined(separator: " ")
+        let header = try #require(changed.firstIndex { $0.hasPrefix("Revision Id:") })
+        changed.insert("State of AFG node 0x01:", at: header + 1)
+        changed.insert("  Power states: ", at: header + 2)
+        let vref = try #require(changed.lastIndex { $0.contains("Vref caps:") })
+        changed.remove(at: vref)
+        let c = CodecDumpComparison(expected: lines, actual: changed)
+        #expect(c.excluded["Connection selection"] == 1)
+        #expect(c.printedOnly.map(\.actual) == ["State of AFG node 0x01:", "  Power states: "])
+        #expect(c.differences.count == 1 && c.differences.first?.actual == nil && c.differences.first?.expected?.contains("Vref caps:") == true)
     }
 }

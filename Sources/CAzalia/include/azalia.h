@@ -1,6 +1,6 @@
 /*
  * azalia.h: libazalia's entry API. Include it (it includes hdaudio.h and wdm.h) and link
- * with -lazalia. Every routine returns a status and never crashes on bad input: a NULL
+ * with -lazalia (scripts/install-c.sh installs both). Every routine returns a status and never crashes on bad input: a NULL
  * pointer where one is needed is STATUS_INVALID_PARAMETER, a system handle the library did
  * not hand out (or already destroyed) is STATUS_INVALID_HANDLE.
  */
@@ -18,6 +18,12 @@ extern "C" {
    address out of range or used twice, or an endpoint that cannot be opened (a WAV file that
    does not read) is STATUS_INVALID_PARAMETER; a bus that does not start returns its status. */
 NTSTATUS AzaliaCreateSystem(const char *Profile, const AZALIA_CODEC *Codecs, ULONG CodecCount, PAZALIA_SYSTEM *System);
+
+/* AzaliaCreateSystem with codecs of real chips besides: Dumps[i] is a codec loaded from a
+   dump file. A file that does not read as a codec dump, an address used twice, or an
+   endpoint that a pin cannot have (the loopback) is STATUS_INVALID_PARAMETER. */
+NTSTATUS AzaliaCreateSystemEx(const char *Profile, const AZALIA_CODEC *Codecs, ULONG CodecCount,
+                              const AZALIA_DUMP_CODEC *Dumps, ULONG DumpCount, PAZALIA_SYSTEM *System);
 
 /* Closes every interface still open, stops time and frees the system; WAV sinks are
    finished (their headers patched) here. */
@@ -55,6 +61,22 @@ NTSTATUS AzaliaReadMemorySink(PAZALIA_SYSTEM System, UCHAR CodecAddress, ULONG D
    STATUS_INVALID_PARAMETER when no virtual codec is there; STATUS_UNSUCCESSFUL when the
    node's unsolicited responses are disabled (the response is dropped). */
 NTSTATUS AzaliaRaiseUnsolicited(PAZALIA_SYSTEM System, UCHAR CodecAddress, UCHAR Node, ULONG Payload);
+
+/* Injects faults into the controller (replacing those injected before; a NULL Faults or
+   one all zero lifts them). They take effect at once and may change at any time, as on a
+   failing machine: a handshake that does not complete makes the routine that waits for it
+   STATUS_DEVICE_NOT_READY. */
+NTSTATUS AzaliaSetFaults(PAZALIA_SYSTEM System, const AZALIA_FAULTS *Faults);
+
+/* Caps the DMA memory the bus may allocate at Pages pages (4 KiB) in use at once, counting
+   what is already allocated (the CORB/RIRB and position-buffer pages too); a cap below
+   what is in use refuses every new allocation (STATUS_INSUFFICIENT_RESOURCES) and frees
+   nothing. Pages = -1 lifts the cap; another negative value is STATUS_INVALID_PARAMETER. */
+NTSTATUS AzaliaSetPageLimit(PAZALIA_SYSTEM System, LONG Pages);
+
+/* The pages of DMA memory allocated now (to see that a refused call took none and that
+   everything came back). STATUS_INVALID_PARAMETER for a NULL Pages. */
+NTSTATUS AzaliaGetAllocatedPages(PAZALIA_SYSTEM System, PULONG Pages);
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,30 @@ typedef struct _AZALIA_CODEC {
     const AZALIA_ENDPOINT *Sources;
 } AZALIA_CODEC, *PAZALIA_CODEC;
 
+/* A codec built from a dump of a real chip: the text of /proc/asound/cardN/codec#M (as
+   alsa-info collects it and tiwai/hda-emu keeps them). It answers every verb as the chip
+   does; Output is the sink at its default output pin (the first line-out or speaker pin,
+   by default configuration, that a DAC reaches), Input the source at its default input
+   pin (line in or microphone, that reaches an ADC). */
+typedef struct _AZALIA_DUMP_CODEC {
+    UCHAR Address;
+    const char *Path;            /* "FILE", or "FILE#N" for the file's N-th codec (from 0) */
+    AZALIA_ENDPOINT Output;      /* None, WavFile or Memory (AzaliaReadMemorySink's Dac 0) */
+    AZALIA_ENDPOINT Input;       /* None, WavFile or Memory */
+} AZALIA_DUMP_CODEC, *PAZALIA_DUMP_CODEC;
+
+/* Faults injected into the controller (azalia.h, AzaliaSetFaults), so a driver's error
+   paths can be run: bit n of a mask names stream descriptor n (input engines first, then
+   output, then bidirectional, as in the register file). */
+typedef struct _AZALIA_FAULTS {
+    ULONG SrstNeverLatches;      /* SDnCTL.SRST never reads back 1 after being set */
+    ULONG SrstNeverClears;       /* SDnCTL.SRST never reads back 0 after being cleared */
+    ULONG FifoErrors;            /* FIFOE in the first frame of every run */
+    ULONG FifoNeverReady;        /* RUN accepted, SDnSTS.FIFORDY never reads 1 */
+    ULONG RunNeverClears;        /* RUN keeps reading 1 (and the engine moving) after a clear */
+    BOOLEAN CrstNeverCompletes;  /* GCTL.CRST never reads back 1 after being set */
+} AZALIA_FAULTS, *PAZALIA_FAULTS;
+
 /* Hooks through which the WDM routines of wdm.h reach the library (set by the library). */
 typedef struct _AZALIA_WDM_HOOKS {
     NTSTATUS (*Wait)(PKEVENT Event, PLARGE_INTEGER Timeout);

@@ -4,14 +4,19 @@
 #include "../../../examples/driver.h"
 #include "check.h"
 
+/* The shipped codec dumps (the test passes their folder). */
+#ifndef DUMP_DIR
+#error "DUMP_DIR: the folder of the codec dumps"
+#endif
+
 #define FRAMES 3000
 #define BYTES (FRAMES * 4)
 
 static unsigned char noise[BYTES];
 
-static void render(PAZALIA_SYSTEM s) {
+static void render_on(PAZALIA_SYSTEM s, UCHAR address) {
     HDAUDIO_BUS_INTERFACE_V2 bus;
-    CHECK_STATUS(AzaliaQueryBusInterface(s, 0, &GUID_HDAUDIO_BUS_INTERFACE_V2, sizeof bus, 1, (PINTERFACE)&bus), STATUS_SUCCESS);
+    CHECK_STATUS(AzaliaQueryBusInterface(s, address, &GUID_HDAUDIO_BUS_INTERFACE_V2, sizeof bus, 1, (PINTERFACE)&bus), STATUS_SUCCESS);
     CODEC_PATH path;
     CHECK(find_path(&bus, 1, &path));
     HDAUDIO_STREAM_FORMAT f = { 48000, 16, 16, 2 };
@@ -73,7 +78,7 @@ int main(void) {
     AZALIA_CODEC codec = { 0, 1, 1, 1, &sink, 1, &source };
     PAZALIA_SYSTEM s;
     CHECK_STATUS(AzaliaCreateSystem("skylake-pch", &codec, 1, &s), STATUS_SUCCESS);
-    render(s);
+    render_on(s, 0);
     static unsigned char kept[BYTES + 16];
     SIZE_T available = 0;
     CHECK_STATUS(AzaliaReadMemorySink(s, 0, 0, kept, sizeof kept, &available), STATUS_SUCCESS);
@@ -90,5 +95,37 @@ int main(void) {
     CHECK_STATUS(AzaliaCreateSystem("ich6", &bad, 1, &s), STATUS_INVALID_PARAMETER);
     AZALIA_CODEC twice[2] = { { 0, 1, 1, 0, NULL, 0, NULL }, { 0, 1, 1, 0, NULL, 0, NULL } };
     CHECK_STATUS(AzaliaCreateSystem("ich6", twice, 2, &s), STATUS_INVALID_PARAMETER);
+
+    /* A real chip from its dump beside the virtual codec: the memory sink at its default
+       output pin keeps what a driver played through the chip's own graph. */
+    AZALIA_DUMP_CODEC chip;
+    memset(&chip, 0, sizeof chip);
+    chip.Address = 2;
+    chip.Path = DUMP_DIR "/alc269vc-lenovo-thinkpad-t530.txt";
+    chip.Output.Kind = AzaliaEndpointMemory;
+    chip.Output.FrameLimit = FRAMES;
+    AZALIA_CODEC plain = { 0, 1, 1, 0, NULL, 0, NULL };
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", &plain, 1, &chip, 1, &s), STATUS_SUCCESS);
+    render_on(s, 2);
+    available = 0;
+    CHECK_STATUS(AzaliaReadMemorySink(s, 2, 0, kept, sizeof kept, &available), STATUS_SUCCESS);
+    CHECK(available == BYTES);
+    CHECK(memcmp(kept, noise, BYTES) == 0);
+    CHECK_STATUS(AzaliaDestroySystem(s), STATUS_SUCCESS);
+    /* Refused: a file that is no codec dump, an address taken, an endpoint a pin cannot
+       have, no path at all. */
+    chip.Path = DUMP_DIR "/../CDriverTests/C/check.h";
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", NULL, 0, &chip, 1, &s), STATUS_INVALID_PARAMETER);
+    chip.Path = DUMP_DIR "/alc269vc-lenovo-thinkpad-t530.txt#7";
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", NULL, 0, &chip, 1, &s), STATUS_INVALID_PARAMETER);
+    chip.Path = DUMP_DIR "/alc269vc-lenovo-thinkpad-t530.txt";
+    chip.Address = 0;
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", &plain, 1, &chip, 1, &s), STATUS_INVALID_PARAMETER);
+    chip.Output.Kind = AzaliaEndpointLoopback;
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", NULL, 0, &chip, 1, &s), STATUS_INVALID_PARAMETER);
+    chip.Output.Kind = AzaliaEndpointNone;
+    chip.Path = NULL;
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", NULL, 0, &chip, 1, &s), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(AzaliaCreateSystemEx("ich9", NULL, 0, NULL, 1, &s), STATUS_INVALID_PARAMETER);
     return CHECK_DONE();
 }
