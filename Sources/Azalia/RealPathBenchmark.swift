@@ -67,6 +67,18 @@ public enum RealPathBenchmark {
     /// The buffer each engine asks for.
     static let requestedBufferBytes = 16 * 1024
 
+    /// Splits `count` bytes into the pieces a ring of `size` bytes takes from position `at`
+    /// (wrapping at its end): `body(done, ring offset, length)` for each, `at` moved on.
+    static func wrapping(_ count: Int, at: inout Int, size: Int, _ body: (Int, Int, Int) -> Void) {
+        var done = 0
+        while done < count {
+            let n = min(count - done, size - at)
+            body(done, at, n)
+            at = (at + n) % size
+            done += n
+        }
+    }
+
     /// The DAC's output: copies every byte it receives into a ring the size of the
     /// engine's buffer, as a converter reads every sample.
     final class CopyingSink: SampleSink {
@@ -84,13 +96,7 @@ public enum RealPathBenchmark {
 
         func consume(_ data: UnsafeRawBufferPointer, blocks: Int, format: StreamFormat) {
             guard let base = data.baseAddress else { return }
-            var done = 0
-            while done < data.count {
-                let n = min(data.count - done, size - at)
-                memcpy(ring + at, base + done, n)
-                at = (at + n) % size
-                done += n
-            }
+            RealPathBenchmark.wrapping(data.count, at: &at, size: size) { done, offset, n in memcpy(ring + offset, base + done, n) }
         }
     }
 
@@ -110,13 +116,7 @@ public enum RealPathBenchmark {
 
         func produce(into data: UnsafeMutableRawBufferPointer, blocks: Int, format: StreamFormat) -> Int {
             guard let base = data.baseAddress else { return 0 }
-            var done = 0
-            while done < data.count {
-                let n = min(data.count - done, size - at)
-                memcpy(base + done, pattern + at, n)
-                at = (at + n) % size
-                done += n
-            }
+            RealPathBenchmark.wrapping(data.count, at: &at, size: size) { done, offset, n in memcpy(base + done, pattern + offset, n) }
             return blocks
         }
     }

@@ -1,7 +1,8 @@
 /// What the guest does once the sound card is up: the /job/run script the guest's /init
 /// sources, and the files it needs.
 public enum GuestJob {
-    /// aplay of a WAV file to hw:0,0 (no plug: the driver gets the file's own format).
+    /// aplay of a WAV file to card 0's first playback device, hw:0,N (no plug: the driver
+    /// gets the file's own format); N is 0 for an analog codec, 3 for an HDMI codec.
     case play(wav: [UInt8])
     /// arecord of `frames` frames in the file's format from hw:0,0; the recording leaves
     /// the guest raw through the second serial port.
@@ -32,8 +33,9 @@ public enum GuestJob {
     static let playScript = """
         amixer -q sset Master 100% unmute 2>/dev/null
         amixer -q sset PCM 100% unmute 2>/dev/null
-        echo "azalia-guest: aplay start $(cut -d' ' -f1 /proc/uptime)"
-        aplay -N -D hw:0,0 /job/input.wav
+        dev=$(grep playback /proc/asound/pcm | head -n 1 | cut -d: -f1 | cut -d- -f2 | sed 's/^0*//')
+        echo "azalia-guest: aplay start $(cut -d' ' -f1 /proc/uptime) on hw:0,${dev:-0}"
+        aplay -N -D hw:0,${dev:-0} /job/input.wav
         echo "azalia-guest: aplay exit $? at $(cut -d' ' -f1 /proc/uptime)"
 
         """

@@ -242,8 +242,10 @@ public enum GuestRun {
             throw .failed("\(dump.name) has no output path (no DAC reaches a line-out, speaker or headphone pin)")
         }
         if let source {
-            let pins = codec.graph.widgets.filter { $0.isInputPin && $0.isConnected }
-            guard !pins.isEmpty else { throw .failed("\(dump.name) has no connected input pin to record from") }
+            // Every input-capable pin, jack or not: a driver's quirk may turn a pin the dump calls
+            // unconnected into one (Lenovo's dock mic on the T530's 0x19).
+            let pins = codec.graph.widgets.filter(\.isInputPin)
+            guard !pins.isEmpty else { throw .failed("\(dump.name) has no input pin to record from") }
             for pin in pins { codec.setSource(source, pin: pin.id) }
         }
         return (codec, sink)

@@ -24,6 +24,10 @@ struct BenchCommand: ParsableCommand {
                  register pairs per round-trip time (the goal is at most 60).
             Every figure alternates with its baseline in rounds; the ratio is that of the fastest
             round on each side (the least disturbed by load), the median ratio is given beside it.
+            play: `azalia play --out` of a --play-minutes 48000/16/2 WAV against `sox IN OUT` on
+                 the same file (goal: at most 1.5), and play's peak RSS for that file against a
+                 1-minute one (goal: within 10%, under 64 MiB); child processes, skipped with
+                 --play-minutes 0 (the sox row is skipped, saying so, when sox is not on PATH).
             The table gives each figure, its baseline from the same run, the ratio, the goal and
             what was run; --json gives the same as JSON. A progress line goes to standard error.
 
@@ -42,11 +46,15 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Link time to simulate, in seconds.")
     var seconds: Double = 60
 
+    @Option(help: "Length of the long file of the play benchmark, in minutes (0: skip it).")
+    var playMinutes: Double = 10
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         guard seconds >= 0.1, seconds <= 3600 else { throw ValidationError("--seconds must be from 0.1 to 3600") }
+        guard playMinutes >= 0, playMinutes <= 360 else { throw ValidationError("--play-minutes must be from 0 to 360") }
     }
 
     /// The report as JSON.
@@ -56,6 +64,7 @@ struct BenchCommand: ParsableCommand {
         var ddi: DDIBenchmark.Result?
         var batching: ControllerBenchmark.BatchingResult?
         var realPath: RealPathBenchmark.Result?
+        var streaming: StreamingBenchmark.Result?
     }
 
     func run() throws {
@@ -69,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             }
             // A progress line on standard error (not with --json): one step per benchmark.
             let progress = ProgressReporter(label: "bench", enabled: !json)
-            progress.update(done: 0, total: 4)
+            progress.update(done: 0, total: 5)
             let dma: ControllerBenchmark.Result
             do {
                 dma = try ControllerBenchmark.run(profile: controllerProfile, format: streamFormat, linkSeconds: seconds)
@@ -77,15 +86,17 @@ struct BenchCommand: ParsableCommand {
                 progress.finish()
                 throw CLIFailure("the format \(format) cannot run on every engine of \(controllerProfile.name): \(error)")
             }
-            progress.update(done: 1, total: 4)
+            progress.update(done: 1, total: 5)
             var failures: [String] = []
             var realPath: RealPathBenchmark.Result?
             do { realPath = try RealPathBenchmark.run(profile: controllerProfile, linkSeconds: seconds) } catch { failures.append("DMA, real path: \(error)") }
-            progress.update(done: 2, total: 4)
+            progress.update(done: 2, total: 5)
             let batching = try? ControllerBenchmark.runBatching(profile: controllerProfile, linkSeconds: min(seconds, 10))
-            progress.update(done: 3, total: 4)
+            progress.update(done: 3, total: 5)
             let ddi = try? DDIBenchmark.run(profile: controllerProfile)
-            progress.update(done: 4, total: 4)
+            progress.update(done: 4, total: 5)
+            let streaming = playMinutes > 0 ? try StreamingBenchmark.run(longMinutes: playMinutes) : nil
+            progress.update(done: 5, total: 5)
             progress.finish()
             #if DEBUG
             let build = "debug"
@@ -93,7 +104,7 @@ struct BenchCommand: ParsableCommand {
             let build = "release"
             #endif
             if json {
-                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching, realPath: realPath))
+                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching, realPath: realPath, streaming: streaming))
                 return
             }
             if build == "debug" { print("note: debug build; use `swift run -c release azalia bench` for real figures") }
@@ -118,6 +129,7 @@ struct BenchCommand: ParsableCommand {
                              fmt(d.registerPairsPerRoundTrip), "<= 60",
                              "\(d.iterations) x (allocate engine + buffer, free both) on \(d.profile), ratio = register pairs per round trip; \(rounds(d.rounds, median: d.medianRegisterPairsPerRoundTrip))"])
             }
+            if let streaming { rows += StreamingBenchmark.rows(streaming) }
             printTable(rows)
             for f in failures { print("not measured: \(f)") }
         }

@@ -163,6 +163,34 @@ struct GuestCodecTests {
         #expect(send(codec, 1, CodecVerb.getSubsystemID) == 0x1043_1517)
     }
 
+    @Test("With a dump, the recorded file is heard at every input pin: whichever ADC and pin Linux selects records it",
+          arguments: [(UInt8(0x09), UInt8(0x22), UInt8(6), UInt8(0x12)), (0x08, 0x23, 0, 0x18), (0x08, 0x23, 1, 0x19)])
+    func sourceOnEveryInputPin(_ adc: UInt8, _ mixer: UInt8, _ entry: UInt8, _ pin: UInt8) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestsource-\(getpid())-\(pin)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let samples = (0..<48 * 4).map { UInt8(truncatingIfNeeded: $0 * 13 + Int(pin)) }
+        let file = dir.appendingPathComponent("source.wav")
+        try Data(try WAVFile.header(for: WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16), dataBytes: samples.count) + samples)
+            .write(to: file)
+        var o = try options(dump: "alc269vc-lenovo-thinkpad-t530.txt")
+        o.sourcePath = file.path
+        let (codec, _) = try GuestRun.makeCodec(o)
+        // The T530's capture paths: ADC 0x09 <- mixer 0x22 <- internal mic 0x12; ADC 0x08 <- mixer 0x23 <- mic jack 0x18,
+        // or 0x19 (N/A in the dump, the dock mic once Linux's Lenovo quirk has rewritten its configuration).
+        let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: adc, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
+        _ = send(codec, adc, CodecVerb.setConverterStreamChannel, 0x20)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: adc, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: mixer, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000 | UInt16(entry) << 8).rawValue)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: pin, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
+        _ = send(codec, pin, CodecVerb.setPinWidgetControl, 0x20)
+        #expect((codec as? DumpCodec)?.pinFeeding(adc: adc) == pin)
+        var got = [UInt8](repeating: 0xEE, count: samples.count)
+        let sent = got.withUnsafeMutableBytes { codec.linkTransmit(tag: 2, format: format, frame: 0, blocks: 48, into: $0) }
+        #expect(sent && got == samples)
+    }
+
     @Test("With a dump, what a DAC plays into the default output pin (the speaker) is the heard file")
     func sinkOnDefaultPin() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())")
