@@ -67,57 +67,43 @@ public enum RealPathBenchmark {
     /// The buffer each engine asks for.
     static let requestedBufferBytes = 16 * 1024
 
-    /// Splits `count` bytes into the pieces a ring of `size` bytes takes from position `at`
-    /// (wrapping at its end): `body(done, ring offset, length)` for each, `at` moved on.
-    static func wrapping(_ count: Int, at: inout Int, size: Int, _ body: (Int, Int, Int) -> Void) {
-        var done = 0
-        while done < count {
-            let n = min(count - done, size - at)
-            body(done, at, n)
-            at = (at + n) % size
-            done += n
-        }
-    }
-
-    /// The DAC's output: copies every byte it receives into a ring the size of the
-    /// engine's buffer, as a converter reads every sample.
-    final class CopyingSink: SampleSink {
-        let ring: UnsafeMutableRawPointer
+    /// A converter's far side, a ring of bytes the size of the engine's buffer: as a DAC's
+    /// sink it copies every byte it receives into the ring (as a converter reads every
+    /// sample); as an ADC's source it fills every packet from the ring's pattern.
+    final class Ring: SampleSink, SampleSource {
+        let bytes: UnsafeMutableRawPointer
         let size: Int
         private var at = 0
 
         init(size: Int) {
             self.size = max(size, 1)
-            ring = UnsafeMutableRawPointer.allocate(byteCount: self.size, alignment: 64)
-            ring.initializeMemory(as: UInt8.self, repeating: 0, count: self.size)
+            bytes = UnsafeMutableRawPointer.allocate(byteCount: self.size, alignment: 64)
+            for i in 0..<self.size { bytes.storeBytes(of: UInt8(truncatingIfNeeded: i &* 13), toByteOffset: i, as: UInt8.self) }
         }
 
-        deinit { ring.deallocate() }
+        deinit { bytes.deallocate() }
 
         func consume(_ data: UnsafeRawBufferPointer, blocks: Int, format: StreamFormat) {
             guard let base = data.baseAddress else { return }
-            RealPathBenchmark.wrapping(data.count, at: &at, size: size) { done, offset, n in memcpy(ring + offset, base + done, n) }
+            wrapping(data.count) { done, offset, n in memcpy(bytes + offset, base + done, n) }
         }
-    }
-
-    /// The ADC's input: fills every packet from a pattern the size of the engine's buffer.
-    final class PatternSource: SampleSource {
-        let pattern: UnsafeMutableRawPointer
-        let size: Int
-        private var at = 0
-
-        init(size: Int) {
-            self.size = max(size, 1)
-            pattern = UnsafeMutableRawPointer.allocate(byteCount: self.size, alignment: 64)
-            for i in 0..<self.size { pattern.storeBytes(of: UInt8(truncatingIfNeeded: i &* 13), toByteOffset: i, as: UInt8.self) }
-        }
-
-        deinit { pattern.deallocate() }
 
         func produce(into data: UnsafeMutableRawBufferPointer, blocks: Int, format: StreamFormat) -> Int {
             guard let base = data.baseAddress else { return 0 }
-            RealPathBenchmark.wrapping(data.count, at: &at, size: size) { done, offset, n in memcpy(base + done, pattern + offset, n) }
+            wrapping(data.count) { done, offset, n in memcpy(base + done, bytes + offset, n) }
             return blocks
+        }
+
+        /// Splits `count` bytes into the pieces the ring takes from where it stands (wrapping
+        /// at its end): `body(done, ring offset, length)` for each.
+        private func wrapping(_ count: Int, _ body: (Int, Int, Int) -> Void) {
+            var done = 0
+            while done < count {
+                let n = min(count - done, size - at)
+                body(done, at, n)
+                at = (at + n) % size
+                done += n
+            }
         }
     }
 
@@ -189,8 +175,8 @@ public enum RealPathBenchmark {
         let dacs = codec.dacNodes, adcs = codec.adcNodes
         // The sinks and sources are the size of the engine's buffer (known before allocation
         // only as requested; the bus rounds it to whole blocks, which is smaller or equal).
-        for i in 0..<outputs { codec.setSink(CopyingSink(size: requestedBufferBytes), dac: i) }
-        for i in 0..<inputs { codec.setSource(PatternSource(size: requestedBufferBytes), adc: i) }
+        for i in 0..<outputs { codec.setSink(Ring(size: requestedBufferBytes), dac: i) }
+        for i in 0..<inputs { codec.setSource(Ring(size: requestedBufferBytes), adc: i) }
         let system: AzaliaSystem
         do {
             system = try AzaliaSystem(profile: profile, memoryPages: 1024, codecs: [0: codec])
