@@ -99,6 +99,11 @@ public enum AudioPathError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Link time ran far past what the stream needs without finishing.
     case stalled(String)
 
+    /// A stream format that cannot be encoded (`unencodable`, naming the format and its problem).
+    static func invalidFormat(_ format: StreamFormat) -> AudioPathError {
+        .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))")
+    }
+
     /// The reason in words.
     public var description: String {
         switch self {

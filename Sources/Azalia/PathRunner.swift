@@ -95,12 +95,17 @@ final class PathRunner {
     let system: AzaliaSystem
     let options: AudioPathOptions
     let trace: TraceRecorder?
-    var captured: [UInt8] = []
+    /// Where the capture stream's bytes go as they are copied out of the DMA buffer (DMA
+    /// layout, in stream order, in pieces of any length).
+    var capture: ((UnsafeRawBufferPointer) throws(AudioPathError) -> Void)?
     /// Steps of link time (in frames) taken before the regular steps (for tests that need
     /// a particular batching).
     var leadingSteps: [UInt64] = []
-    var render: [UInt8] = []
-    var silence: [UInt8] = []
+    /// The render stream's real audio, read as the buffer is refilled.
+    var render: SignalBytes?
+    /// The bytes on their way between a signal (or a capture) and the DMA buffer: at most
+    /// one buffer's worth.
+    var scratch: [UInt8] = []
     /// A loopback between the codec's DAC and ADC: the run sets its latency from the real
     /// step once the buffers are allocated, records that much longer, and adds the packets
     /// it refused to the report's `codecFormatMismatches`.
@@ -155,19 +160,6 @@ final class PathRunner {
         return (step + 2) * peak
     }
 
-    /// Converts bytes in the DMA layout of `format` (`format.dmaFormat`) to `format`'s own
-    /// memory layout (whole blocks; the same bytes when the two agree).
-    static func clientLayout(_ data: [UInt8], format: StreamFormat) -> [UInt8] {
-        guard format.dmaFormat != format, let from = PCMLayout.memory(format.dmaFormat), let to = PCMLayout.memory(format) else { return data }
-        return PCMLayout.convert(data, from: from, to: to)
-    }
-
-    /// Converts bytes in `format`'s memory layout to its DMA layout (`format.dmaFormat`).
-    static func dmaLayout(_ data: [UInt8], format: StreamFormat) -> [UInt8] {
-        guard format.dmaFormat != format, let from = PCMLayout.memory(format), let to = PCMLayout.memory(format.dmaFormat) else { return data }
-        return PCMLayout.convert(data, from: from, to: to)
-    }
-
     // MARK: tracing
 
     func status(_ s: NTStatus) -> [String: TraceRecorder.TraceValue] {
@@ -201,10 +193,13 @@ final class PathRunner {
 
     // MARK: the run
 
-    /// Renders `render` (memory layout) and/or captures `captureBlocks` blocks of `format`.
-    func run(format: StreamFormat, render: [UInt8]?, captureBlocks: Int?,
+    /// Renders `render` (blocks in the DMA layout, `format.dmaFormat`, read as the buffer is
+    /// refilled) and/or captures `captureBlocks` blocks of `format`, handing them to `capture`
+    /// as they are copied out. The render signal is not read before the DDI has allocated
+    /// every engine and buffer.
+    func run(format: StreamFormat, render signal: (any PathSignal)?, captureBlocks: Int?,
              progress: ((AudioProgress) -> Void)?) throws(AudioPathError) -> AudioPathReport {
-        guard format.isValid else { throw .unencodable("format \(format.compact): \(format.problem ?? "invalid") (\(NTStatus.invalidParameter))") }
+        guard format.isValid else { throw .invalidFormat(format) }
         // **Decision** (containers wider than the natural one, e.g. 16in32, 8in16, 8in32):
         // the DDI accepts them, but SDnFMT has no container field (BITS implies it: 8 in 8,
         // 16 in 16, 20/24/32 in 32), so the engine moves the natural containers of the valid
@@ -213,8 +208,8 @@ final class PathRunner {
         // layout after copying them out: such formats run bit-exact (only the valid bits
         // travel on the link either way). Positions and sizes below are DMA bytes.
         let dma = format.dmaFormat
-        self.render = Self.dmaLayout(render ?? [], format: format)
-        captured = []
+        if let signal, signal.format != dma { throw .unencodable("a render signal of \(signal.format.compact) for a stream of \(dma.compact)") }
+        render = signal.map(SignalBytes.init)
         trace?.nameThread(TraceRecorder.ddiThread, "DDI (function driver)")
         let address = Int(options.codecAddress)
         let iface: OpenInterface
@@ -251,10 +246,9 @@ final class PathRunner {
         }
 
         var streams: [StreamRun] = []
-        let bb = format.blockBytes
-        if render != nil {
+        if let render {
             let s = try allocate(.render, format: format, iface: iface)
-            s.target = self.render.count
+            s.target = render.total
             s.path = try dac()
             s.node = s.path!.converter
             streams.append(s)
@@ -327,7 +321,6 @@ final class PathRunner {
         // Packets refused: by the codec's converters, and by the loopback between them.
         let mismatches = system.platform.withController { c -> Int in (c.codec(at: address) as? any PathCodec)?.formatMismatchCount ?? 0 }
             + (loopback?.formatMismatches ?? 0)
-        captured = Self.clientLayout(captured, format: format)
         let seconds = Double(frames) / Double(LinkTiming.framesPerSecond)
         let wallSeconds = max(1e-9, wall.seconds)
         let reports = zip(streams, finals).map { s, final in
@@ -335,7 +328,7 @@ final class PathRunner {
                          interrupts: s.interrupts.current, finalPosition: final, bytesMoved: s.moved)
         }
         return AudioPathReport(profile: system.profile.name, interface: options.interface, format: format.compact,
-                               blocks: (render?.count ?? captureBlocks.map { $0 * bb } ?? 0) / bb, streams: reports,
+                               blocks: signal?.blocks ?? captureBlocks ?? 0, streams: reports,
                                frames: frames, linkSeconds: seconds, wallSeconds: wallSeconds, speed: seconds / wallSeconds,
                                verbs: verbs.count.current, verbPath: options.verbPath, codecFormatMismatches: mismatches, latencyBlocks: nil,
                                bitExact: false, firstDifferentBlock: nil)

@@ -77,52 +77,52 @@ extension PathRunner {
         }
     }
 
-    /// Writes the render data (then silence) into the cyclic buffer up to stream byte `end`.
+    /// Writes the render signal (then silence) into the cyclic buffer up to stream byte
+    /// `end`, reading the signal as it goes.
     func fill(_ s: StreamRun, upTo end: Int) throws(AudioPathError) {
         let platform = system.platform
         while s.client < end {
             let offset = s.client % s.size
             let n = min(end - s.client, s.size - offset)
-            var bytes: [UInt8]
-            if s.client >= render.count {
-                bytes = silenceBytes(s.dma, count: n)
-            } else if s.client + n <= render.count {
-                bytes = Array(render[s.client..<(s.client + n)])
-            } else {
-                bytes = Array(render[s.client...])
-                bytes += silenceBytes(s.dma, count: n - bytes.count)
-            }
-            var at = 0
-            for piece in s.region.pieces(offset..<(offset + n)) {
-                let ok = bytes.withUnsafeBytes { platform.writeMemory(piece.address, from: UnsafeRawBufferPointer(rebasing: $0[at..<(at + piece.count)])) }
-                guard ok else { throw .fellBehind("the DMA buffer of engine \(s.summary.index) is not RAM") }
-                at += piece.count
+            if scratch.count < n { scratch = [UInt8](repeating: 0, count: n) }
+            let real = min(n, max(0, s.target - s.client))
+            let render = self.render
+            try scratch.withMutableBytes { (buffer) throws(AudioPathError) in
+                var got = 0
+                if real > 0, let render { got = try render.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<real])) }
+                // Silence after the signal: zero in every memory layout (samples are signed).
+                if got < n { UnsafeMutableRawBufferPointer(rebasing: buffer[got..<n]).initializeMemory(as: UInt8.self, repeating: 0) }
+                var at = 0
+                for piece in s.region.pieces(offset..<(offset + n)) {
+                    guard platform.writeMemory(piece.address, from: UnsafeRawBufferPointer(rebasing: buffer[at..<(at + piece.count)])) else {
+                        throw .fellBehind("the DMA buffer of engine \(s.summary.index) is not RAM")
+                    }
+                    at += piece.count
+                }
             }
             s.client += n
         }
     }
 
-    func silenceBytes(_ format: StreamFormat, count: Int) -> [UInt8] {
-        if silence.count < count, let layout = PCMLayout.memory(format) {
-            let blocks = (count + format.blockBytes - 1) / format.blockBytes
-            silence = [UInt8](repeating: 0, count: blocks * format.blockBytes)
-            silence.withUnsafeMutableBytes { layout.fillSilence($0, blocks: blocks) }
-        }
-        return Array(silence.prefix(count))
-    }
-
-    /// Copies what the engine recorded behind its position out of the cyclic buffer.
+    /// Copies what the engine recorded behind its position out of the cyclic buffer, and
+    /// hands it to `capture`.
     func copyOut(_ s: StreamRun) throws(AudioPathError) {
         let platform = system.platform
         let end = min(s.moved, s.target)
         while s.client < end {
             let offset = s.client % s.size
             let n = min(end - s.client, s.size - offset)
-            for piece in s.region.pieces(offset..<(offset + n)) {
-                guard let bytes = platform.readMemory(piece.address, count: piece.count) else {
-                    throw .fellBehind("the DMA buffer of engine \(s.summary.index) is not RAM")
+            if scratch.count < n { scratch = [UInt8](repeating: 0, count: n) }
+            let capture = self.capture
+            try scratch.withMutableBytes { (buffer) throws(AudioPathError) in
+                var at = 0
+                for piece in s.region.pieces(offset..<(offset + n)) {
+                    guard platform.readMemory(piece.address, into: UnsafeMutableRawBufferPointer(rebasing: buffer[at..<(at + piece.count)])) else {
+                        throw .fellBehind("the DMA buffer of engine \(s.summary.index) is not RAM")
+                    }
+                    at += piece.count
                 }
-                captured += bytes
+                try capture?(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
             s.client += n
         }

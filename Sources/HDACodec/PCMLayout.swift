@@ -60,6 +60,15 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
     /// Bytes of one sample block.
     public var blockBytes: Int { containerBytes * channels }
 
+    /// True when a sample has the same bytes in both layouts: the same container, valid
+    /// bits and channels, and the same signedness where it matters (1-byte containers). A
+    /// 16-bit WAV file and 16-bit HD Audio memory are the same bytes, so converting between
+    /// them is a copy.
+    public func sameBytes(as other: PCMLayout) -> Bool {
+        containerBytes == other.containerBytes && validBits == other.validBits && channels == other.channels
+            && (containerBytes != 1 || unsignedBytes == other.unsignedBytes)
+    }
+
     /// The mask of the valid bits in a canonical (left-justified 32-bit) value.
     @inlinable public var canonicalMask: UInt32 { UInt32.max << UInt32(32 - validBits) }
 
@@ -123,7 +132,7 @@ public struct PCMLayout: Hashable, Sendable, CustomStringConvertible {
                                into dst: UnsafeMutableRawBufferPointer, to: PCMLayout, blocks wanted: Int) -> Int {
         let blocks = min(max(wanted, 0), src.count / from.blockBytes, dst.count / to.blockBytes)
         guard blocks > 0, let s = src.baseAddress, let d = dst.baseAddress else { return 0 }
-        if from == to {
+        if from.sameBytes(as: to) {
             let count = blocks * from.blockBytes
             if from.validBits == from.containerBytes * 8 {
                 if s != UnsafeRawPointer(d) { d.copyMemory(from: s, byteCount: count) }

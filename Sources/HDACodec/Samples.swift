@@ -275,7 +275,9 @@ public final class WAVFileSink: SampleSink {
             lastStream = incoming
             let to = PCMLayout(wavOf: wav)
             let bytes = blocks * to.blockBytes
-            guard dataBytes + bytes + 68 < Int(UInt32.max) else { throw .tooLarge }
+            // The RIFF size (a UInt32) counts the header after its first 8 bytes, the data and a pad byte.
+            let total = 4 + 8 + (wav.needsExtensible ? 40 : 16) + 8 + dataBytes + bytes + ((dataBytes + bytes) & 1)
+            guard total <= Int(UInt32.max) else { throw .tooLarge }
             if scratch.count < bytes { scratch = [UInt8](repeating: 0, count: bytes) }
             scratch.withUnsafeMutableBytes { d in
                 _ = PCMLayout.convert(src, from: PCMLayout(memoryOf: incoming), into: d, to: to, blocks: blocks)

@@ -184,67 +184,12 @@ public struct WAVFile: Hashable, Sendable {
         return try result.get()
     }
 
-    /// Parses a WAV file from raw bytes.
+    /// Parses a WAV file from raw bytes (the header as `WAVReader` reads it, then the data).
     public static func parse(_ raw: UnsafeRawBufferPointer) throws(WAVError) -> WAVFile {
-        let n = raw.count
-        func u16(_ o: Int) -> UInt16 { UInt16(raw[o]) | UInt16(raw[o + 1]) << 8 }
-        func u32(_ o: Int) -> UInt32 { UInt32(u16(o)) | UInt32(u16(o + 2)) << 16 }
-        func tag(_ o: Int) -> String { String(decoding: raw[o..<o + 4], as: UTF8.self) }
-        func printableTag(_ o: Int) -> String { WAVFile.printable(raw[o..<o + 4]) }
-
-        guard n >= 4 else { throw .truncated("\(n) bytes, shorter than a RIFF header") }
-        guard tag(0) == "RIFF" else { throw .notRIFF }
-        guard n >= 12 else { throw .truncated("\(n) bytes, shorter than a RIFF header") }
-        guard tag(8) == "WAVE" else { throw .notWAVE }
-        let riffEnd = 8 + Int(u32(4))
-        guard riffEnd <= n else { throw .truncated("RIFF announces \(riffEnd) bytes, file has \(n)") }
-
-        var fmtRange: Range<Int>?
-        var dataRange: Range<Int>?
-        var offset = 12
-        while offset < riffEnd, fmtRange == nil || dataRange == nil {
-            guard offset + 8 <= riffEnd else { throw .truncated("chunk header at byte \(offset) is cut short") }
-            let id = tag(offset)
-            let size = Int(u32(offset + 4))
-            let body = offset + 8
-            guard size <= riffEnd - body else {
-                throw .truncated("chunk '\(printableTag(offset))' at byte \(offset) announces \(size) bytes, \(riffEnd - body) remain")
-            }
-            if id == "fmt ", fmtRange == nil { fmtRange = body..<body + size }
-            if id == "data", dataRange == nil { dataRange = body..<body + size }
-            offset = body + size + (size & 1)
+        let header = try WAVHeader.locate(size: raw.count) { offset, count in
+            Array(raw[offset..<min(raw.count, offset + count)])
         }
-        guard let fmt = fmtRange else { throw .missingFormatChunk }
-        guard let dataBytes = dataRange else { throw .missingDataChunk }
-        guard fmt.count >= 16 else { throw .formatChunkTooSmall(fmt.count) }
-        let f = fmt.lowerBound
-        let formatTag = u16(f)
-        let channels = u16(f + 2)
-        let rate = u32(f + 4)
-        let byteRate = u32(f + 8)
-        let blockAlign = u16(f + 12)
-        let bits = u16(f + 14)
-        var validBits = bits
-        switch formatTag {
-        case formatTagPCM:
-            break
-        case formatTagExtensible:
-            guard fmt.count >= 40, u16(f + 16) >= 22 else { throw .formatChunkTooSmall(fmt.count) }
-            let v = u16(f + 18)
-            validBits = v == 0 ? bits : v
-            let code = u16(f + 24)
-            guard code == formatTagPCM, Array(raw[(f + 26)..<(f + 40)]) == subFormatTail else { throw .unsupportedSubFormat }
-        default:
-            throw .unsupportedFormatTag(formatTag)
-        }
-        let format = WAVFormat(sampleRate: rate, channels: channels, bitsPerSample: bits, validBitsPerSample: validBits)
-        try format.validate()
-        guard Int(blockAlign) == format.blockAlign else { throw .badBlockAlign(found: blockAlign, expected: format.blockAlign) }
-        guard UInt64(byteRate) == format.byteRate else { throw .badByteRate(found: byteRate, expected: format.byteRate) }
-        guard dataBytes.count % format.blockAlign == 0 else {
-            throw .partialBlock(dataBytes: dataBytes.count, blockAlign: format.blockAlign)
-        }
-        return WAVFile(format: format, data: Array(raw[dataBytes]))
+        return WAVFile(format: header.format, data: Array(raw[header.dataOffset..<(header.dataOffset + header.dataBytes)]))
     }
 
     /// The 44-byte (PCM) or 68-byte (EXTENSIBLE) header for `dataBytes` bytes of `format`.
@@ -326,31 +271,12 @@ public struct WAVFile: Hashable, Sendable {
         return ns.localizedDescription
     }
 
-    /// Reads and parses the WAV file at `path` (a symbolic link is followed).
+    /// Reads and parses the WAV file at `path` (a symbolic link is followed): the header
+    /// through a `WAVReader` (a path that is not a regular file, or a file larger than any
+    /// RIFF file, is refused without being read), then the data, once.
     public static func read(path: String) throws(WAVError) -> WAVFile {
-        // Check what the path is before loading it: a RIFF file is a regular file of at most
-        // 4 GiB + 8 bytes starting "RIFF....WAVE"; anything else (a device such as /dev/zero,
-        // a huge file that is not audio) is refused without being read into memory.
-        let attributes: [FileAttributeKey: Any]
-        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        do { attributes = try FileManager.default.attributesOfItem(atPath: target) } catch {
-            throw .io("cannot read \(path): \(reason(error, path: target))")
-        }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else { throw .io("\(path) is not a regular file") }
-        let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
-        guard size <= UInt64(UInt32.max) + 8 else { throw .tooLarge }
-        guard let handle = FileHandle(forReadingAtPath: target) else { throw .io("cannot read \(path)") }
-        let head = handle.readData(ofLength: 12)
-        try? handle.close()
-        if head.count >= 4 && head.prefix(4) != Data("RIFF".utf8) { throw .notRIFF }
-        if head.count >= 12 && head.suffix(4) != Data("WAVE".utf8) { throw .notWAVE }
-        let bytes: Data
-        do { bytes = try Data(contentsOf: URL(fileURLWithPath: target)) } catch {
-            throw .io("cannot read \(path): \(reason(error, path: target))")
-        }
-        var result: Result<WAVFile, WAVError> = .failure(.missingDataChunk)
-        bytes.withUnsafeBytes { raw in result = Result { () throws(WAVError) in try parse(raw) } }
-        return try result.get()
+        let reader = try WAVReader(path: path)
+        return WAVFile(format: reader.format, data: try reader.readAll())
     }
 
     /// Writes the file to `path`, replacing what is there.

@@ -19,6 +19,10 @@ struct BenchCommand: ParsableCommand {
             ddi: engine allocate + buffer allocate + buffer free + engine free round trips through
                  the real DDI, against register read+write pairs through the same platform, in
                  alternating rounds: register pairs per round-trip time (the goal is at most 60).
+            play: `azalia play --out` of a --play-minutes 48000/16/2 WAV against `sox IN OUT` on
+                 the same file (goal: at most 1.5), and play's peak RSS for that file against a
+                 1-minute one (goal: within 10%, under 64 MiB); child processes, skipped with
+                 --play-minutes 0 (the sox row is skipped, saying so, when sox is not on PATH).
             The table gives each figure, its baseline from the same run, the ratio, the goal and
             what was run; --json gives the same as JSON. A progress line goes to standard error.
 
@@ -37,11 +41,15 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Link time to simulate, in seconds.")
     var seconds: Double = 60
 
+    @Option(help: "Length of the long file of the play benchmark, in minutes (0: skip it).")
+    var playMinutes: Double = 10
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         guard seconds >= 0.1, seconds <= 3600 else { throw ValidationError("--seconds must be from 0.1 to 3600") }
+        guard playMinutes >= 0, playMinutes <= 360 else { throw ValidationError("--play-minutes must be from 0 to 360") }
     }
 
     /// The report as JSON.
@@ -50,6 +58,7 @@ struct BenchCommand: ParsableCommand {
         var dma: ControllerBenchmark.Result
         var ddi: DDIBenchmark.Result?
         var batching: ControllerBenchmark.BatchingResult?
+        var streaming: StreamingBenchmark.Result?
     }
 
     func run() throws {
@@ -76,6 +85,7 @@ struct BenchCommand: ParsableCommand {
             progress.update(done: 2, total: 3)
             let ddi = try? DDIBenchmark.run(profile: controllerProfile)
             progress.update(done: 3, total: 3)
+            let streaming = playMinutes > 0 ? try StreamingBenchmark.run(longMinutes: playMinutes) : nil
             progress.finish()
             #if DEBUG
             let build = "debug"
@@ -83,7 +93,7 @@ struct BenchCommand: ParsableCommand {
             let build = "release"
             #endif
             if json {
-                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching))
+                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching, streaming: streaming))
                 return
             }
             if build == "debug" { print("note: debug build; use `swift run -c release azalia bench` for real figures") }
@@ -103,6 +113,7 @@ struct BenchCommand: ParsableCommand {
                              fmt(d.registerPairsPerRoundTrip), "<= 60",
                              "\(d.iterations) x (allocate engine + buffer, free both) on \(d.profile), ratio = register pairs per round trip time, median of \(d.rounds) rounds"])
             }
+            if let streaming { rows += StreamingBenchmark.rows(streaming) }
             printTable(rows)
         }
     }

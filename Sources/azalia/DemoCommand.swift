@@ -69,16 +69,16 @@ struct DemoCommand: ParsableCommand {
             guard blocks >= max(1, Int(stream.sampleRate / 48000)) else {
                 throw CLIFailure("--seconds \(seconds) holds no whole sample block at \(stream.sampleRate) Hz: nothing to compare")
             }
-            let signal = AudioPath.testSignal(format: stream, blocks: blocks)
+            // The signal is made block by block as the run needs it: nothing of it exists
+            // before the DDI has accepted the format and allocated the engines and buffers.
             let progress = ProgressReporter(label: "demo", enabled: !path.json && seconds >= 10)
-            let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
-                try AudioPath.loopback(signal: signal, format: stream, profile: profile, options: options,
+            let output: AudioPathOutput = out.map { .file($0) } ?? .none
+            let r = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
+                try AudioPath.loopback(testSignalBlocks: blocks, format: stream, output: output, profile: profile, options: options,
                                        progress: progressClosure(progress))
             }
             progress.finish()
             try writeTrace(options.trace, to: path.trace)
-            if let out { try writeWAV(result.output, to: out) }
-            let r = result.report
             if path.json {
                 try printJSON(Report(signal: "440 Hz x (channel + 1) sine, half scale", seconds: seconds, path: r))
             } else {

@@ -76,6 +76,17 @@ func readWAV(_ path: String) throws -> WAVFile {
     }
 }
 
+/// Opens a WAV file for streaming (its header read, its samples not yet); a missing or
+/// malformed file is one clear line.
+func openWAV(_ path: String) throws -> WAVReader {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIFailure("\(path): no such file") }
+    do {
+        return try WAVReader(path: path)
+    } catch {
+        throw CLIFailure("\(path): not a WAV file Azalia can read: \(error)")
+    }
+}
+
 /// Writes a WAV file, or fails with one line.
 func writeWAV(_ file: WAVFile, to path: String) throws {
     do { try file.write(path: path) } catch { throw CLIFailure("\(path): \(error)") }
@@ -91,8 +102,8 @@ func writeTrace(_ recorder: TraceRecorder?, to path: String?) throws {
 
 /// Runs a path, turning its errors into one-line failures. A trace asked for is written
 /// even when the run fails, so the refused call and its status can be seen in it.
-func runPath(tracing recorder: TraceRecorder?, to tracePath: String?,
-             _ body: () throws(AudioPathError) -> AudioPathResult) throws -> AudioPathResult {
+func runPath<R>(tracing recorder: TraceRecorder?, to tracePath: String?,
+                _ body: () throws(AudioPathError) -> R) throws -> R {
     do {
         return try body()
     } catch {

@@ -38,17 +38,16 @@ struct PlayCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let profile = path.profile
-            let wav = try readWAV(input)
+            let wav = try openWAV(input)
             let options = try path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
             let progress = ProgressReporter(label: "play", enabled: !path.json && seconds >= 10)
-            let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
-                try AudioPath.play(wav, profile: profile, options: options, progress: progressClosure(progress))
+            let output: AudioPathOutput = out.map { .file($0) } ?? .none
+            let r = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
+                try AudioPath.play(wav, output: output, profile: profile, options: options, progress: progressClosure(progress))
             }
             progress.finish()
             try writeTrace(options.trace, to: path.trace)
-            if let out { try writeWAV(result.output, to: out) }
-            let r = result.report
             if path.json {
                 try printJSON(r)
             } else {

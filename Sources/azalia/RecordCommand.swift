@@ -37,17 +37,16 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         try reportingFailures {
             let profile = path.profile
-            let wav = try readWAV(from)
+            let wav = try openWAV(from)
             let options = try path.pathOptions()
             let seconds = Double(wav.blockCount) / Double(max(1, wav.format.sampleRate))
             let progress = ProgressReporter(label: "record", enabled: !path.json && seconds >= 10)
-            let result = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
-                try AudioPath.record(from: wav, profile: profile, options: options, progress: progressClosure(progress))
+            let output = AudioPathOutput.file(out)
+            let r = try runPath(tracing: options.trace, to: path.trace) { () throws(AudioPathError) in
+                try AudioPath.record(from: wav, output: output, profile: profile, options: options, progress: progressClosure(progress))
             }
             progress.finish()
             try writeTrace(options.trace, to: path.trace)
-            try writeWAV(result.output, to: out)
-            let r = result.report
             if path.json {
                 try printJSON(r)
             } else {

@@ -318,6 +318,18 @@ import Synchronization
 
 @Suite("Loopback and batching")
 struct LoopbackBatchingTests {
+    /// Bytes a capture handed out, kept.
+    final class Kept { var bytes: [UInt8] = [] }
+
+    /// Runs `runner` over `signal` (memory layout of `format`), keeping everything it captures.
+    func runKeeping(_ runner: PathRunner, format: StreamFormat, signal: [UInt8], captureBlocks: Int) throws -> (AudioPathReport, [UInt8]) {
+        let kept = Kept()
+        runner.capture = { bytes in kept.bytes.append(contentsOf: bytes) }
+        let report = try runner.run(format: format, render: MemorySignal(signal, layout: format, format: format.dmaFormat),
+                                    captureBlocks: captureBlocks, progress: nil)
+        return (report, kept.bytes)
+    }
+
     /// HDACodec's `Loopback` hands out silence whenever its FIFO is empty. The controller
     /// once moved each batch input engines first (descriptor order), so a batch longer than
     /// every earlier one asked the ADC for samples the DAC had not played yet and put
@@ -334,8 +346,7 @@ struct LoopbackBatchingTests {
         codec.loopback(dac: 0, adc: 0)
         let runner = try PathRunner(profile: .ich6, codec: codec, options: AudioPathOptions())
         runner.leadingSteps = [1]   // one frame, then steps of 480 frames
-        _ = try runner.run(format: format, render: signal, captureBlocks: blocks + 1000, progress: nil)
-        let captured = runner.captured
+        let (_, captured) = try runKeeping(runner, format: format, signal: signal, captureBlocks: blocks + 1000)
         let bb = format.blockBytes
         let firstSound = try #require(stride(from: 0, to: captured.count, by: bb).first { captured[$0] != 0 })
         let heard = Array(captured[firstSound..<min(captured.count, firstSound + signal.count)])
@@ -352,8 +363,8 @@ struct LoopbackBatchingTests {
             return c
         }(), options: AudioPathOptions())
         delayed.leadingSteps = [1]
-        _ = try delayed.run(format: format, render: signal, captureBlocks: blocks + 500, progress: nil)
-        #expect(Array(delayed.captured[(500 * bb)...]) == signal)
+        let (_, delayedCapture) = try runKeeping(delayed, format: format, signal: signal, captureBlocks: blocks + 500)
+        #expect(Array(delayedCapture[(500 * bb)...]) == signal)
     }
 
     @Test("A huge maxChunkFrames does not trap the loopback (the step is capped at a quarter buffer anyway)")
@@ -398,13 +409,14 @@ struct LoopbackBatchingTests {
         let runner = try PathRunner(profile: .ich6, codec: codec, options: AudioPathOptions())
         runner.loopback = delay
         let signal = loudSignal(format, blocks: 960)
-        let report = try runner.run(format: format, render: signal, captureBlocks: 960, progress: nil)
+        let (report, captured) = try runKeeping(runner, format: format, signal: signal, captureBlocks: 960)
         #expect(delay.formatMismatches > 0)
         #expect(report.codecFormatMismatches == delay.formatMismatches)
         let skip = runner.latencyBlocks * format.blockBytes
-        let result = try AudioPath.finish(report: report, stream: format, file: WAVFile(format: WAVFormat(format), data: []),
-                                          outMemory: Array(runner.captured[skip...]), expectedMemory: signal, latency: runner.latencyBlocks)
-        #expect(!result.report.bitExact)
+        let comparer = StreamComparer(expected: try MemorySignal(signal, layout: format, format: format))
+        try Array(captured[skip...]).withUnsafeBytes { _ = try comparer.compare($0) }
+        let result = AudioPath.finish(report, same: comparer.same, firstDifferentBlock: comparer.firstDifferentBlock, latency: runner.latencyBlocks)
+        #expect(!result.bitExact)
     }
 
     @Test("Equal bytes with a refused packet are not bit-exact; the first different block is then 0")
@@ -415,10 +427,9 @@ struct LoopbackBatchingTests {
         #expect(base.bitExact)
         var refused = base
         refused.codecFormatMismatches = 1
-        let result = try AudioPath.finish(report: refused, stream: format, file: WAVFile(format: WAVFormat(format), data: []),
-                                          outMemory: silence, expectedMemory: silence, latency: nil)
-        #expect(!result.report.bitExact)
-        #expect(result.report.firstDifferentBlock == 0)
+        let result = AudioPath.finish(refused, same: true, firstDifferentBlock: nil, latency: nil)
+        #expect(!result.bitExact)
+        #expect(result.firstDifferentBlock == 0)
     }
 
     @Test("The loopback latency follows the real step (a quarter buffer), whatever maxChunkFrames says",
