@@ -92,6 +92,14 @@ final class PathOutputWriter {
     }
 
     private func append(_ bytes: UnsafeRawBufferPointer, blocks: Int) {
+        // The piece goes to the writer before this one would overflow it: the buffer keeps
+        // its capacity, and is handed on (not copied) and handed back (not reallocated).
+        if let file, !data.isEmpty, data.count + blocks * to.blockBytes > Self.chunkBytes {
+            var full: [UInt8] = []
+            swap(&full, &data)
+            data = file.append(consume full)
+            data.reserveCapacity(Self.chunkBytes)
+        }
         let start = data.count
         if from.sameBytes(as: to) {
             data.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[0..<(blocks * to.blockBytes)]))
@@ -102,12 +110,6 @@ final class PathOutputWriter {
             }
         }
         dataBytes += blocks * to.blockBytes
-        if let file, data.count >= Self.chunkBytes {
-            var full: [UInt8] = []
-            swap(&full, &data)
-            data = file.append(full)
-            data.reserveCapacity(Self.chunkBytes)
-        }
     }
 
     /// Completes the file (the rest written, the header's sizes patched) and renames it over
@@ -119,7 +121,7 @@ final class PathOutputWriter {
         if dataBytes & 1 == 1 { data.append(0) }
         var last: [UInt8] = []
         swap(&last, &data)
-        _ = file.append(last)
+        _ = file.append(consume last)
         let failure = file.finish()
         defer { close(file.fd) }
         if let failure { unlink(temporary); throw .wav(.io("cannot write \(path): \(failure)")) }

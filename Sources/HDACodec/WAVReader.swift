@@ -129,7 +129,9 @@ public final class WAVReader {
     /// A path that is not a regular file, a file above 4 GiB + 8 bytes (larger than any
     /// RIFF file) or one that does not start "RIFF....WAVE" is refused before any chunk is read.
     public convenience init(path: String) throws(WAVError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a named pipe with no writer must not wait (it is then refused as not a
+        // regular file); reads of a regular file are unaffected.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .io("cannot read \(path): \(String(cString: strerror(errno)).lowercased())") }
         let descriptor = FileDescriptor(fd: fd, path: path)
         var info = stat()

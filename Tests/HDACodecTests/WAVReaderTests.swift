@@ -86,6 +86,15 @@ struct WAVReaderTests {
         #expect(throws: try #require(fromFile)) { try WAVFile.parse(bytes) }
     }
 
+    @Test("A named pipe with no writer is refused at once as not a regular file (opening it does not wait)")
+    func namedPipe() throws {
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("pipe.wav").path
+        #expect(mkfifo(path, 0o644) == 0)
+        #expect(throws: WAVError.io("\(path) is not a regular file")) { try WAVReader(path: path) }
+    }
+
     @Test("A file that shrinks after its header was read is a truncated error when the data runs out, not a crash")
     func shrinksWhileRead() throws {
         let dir = try Self.directory()
