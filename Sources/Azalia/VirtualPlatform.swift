@@ -91,18 +91,24 @@ public final class VirtualPlatform: HDAPlatform {
 
     /// Reads guest memory; false when the range is not RAM.
     public func readMemory(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        // Copied through an array: the caller's buffer must not join the controller's region.
-        let count = buffer.count
-        guard let bytes = machine.withLock({ m in try? m.controller.memory.read(GuestAddress(address), count: count) })
-        else { return false }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
-        return true
+        // Straight into the caller's buffer under the lock, no array in between: the pointer
+        // crosses into the lock as an address (it is used only during this call).
+        let start = Int(bitPattern: buffer.baseAddress), count = buffer.count
+        return machine.withLock { m in
+            let destination = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(bitPattern: start), count: count)
+            return (try? m.controller.memory.read(GuestAddress(address), into: destination)) != nil
+        }
     }
 
     /// Writes guest memory; false when the range is not RAM.
     public func writeMemory(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool {
-        let bytes = [UInt8](buffer)
-        return machine.withLock { m in (try? m.controller.memory.write(GuestAddress(address), bytes: bytes)) != nil }
+        // Straight from the caller's buffer under the lock, no array in between: the pointer
+        // crosses into the lock as an address (it is used only during this call).
+        let start = Int(bitPattern: buffer.baseAddress), count = buffer.count
+        return machine.withLock { m in
+            let source = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: start), count: count)
+            return (try? m.controller.memory.write(GuestAddress(address), from: source)) != nil
+        }
     }
 
     /// Guest pages allocated now.
@@ -122,6 +128,32 @@ public final class VirtualPlatform: HDAPlatform {
             return (total / LinkTiming.bitClocksPerFrame, m.controller.interruptAsserted)
         }
         advance(frames: frames, pending: pending)
+    }
+
+    /// Polls a register as the default `poll8` does (the same reads at the same link times),
+    /// but the reads and the stalls that end inside the current frame run under one lock
+    /// acquisition: such a stall moves no frame (only the sub-frame remainder), raises no
+    /// interrupt and fires no timer, so nothing outside could tell. A stall that reaches a
+    /// frame boundary, or one with an interrupt pending or a timer set, goes through `stall`.
+    public func poll8(_ offset: UInt32, every: UInt64, limit: UInt64, until done: (UInt8) -> Bool) -> Bool {
+        var waited: UInt64 = 0
+        let (step, overflow) = every.multipliedReportingOverflow(by: LinkTiming.bitClockHz / 1_000_000)
+        while true {
+            let finished: Bool? = machine.withLock { m in
+                while true {
+                    if done(m.controller.read8(offset)) { return true }
+                    if waited >= limit { return false }
+                    let timerSet = earliestTimer.load(ordering: .acquiring) != .max
+                    guard !overflow, !timerSet, !m.controller.interruptAsserted,
+                          m.bclkRemainder + step < LinkTiming.bitClocksPerFrame else { return nil }
+                    m.bclkRemainder += step
+                    waited += every
+                }
+            }
+            if let finished { return finished }
+            stall(microseconds: every)
+            waited += every
+        }
     }
 
     /// Advances link time by `frames`, delivering interrupts to the frame: an interrupt

@@ -49,7 +49,9 @@ extension HDAController {
             }
             // At the end of 64-bit time events saturate at UInt64.max and never come.
             if e.active { check(e.nextEvent > frame || frame == .max, "engine \(n): its next event is in the past") }
+            check(schedule.keys[n] == e.scheduledFrame, "engine \(n): the schedule has \(schedule.keys[n]), the engine \(e.scheduledFrame)")
         }
+        check(schedule.isConsistent, "the event schedule is out of heap order")
         var copy = values
         let line = interruptAsserted
         updateInterrupts()

@@ -33,18 +33,18 @@ extension HDAController {
             var target = overflow ? UInt64.max : sum
             if let t = crstExitAt { target = min(target, t) }
             if let t = codecWakeAt { target = min(target, t) }
-            for e in engines {
-                if let t = e.srst.due { target = min(target, t) }
-                if e.active { target = min(target, e.nextEvent) }
-            }
+            target = min(target, schedule.earliest)
             if let t = nextCommandFrame() { target = min(target, t) }
             guard target > frame else { break }   // only at the end of 64-bit time
             let start = frame
-            runFrames(from: start, to: target)
+            // The engines with an event at the batch's end (a DMA event or an SRST latency):
+            // the only ones whose registers or status bits the batch can change.
+            let due = schedule.due(atOrBefore: target)
+            runFrames(from: start, to: target, due: due)
             frame = target
             done += target - start
             processDue()
-            updateInterrupts()
+            updateInterrupts(engines: due)
             if stopAtInterrupt && interruptAsserted && (!line || causes != interruptCausesRaised) { return done }
             line = interruptAsserted
             causes = interruptCausesRaised
@@ -52,11 +52,13 @@ extension HDAController {
         return done
     }
 
-    /// Latencies that complete at the current frame.
+    /// Latencies that complete at the current frame (the schedule names the engines whose
+    /// SRST latency may be among them).
     func processDue() {
         if let t = crstExitAt, t <= frame { leaveReset() }
         if let t = codecWakeAt, t <= frame { wakeCodecs() }
-        for e in engines {
+        for n in schedule.due(atOrBefore: frame).setBits {
+            let e = engines[n]
             switch e.srst {
             case .latchPending(let t) where t <= frame:
                 latchStreamReset(e.index)
@@ -83,16 +85,23 @@ extension HDAController {
     /// every output engine first catches up to the same frame, so a codec that loops its
     /// DAC back into its ADC has the output of each frame before it is asked for that
     /// frame's input, however time is batched.
-    func runFrames(from start: UInt64, to end: UInt64) {
+    /// `due` holds the engines the schedule found due at `end` (one bit per engine); only
+    /// those run, in descriptor order, outputs first.
+    func runFrames(from start: UInt64, to end: UInt64, due: UInt64) {
         let count = end - start
         if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
-        var inputDue = false
-        for e in engines where e.active && !e.output && e.nextEvent <= end { inputDue = true; break }
-        let outputsFirst = inputDue && inputFollowsOutput
-        for e in engines where e.active && e.output && (outputsFirst || e.nextEvent <= end) { catchUp(e, to: end) }
-        if inputDue {
-            for e in engines where e.active && !e.output && e.nextEvent <= end { catchUp(e, to: end) }
+        var outputs: UInt64 = 0, inputs: UInt64 = 0
+        for n in due.setBits {
+            let e = engines[n]
+            guard e.active, e.nextEvent <= end else { continue }   // due for its SRST only
+            if e.output { outputs |= 1 << UInt64(n) } else { inputs |= 1 << UInt64(n) }
         }
+        if inputs != 0 && inputFollowsOutput {
+            for e in engines where e.active && e.output { catchUp(e, to: end) }
+        } else {
+            for n in outputs.setBits { catchUp(engines[n], to: end) }
+        }
+        for n in inputs.setBits { catchUp(engines[n], to: end) }
         runCommandRings(from: start, to: end)
     }
 

@@ -50,6 +50,8 @@ public final class HDAController {
     var values: [UInt32]
     let resetValues: [UInt32]
     let engines: [StreamEngine]
+    /// The engines' next events, earliest first (see `EventSchedule`).
+    let schedule: EventSchedule
     let layout: EngineLayout
 
     /// GCTL.CRST reads 0.
@@ -83,7 +85,9 @@ public final class HDAController {
         resetValues = table.specs.map(\.reset)
         values = resetValues
         layout = profile.layout
-        engines = (0..<profile.layout.count).map { StreamEngine(index: $0, kind: profile.layout.kind(of: $0)) }
+        let schedule = EventSchedule(engines: profile.layout.count)
+        self.schedule = schedule
+        engines = (0..<profile.layout.count).map { StreamEngine(index: $0, kind: profile.layout.kind(of: $0), schedule: schedule) }
         codecs = Array(repeating: nil, count: profile.sdiLines)
         sdoBitsCarried = Array(repeating: 0, count: profile.sdoLines)
         sdiBitsCarried = Array(repeating: 0, count: profile.sdiLines)

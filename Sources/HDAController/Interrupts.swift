@@ -10,21 +10,28 @@ extension HDAController {
     /// Also counts newly raised causes (`interruptCausesRaised`), so that
     /// `advance(frames:stopAtInterrupt:)` can stop at every one of them.
     func updateInterrupts() {
-        var sis: UInt32 = 0
-        var completion: UInt64 = 0, fifo: UInt64 = 0, descriptor: UInt64 = 0
+        updateInterrupts(engines: engines.count >= 64 ? ~0 : (1 << UInt64(engines.count)) - 1)
+    }
+
+    /// `updateInterrupts()` when only the engines in `changed` (one bit per engine) may have
+    /// had SDnSTS or SDnCTL change since the last update: the others keep their causes.
+    /// A batch passes the engines that had an event in it.
+    func updateInterrupts(engines changed: UInt64) {
+        let last = enabledCauses
+        var completion = last.completion & ~changed, fifo = last.fifo & ~changed, descriptor = last.descriptor & ~changed
         let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
         let d = UInt32(StreamStatus.descriptorError.rawValue)
-        for n in engines.indices {
+        for n in changed.setBits where n < engines.count {
             // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
             let causes = sdValue(n, .sts) & sdValue(n, .ctl)
             let bit = UInt64(1) &<< UInt64(n)
             if causes & b != 0 { completion |= bit }
             if causes & f != 0 { fifo |= bit }
             if causes & d != 0 { descriptor |= bit }
-            if causes & (b | f | d) != 0 { sis |= 1 << UInt32(n) }
         }
+        // SIS n: any enabled cause of engine n (INTSTS bits 29:0).
+        let sis = UInt32(truncatingIfNeeded: completion | fifo | descriptor)
         let cis = controllerInterruptStatus()
-        let last = enabledCauses
         if completion & ~last.completion != 0 || fifo & ~last.fifo != 0 || descriptor & ~last.descriptor != 0
             || (cis && !lastCIS) {
             interruptCausesRaised &+= 1

@@ -10,10 +10,7 @@ extension HDAController {
         func consider(_ t: UInt64?) { if let t { next = min(next ?? t, t) } }
         consider(crstExitAt)
         consider(codecWakeAt)
-        for e in engines {
-            consider(e.srst.due)
-            if e.active { consider(e.nextEvent) }
-        }
+        if schedule.earliest != .max { consider(schedule.earliest) }
         consider(nextCommandFrame())
         return next
     }

@@ -55,15 +55,17 @@ public struct EngineStatistics: Sendable, Hashable {
 final class StreamEngine {
     let index: Int
     let kind: EngineKind
+    /// The controller's schedule, told of every change to this engine's next event.
+    let schedule: EventSchedule
 
-    var srst: SRSTPhase = .idle
+    var srst: SRSTPhase = .idle { didSet { if srst != oldValue { reschedule() } } }
     /// RUN was accepted (BDL valid).
     var running = false
     /// RUN was accepted while the fifoNeverReady fault held this engine: RUN reads 1, FIFORDY
     /// never comes, and the engine does not move until RUN is cleared.
     var awaitingFifoReady = false
     /// Moving samples: running, SSYNC clear.
-    var active = false
+    var active = false { didSet { if active != oldValue { reschedule() } } }
     /// The direction latched at RUN.
     var output: Bool
     /// The frame at which the current active period began (cadence origin).
@@ -71,7 +73,7 @@ final class StreamEngine {
     /// Blocks moved since `runStart`.
     var blocksDone: UInt64 = 0
     /// The absolute frame at which the next batch must end for this engine.
-    var nextEvent: UInt64 = .max
+    var nextEvent: UInt64 = .max { didSet { if active && nextEvent != oldValue { reschedule() } } }
     /// The frame up to which the engine has moved (while active): an engine runs only when
     /// its own event is due, or when `advance` returns.
     var syncedTo: UInt64 = 0
@@ -107,15 +109,23 @@ final class StreamEngine {
 
     var stats = EngineStatistics()
 
-    init(index: Int, kind: EngineKind) {
+    init(index: Int, kind: EngineKind, schedule: EventSchedule) {
         self.index = index
         self.kind = kind
+        self.schedule = schedule
         output = kind == .output
         scratch = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
         scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
     }
 
     deinit { scratch.deallocate() }
+
+    /// The frame this engine next needs the controller: its next DMA event while it moves,
+    /// or the end of a pending SRST latency, whichever comes first.
+    var scheduledFrame: UInt64 { min(active ? nextEvent : .max, srst.due ?? .max) }
+
+    /// Tells the schedule this engine's `scheduledFrame`.
+    private func reschedule() { schedule.update(index, to: scheduledFrame) }
 
     /// Back to the power-on state (controller reset or SRST), keeping the counters.
     func resetState() {

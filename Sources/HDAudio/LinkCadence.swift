@@ -49,7 +49,7 @@ public struct LinkCadence: Hashable, Sendable {
     public static let runs44k: [UInt64] = [12, 11, 11, 12, 11, 11, 12, 11, 11, 12, 11, 11, 11]
 
     /// prefix44k[i] = base blocks in frames 0..<i of a period (161 values).
-    static let prefix44k: [UInt64] = {
+    @usableFromInline static let prefix44k: [UInt64] = {
         var prefix: [UInt64] = [0]
         for run in runs44k {
             for _ in 0..<run { prefix.append(prefix.last! + 1) }
@@ -69,7 +69,7 @@ public struct LinkCadence: Hashable, Sendable {
     }
 
     /// Base blocks (x1, /1) in frames 0..<k.
-    @inline(__always)
+    @inlinable
     func baseBlocks(before k: UInt64) -> UInt64 {
         switch rate.base {
         case .hz48000: return k
@@ -79,7 +79,7 @@ public struct LinkCadence: Hashable, Sendable {
     }
 
     /// Sample blocks the stream carries in frames 0..<k.
-    @inline(__always)
+    @inlinable
     public func blocks(before k: UInt64) -> UInt64 {
         let scaled = baseBlocks(before: k) * UInt64(rate.multiplier)
         let d = UInt64(rate.divisor)
@@ -90,6 +90,7 @@ public struct LinkCadence: Hashable, Sendable {
     public func blocks(inFrame k: UInt64) -> Int { Int(blocks(before: k + 1) - blocks(before: k)) }
 
     /// Sample blocks in the frames of `range`, in O(1).
+    @inlinable
     public func blocks(inFrames range: Range<UInt64>) -> UInt64 {
         blocks(before: range.upperBound) - blocks(before: range.lowerBound)
     }
@@ -101,16 +102,33 @@ public struct LinkCadence: Hashable, Sendable {
 
     /// The first frame at or after `start` by which `count` more blocks will have been
     /// carried: the smallest k with blocks(start..<k) >= count. Used to jump from event
-    /// to event. Binary search over the O(1) count; `count` must be positive.
+    /// to event; `count` must be positive. In O(1): blocks(before: k) = ceil(base(k) x m / d)
+    /// reaches T exactly when base(k) x m >= (T - 1) x d + 1, so k is the first frame whose
+    /// base count reaches ceil(((T - 1) x d + 1) / m), and the base count (k itself at 48 kHz,
+    /// whole 160-frame periods plus the prefix table at 44.1 kHz) inverts directly.
+    @inlinable
     public func frame(after start: UInt64, carrying count: UInt64) -> UInt64 {
         let target = blocks(before: start) + count
-        // Each frame carries at least one block in every 8 x 160 frames, so this bound holds.
-        var lo = start, hi = start + count * 8 * 2 + 2
-        while blocks(before: hi) < target { hi = hi * 2 + 1 }
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2
-            if blocks(before: mid) >= target { hi = mid } else { lo = mid + 1 }
+        guard target > 0 else { return start }
+        let m = UInt64(rate.multiplier), d = UInt64(rate.divisor)
+        let base = ((target - 1) * d + 1 + m - 1) / m
+        let k: UInt64
+        switch rate.base {
+        case .hz48000:
+            k = base
+        case .hz44100:
+            // base >= 1: whole periods before, then the first frame of the period whose
+            // prefix reaches the rest (1 ... 147).
+            let periods = (base - 1) / Self.blocksPerPeriod44k
+            let rest = base - periods * Self.blocksPerPeriod44k
+            k = periods * Self.period44k + Self.firstFrame44k[Int(rest)]
         }
-        return lo
+        return max(k, start)
     }
+
+    /// For each count r of base blocks (0 ... 147), the first frame index i of a 44.1 kHz
+    /// period with prefix44k[i] >= r.
+    @usableFromInline static let firstFrame44k: [UInt64] = {
+        (0...Int(blocksPerPeriod44k)).map { r in UInt64(prefix44k.firstIndex { $0 >= UInt64(r) }!) }
+    }()
 }

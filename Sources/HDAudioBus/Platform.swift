@@ -84,6 +84,13 @@ public protocol HDAPlatform: Sendable {
     /// advances link time, and interrupts raised meanwhile are delivered.
     func stall(microseconds: UInt64)
 
+    /// Polls the 8-bit register at `offset` until `done` accepts the value read: a read,
+    /// then, while not done and less than `limit` us waited, a stall of `every` us and
+    /// another read. True when done. `done` only looks at the value (it must not call the
+    /// platform). The default is that loop over `read8` and `stall`; a platform may run it
+    /// more cheaply, with the same reads at the same times.
+    func poll8(_ offset: UInt32, every: UInt64, limit: UInt64, until done: (UInt8) -> Bool) -> Bool
+
     /// Connects the interrupt service routine to the controller's interrupt line. The
     /// platform calls `isr` at DIRQL, one call at a time, never while it holds a lock the
     /// ISR's register accesses need; `isr` returns true when it claimed the interrupt, and
@@ -102,6 +109,17 @@ public protocol HDAPlatform: Sendable {
 }
 
 extension HDAPlatform {
+    /// Reads and stalls in turn (see the requirement).
+    public func poll8(_ offset: UInt32, every: UInt64, limit: UInt64, until done: (UInt8) -> Bool) -> Bool {
+        var waited: UInt64 = 0
+        while true {
+            if done(read8(offset)) { return true }
+            if waited >= limit { return false }
+            stall(microseconds: every)
+            waited += every
+        }
+    }
+
     /// No timer: false.
     public func setTimer(microseconds: UInt64, _ work: @escaping @Sendable () -> Void) -> Bool { false }
 

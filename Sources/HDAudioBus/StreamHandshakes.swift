@@ -14,16 +14,16 @@ extension HDAudioBus {
         let quiet = platform.read8(ctl) & ~UInt8(StreamControl.run | StreamControl.ioce | StreamControl.feie | StreamControl.deie)
         platform.write8(ctl, quiet)
         platform.write8(ctl, quiet | UInt8(StreamControl.srst))
-        let entered = HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            platform.read8(ctl) & UInt8(StreamControl.srst) != 0
+        let entered = platform.poll8(ctl, every: HDAudioBus.handshakePollMicroseconds, limit: HDAudioBus.handshakeLimitMicroseconds) {
+            $0 & UInt8(StreamControl.srst) != 0
         }
         // Once SRST reads 1 the descriptor holds its reset values (RUN and the enables 0), so
         // the byte written is the one written before, less SRST: no read needed. A timeout
         // clears SRST and RUN from the same byte.
         platform.write8(ctl, quiet & ~UInt8(StreamControl.srst | StreamControl.run))
         guard entered else { return false }
-        return HDAudioBus.poll(platform, limit: HDAudioBus.handshakeLimitMicroseconds, every: HDAudioBus.handshakePollMicroseconds) {
-            platform.read8(ctl) & UInt8(StreamControl.srst) == 0
+        return platform.poll8(ctl, every: HDAudioBus.handshakePollMicroseconds, limit: HDAudioBus.handshakeLimitMicroseconds) {
+            $0 & UInt8(StreamControl.srst) == 0
         }
     }
 

@@ -9,16 +9,21 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Run the benchmarks (build with -c release for meaningful figures).",
         discussion: """
-            dma: every engine of the profile runs the format for --seconds of link time, with a codec
-                 that copies every byte it receives and sends; the time is split into rounds, each
-                 followed by a plain memcpy of the bytes it moved, and ratioToMemcpy is the median
-                 of memcpy time / simulation time over the rounds (the goal is at least 0.5).
+            dma (best case): every engine of the profile runs the format for --seconds of link
+                 time with interrupts off and a codec that copies every byte it receives and sends.
+            dma (real path): the bus started, interrupts on, its ISR and DPC, a notification event
+                 per engine whose client refills (render) or empties (capture) the half buffer just
+                 finished, mixed formats of both rate families, the virtual codec's converters.
+                 Both DMA figures: memcpy time over path time for the same bytes (goal: >= 0.5);
+                 the memcpy copies the same bytes into a destination of the same footprint.
             staggered: every engine with its own format and entry size (events on different frames)
                  against every engine at one format (events on the same frames), wall time per
                  byte moved (the goal is at most 1.3).
             ddi: engine allocate + buffer allocate + buffer free + engine free round trips through
-                 the real DDI, against register read+write pairs through the same platform, in
-                 alternating rounds: register pairs per round-trip time (the goal is at most 60).
+                 the real DDI, against register read+write pairs through the same platform:
+                 register pairs per round-trip time (the goal is at most 60).
+            Every figure alternates with its baseline in rounds; the ratio is that of the fastest
+            round on each side (the least disturbed by load), the median ratio is given beside it.
             play: `azalia play --out` of a --play-minutes 48000/16/2 WAV against `sox IN OUT` on
                  the same file (goal: at most 1.5), and play's peak RSS for that file against a
                  1-minute one (goal: within 10%, under 64 MiB); child processes, skipped with
@@ -58,6 +63,7 @@ struct BenchCommand: ParsableCommand {
         var dma: ControllerBenchmark.Result
         var ddi: DDIBenchmark.Result?
         var batching: ControllerBenchmark.BatchingResult?
+        var realPath: RealPathBenchmark.Result?
         var streaming: StreamingBenchmark.Result?
     }
 
@@ -72,7 +78,7 @@ struct BenchCommand: ParsableCommand {
             }
             // A progress line on standard error (not with --json): one step per benchmark.
             let progress = ProgressReporter(label: "bench", enabled: !json)
-            progress.update(done: 0, total: 3)
+            progress.update(done: 0, total: 5)
             let dma: ControllerBenchmark.Result
             do {
                 dma = try ControllerBenchmark.run(profile: controllerProfile, format: streamFormat, linkSeconds: seconds)
@@ -80,12 +86,17 @@ struct BenchCommand: ParsableCommand {
                 progress.finish()
                 throw CLIFailure("the format \(format) cannot run on every engine of \(controllerProfile.name): \(error)")
             }
-            progress.update(done: 1, total: 3)
+            progress.update(done: 1, total: 5)
+            var failures: [String] = []
+            var realPath: RealPathBenchmark.Result?
+            do { realPath = try RealPathBenchmark.run(profile: controllerProfile, linkSeconds: seconds) } catch { failures.append("DMA, real path: \(error)") }
+            progress.update(done: 2, total: 5)
             let batching = try? ControllerBenchmark.runBatching(profile: controllerProfile, linkSeconds: min(seconds, 10))
-            progress.update(done: 2, total: 3)
+            progress.update(done: 3, total: 5)
             let ddi = try? DDIBenchmark.run(profile: controllerProfile)
-            progress.update(done: 3, total: 3)
+            progress.update(done: 4, total: 5)
             let streaming = playMinutes > 0 ? try StreamingBenchmark.run(longMinutes: playMinutes) : nil
+            progress.update(done: 5, total: 5)
             progress.finish()
             #if DEBUG
             let build = "debug"
@@ -93,7 +104,7 @@ struct BenchCommand: ParsableCommand {
             let build = "release"
             #endif
             if json {
-                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching, streaming: streaming))
+                try printJSON(Report(build: build, dma: dma, ddi: ddi, batching: batching, realPath: realPath, streaming: streaming))
                 return
             }
             if build == "debug" { print("note: debug build; use `swift run -c release azalia bench` for real figures") }
@@ -102,19 +113,25 @@ struct BenchCommand: ParsableCommand {
             var rows: [[String]] = [["figure", "measured", "baseline (same run)", "ratio", "goal", "what was run"]]
             rows.append(["DMA, best case", "\(bytes(dma.sampleBytesPerSecond))/s", "memcpy \(bytes(dma.memcpyBytesPerSecond))/s",
                          fmt(dma.ratioToMemcpy), ">= 0.5",
-                         "\(dma.engines) engines of \(dma.profile) at \(dma.format), \(fmt(dma.linkSeconds)) s of link time, INTCTL 0, one format, median of \(dma.rounds) rounds"])
+                         "\(dma.engines) engines of \(dma.profile) at \(dma.format), INTCTL 0, no client, \(fmt(dma.linkSeconds)) s of link time; \(rounds(dma.rounds, median: dma.medianRatioToMemcpy))"])
+            if let r = realPath {
+                rows.append(["DMA, real path", "\(bytes(r.sampleBytesPerSecond))/s", "memcpy \(bytes(r.memcpyBytesPerSecond))/s",
+                             fmt(r.ratioToMemcpy), ">= 0.5",
+                             "\(r.streams.count) engines of \(r.profile), mixed formats, interrupts on, ISR + DPC, \(r.eventsServiced) notifications each refilling or emptying a half buffer, virtual codec, \(fmt(r.linkSeconds)) s; \(rounds(r.rounds, median: r.medianRatioToMemcpy))"])
+            }
             if let b = batching {
                 rows.append(["staggered engines", "\(fmt(b.staggeredNanosecondsPerKiB)) ns/KiB", "coincident \(fmt(b.coincidentNanosecondsPerKiB)) ns/KiB",
                              fmt(b.ratio), "<= 1.3",
-                             "\(b.engines) engines, own format (44.1k and 48k families, 1-8 ch) and entry size vs all \(b.coincidentFormat), \(fmt(b.linkSeconds)) s each, median of \(b.rounds) rounds"])
+                             "\(b.engines) engines, own format (44.1k and 48k families, 1-8 ch) and entry size vs all at \(b.coincidentFormat), \(fmt(b.linkSeconds)) s each; \(rounds(b.rounds, median: b.medianRatio))"])
             }
             if let d = ddi {
                 rows.append(["DDI round trip", "\(fmt(d.roundTripsPerSecond))/s", "register pairs \(fmt(d.registerPairsPerSecond))/s",
                              fmt(d.registerPairsPerRoundTrip), "<= 60",
-                             "\(d.iterations) x (allocate engine + buffer, free both) on \(d.profile), ratio = register pairs per round trip time, median of \(d.rounds) rounds"])
+                             "\(d.iterations) x (allocate engine + buffer, free both) on \(d.profile), ratio = register pairs per round trip; \(rounds(d.rounds, median: d.medianRegisterPairsPerRoundTrip))"])
             }
             if let streaming { rows += StreamingBenchmark.rows(streaming) }
             printTable(rows)
+            for f in failures { print("not measured: \(f)") }
         }
     }
 
@@ -129,6 +146,12 @@ struct BenchCommand: ParsableCommand {
             }
             print(cells.joined(separator: "  "))
         }
+    }
+
+    /// How a ratio was taken: the fastest of the alternating rounds on each side, and the
+    /// median of the rounds' own ratios beside it.
+    private func rounds(_ count: Int, median: Double) -> String {
+        "fastest of \(count) alternating rounds each side (median ratio \(fmt(median)))"
     }
 
     private func fmt(_ value: Double) -> String {

@@ -26,3 +26,27 @@ struct BenchmarkTests {
         }
     }
 }
+
+@Suite("Real-path benchmark")
+struct RealPathBenchmarkTests {
+    @Test("The real path runs every engine through the bus: the cadence's bytes moved, one client refill per half buffer")
+    func realPath() throws {
+        let seconds = 0.25
+        let result = try RealPathBenchmark.run(linkSeconds: seconds)
+        let frames = UInt64(seconds * 48_000)
+        let formats = RealPathBenchmark.outputFormats + RealPathBenchmark.inputFormats
+        #expect(result.streams.count == 16 && result.bufferBytes.count == 16)
+        // The engines start together (SSYNC) and each moves exactly its cadence's blocks.
+        var expected: UInt64 = 0, halves = 0
+        for (format, size) in zip(formats, result.bufferBytes) {
+            let bytes = try LinkCadence(format).blocks(before: frames) * UInt64(format.blockBytes)
+            expected += bytes
+            halves += Int(bytes / UInt64(size / 2))
+        }
+        #expect(result.bytesMoved == expected)
+        // One notification per finished half; a half that ends on the very last frame may
+        // have its interrupt still to come.
+        #expect(result.eventsServiced <= halves && result.eventsServiced >= halves - 16)
+        #expect(result.ratioToMemcpy > 0 && result.medianRatioToMemcpy > 0)
+    }
+}

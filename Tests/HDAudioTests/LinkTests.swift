@@ -68,12 +68,12 @@ struct LinkCadenceTests {
         #expect(peak == cadence.peakBlocksPerFrame)
     }
 
-    @Test("frame(after:carrying:) finds the first frame by which the blocks are carried")
+    @Test("frame(after:carrying:) finds the first frame by which the blocks are carried, for every rate, near and far")
     func eventJump() {
-        for rate: UInt32 in [6000, 11025, 32000, 44100, 48000, 64000, 88200, 192_000] {
+        for rate in RateEncoding.allRates {
             let cadence = LinkCadence(RateEncoding(rate: rate)!)
-            for start: UInt64 in [0, 7, 159, 1234] {
-                for count: UInt64 in [1, 2, 3, 50, 147] {
+            for start: UInt64 in [0, 1, 7, 159, 160, 161, 1234, 48_000 * 3600 + 17] {
+                for count: UInt64 in [1, 2, 3, 50, 146, 147, 148, 1000, 16_384] {
                     let end = cadence.frame(after: start, carrying: count)
                     #expect(cadence.blocks(inFrames: start..<end) >= count)
                     #expect(end == start || cadence.blocks(inFrames: start..<(end - 1)) < count)
