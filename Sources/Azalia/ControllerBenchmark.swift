@@ -35,6 +35,10 @@ public enum ControllerBenchmark {
         public var ratioToMemcpy: Double
         /// The same ratio as the median of the rounds' own ratios.
         public var medianRatioToMemcpy: Double
+        /// Sample bytes per wall second in the fastest simulation round.
+        public var fastestSampleBytesPerSecond: Double
+        /// Bytes per second of the fastest memcpy round.
+        public var fastestMemcpyBytesPerSecond: Double
         /// Rounds run.
         public var rounds: Int
     }
@@ -196,7 +200,9 @@ public enum ControllerBenchmark {
                       wallSeconds: wall, simulatedSecondsPerWallSecond: simulatedSeconds / max(wall, 1e-9),
                       bytesMoved: bytes, sampleBytesPerSecond: bytesPerSecond, memcpyBytesPerSecond: memcpyPerSecond,
                       ratioToMemcpy: ratios.isEmpty ? 0 : fastestCopy / fastestSimulated,
-                      medianRatioToMemcpy: ratios.isEmpty ? 0 : ratios[ratios.count / 2], rounds: ratios.count)
+                      medianRatioToMemcpy: ratios.isEmpty ? 0 : ratios[ratios.count / 2],
+                      fastestSampleBytesPerSecond: ratios.isEmpty ? 0 : 1 / fastestSimulated,
+                      fastestMemcpyBytesPerSecond: ratios.isEmpty ? 0 : 1 / fastestCopy, rounds: ratios.count)
     }
 
     /// The cost of unaligned engines: every engine with its own format and entry size
@@ -222,6 +228,10 @@ public enum ControllerBenchmark {
         public var ratio: Double
         /// The same ratio as the median of the rounds' own ratios.
         public var medianRatio: Double
+        /// Wall nanoseconds per KiB in the fastest coincident round.
+        public var fastestCoincidentNanosecondsPerKiB: Double
+        /// Wall nanoseconds per KiB in the fastest staggered round.
+        public var fastestStaggeredNanosecondsPerKiB: Double
         /// Rounds run.
         public var rounds: Int
     }
@@ -272,7 +282,10 @@ public enum ControllerBenchmark {
                               coincidentNanosecondsPerKiB: wall.coincident * 1e9 * 1024 / Double(max(bytes.coincident, 1)),
                               staggeredNanosecondsPerKiB: wall.staggered * 1e9 * 1024 / Double(max(bytes.staggered, 1)),
                               ratio: ratios.isEmpty ? 0 : fastest.staggered / fastest.coincident,
-                              medianRatio: ratios.isEmpty ? 0 : ratios[ratios.count / 2], rounds: ratios.count)
+                              medianRatio: ratios.isEmpty ? 0 : ratios[ratios.count / 2],
+                              fastestCoincidentNanosecondsPerKiB: ratios.isEmpty ? 0 : fastest.coincident * 1e9 * 1024,
+                              fastestStaggeredNanosecondsPerKiB: ratios.isEmpty ? 0 : fastest.staggered * 1e9 * 1024,
+                              rounds: ratios.count)
     }
 
     /// Rounds the link time is split into (see `run`).

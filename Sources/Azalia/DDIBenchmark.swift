@@ -24,6 +24,10 @@ public enum DDIBenchmark {
         public var registerPairsPerRoundTrip: Double
         /// The same ratio as the median of the rounds' own ratios.
         public var medianRegisterPairsPerRoundTrip: Double
+        /// Round trips per second in the fastest round.
+        public var fastestRoundTripsPerSecond: Double
+        /// Register pairs per second in the fastest round.
+        public var fastestRegisterPairsPerSecond: Double
         /// Rounds run.
         public var rounds: Int
     }
@@ -88,7 +92,9 @@ public enum DDIBenchmark {
         let registerRate = Double(pairsDone) / registerSeconds
         return Result(profile: profile.name, iterations: iterations, roundTripsPerSecond: roundTrips,
                       registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: fastestRoundTrip / fastestPair,
-                      medianRegisterPairsPerRoundTrip: ratios[ratios.count / 2], rounds: rounds)
+                      medianRegisterPairsPerRoundTrip: ratios[ratios.count / 2],
+                      fastestRoundTripsPerSecond: 1 / fastestRoundTrip, fastestRegisterPairsPerSecond: 1 / fastestPair,
+                      rounds: rounds)
     }
 
     /// Rounds the run is split into.

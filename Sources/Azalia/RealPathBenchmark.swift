@@ -43,6 +43,10 @@ public enum RealPathBenchmark {
         public var ratioToMemcpy: Double
         /// The same ratio as the median of the rounds' own ratios.
         public var medianRatioToMemcpy: Double
+        /// Sample bytes per wall second in the fastest path round.
+        public var fastestSampleBytesPerSecond: Double
+        /// Bytes per second of the fastest memcpy round.
+        public var fastestMemcpyBytesPerSecond: Double
         /// Rounds run.
         public var rounds: Int
     }
@@ -244,6 +248,7 @@ public enum RealPathBenchmark {
                       wallSeconds: wall, bytesMoved: bytes, eventsServiced: clients.reduce(0) { $0 + $1.serviced.load(ordering: .relaxed) },
                       sampleBytesPerSecond: Double(bytes) / max(wall, 1e-9), memcpyBytesPerSecond: Double(bytes) / max(copyWall, 1e-9),
                       ratioToMemcpy: copied.min()! / simulated.min()!, medianRatioToMemcpy: ratios[ratios.count / 2],
+                      fastestSampleBytesPerSecond: 1 / simulated.min()!, fastestMemcpyBytesPerSecond: 1 / copied.min()!,
                       rounds: ratios.count)
     }
 
