@@ -31,6 +31,13 @@ private func readReturn(_ fd: Int32) -> (command: Int32, value: UInt64?) {
 
 private func bytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
 
+/// A device serving one end of a fresh socket pair; the other end is the peer (QEMU's side).
+private func connectedDevice() -> (device: AzaliaPCIDevice, peer: Int32) {
+    var pair: [Int32] = [-1, -1]
+    #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+    return (AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0), pair[1])
+}
+
 @Suite("Guest bridge: PCI function and the multi-process protocol")
 struct GuestBridgeTests {
     @Test("The configuration header: ids, class 0x0403, INTA#, BAR0 sizing reads back a 16 KiB memory BAR")
@@ -53,21 +60,19 @@ struct GuestBridgeTests {
 
     @Test("Config and BAR messages on the socket reach the controller: GCAP and VMAJ read, GCTL written, replies are RET")
     func protocolRoundTrip() throws {
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[1]) }
-        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
         // Program BAR0 at 0xFEBF0000 through the configuration space, then read GCAP and write GCTL.
-        send(pair[1], command: 2, payload: bytes(UInt32(0x10)) + bytes(UInt32(0xFEBF_0000)) + bytes(Int32(4)))
-        send(pair[1], command: 3, payload: bytes(UInt32(0x0A)) + bytes(UInt32(0)) + bytes(Int32(2)))
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0000)) + bytes(UInt64(0)) + bytes(UInt32(2)) + [1, 0, 0, 0])
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0003)) + bytes(UInt64(0)) + bytes(UInt32(1)) + [1, 0, 0, 0])
-        send(pair[1], command: 4, payload: bytes(UInt64(0xFEBF_0008)) + bytes(UInt64(1)) + bytes(UInt32(4)) + [1, 0, 0, 0])
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_4000)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
-        send(pair[1], command: 7, payload: [])
-        shutdown(pair[1], Int32(SHUT_WR))
+        send(peer, command: 2, payload: bytes(UInt32(0x10)) + bytes(UInt32(0xFEBF_0000)) + bytes(Int32(4)))
+        send(peer, command: 3, payload: bytes(UInt32(0x0A)) + bytes(UInt32(0)) + bytes(Int32(2)))
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_0000)) + bytes(UInt64(0)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_0003)) + bytes(UInt64(0)) + bytes(UInt32(1)) + [1, 0, 0, 0])
+        send(peer, command: 4, payload: bytes(UInt64(0xFEBF_0008)) + bytes(UInt64(1)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_4000)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 7, payload: [])
+        shutdown(peer, Int32(SHUT_WR))
         try device.serve { false }   // returns when the peer has closed its side
-        let replies = (0..<7).map { _ in readReturn(pair[1]) }
+        let replies = (0..<7).map { _ in readReturn(peer) }
         #expect(replies.allSatisfy { $0.command == 1 })
         #expect(replies[1].value == 0x0403, "class code word at 0x0A")
         #expect(replies[2].value == 0x4401, "GCAP of ich6")
@@ -78,15 +83,30 @@ struct GuestBridgeTests {
         #expect(device.reads["GCAP"] == 1)
     }
 
+    @Test("BAR accesses at the top of the address space, with BAR0 not yet programmed, read 0 and write nothing (no overflow)")
+    func barAtTheTop() throws {
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
+        // BAR0 is 0 until the guest programs it: an access at 2^64 - 1 lies 2^64 - 1 past it.
+        send(peer, command: 5, payload: bytes(UInt64.max) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 4, payload: bytes(UInt64.max - 1) + bytes(UInt64(0xFFFF_FFFF)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0x08)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        shutdown(peer, Int32(SHUT_WR))
+        try device.serve { false }
+        let replies = (0..<3).map { _ in readReturn(peer) }
+        #expect(replies.allSatisfy { $0.command == 1 })
+        #expect(replies[0].value == 0, "outside BAR0 reads 0")
+        #expect(replies[2].value == 0, "GCTL untouched by the write outside BAR0")
+        #expect(device.writes.isEmpty)
+    }
+
     @Test("A message with an oversized payload is a protocol violation, not a crash")
     func oversized() {
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[1]) }
-        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
         var header = [UInt8](repeating: 0, count: 16)
         header.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(1 << 20), toByteOffset: 8, as: UInt64.self) }
-        _ = header.withUnsafeBytes { Glibc.send(pair[1], $0.baseAddress, 16, 0) }
+        _ = header.withUnsafeBytes { Glibc.send(peer, $0.baseAddress, 16, 0) }
         #expect(throws: GuestBridgeError.self) { try device.serve { false } }
     }
 
@@ -156,9 +176,10 @@ struct GuestCodecTests {
     @Test("Without a dump the guest gets Azalia's virtual codec; with one, the dump's chip at address 0")
     func codecChoice() throws {
         #expect(try GuestRun.makeCodec(options()).codec is VirtualCodec)
-        let (codec, sink) = try GuestRun.makeCodec(options(dump: "alc269vb-asus-ux31a.txt"))
+        let made = try GuestRun.makeCodec(options(dump: "alc269vb-asus-ux31a.txt"))
+        let codec = made.codec
         let chip = try #require(codec as? DumpCodec)
-        #expect(chip.address == 0 && sink == nil)
+        #expect(chip.address == 0 && made.sink == nil && made.heard == nil)
         #expect(send(codec, 0, CodecVerb.getParameter, CodecParameter.vendorID.rawValue) == 0x10EC_0269)
         #expect(send(codec, 1, CodecVerb.getSubsystemID) == 0x1043_1517)
     }
@@ -175,7 +196,7 @@ struct GuestCodecTests {
             .write(to: file)
         var o = try options(dump: "alc269vc-lenovo-thinkpad-t530.txt")
         o.sourcePath = file.path
-        let (codec, _) = try GuestRun.makeCodec(o)
+        let codec = try GuestRun.makeCodec(o).codec
         // The T530's capture paths: ADC 0x09 <- mixer 0x22 <- internal mic 0x12; ADC 0x08 <- mixer 0x23 <- mic jack 0x18,
         // or 0x19 (N/A in the dump, the dock mic once Linux's Lenovo quirk has rewritten its configuration).
         let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
@@ -191,29 +212,66 @@ struct GuestCodecTests {
         #expect(sent && got == samples)
     }
 
-    @Test("With a dump, what a DAC plays into the default output pin (the speaker) is the heard file")
-    func sinkOnDefaultPin() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())")
+    /// Opens DAC `dac` -> mixer `mixer` (entry 0) -> `pin` (connection `select`) of the T530 as a driver would.
+    func openOutput(_ codec: any LinkCodec, dac: UInt8, mixer: UInt8, pin: UInt8, select: UInt8, format: ConverterFormat) {
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: dac, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
+        _ = send(codec, dac, CodecVerb.setConverterStreamChannel, 0x10)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: mixer, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
+        _ = send(codec, pin, CodecVerb.setConnectionSelect, select)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: pin, shortVerb: CodecVerb.setAmpGainMute, payload: 0xB000).rawValue)
+        _ = send(codec, pin, CodecVerb.setPinWidgetControl, 0x40)
+    }
+
+    /// The heard file after `open` programs the T530 and one packet of 64 blocks plays, and the pin heard.
+    func heard(_ open: (any LinkCodec, ConverterFormat) -> Void) throws -> (data: [UInt8], sent: [UInt8], pin: UInt8?) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let heard = dir.appendingPathComponent("heard.wav").path
-        let (codec, sink) = try GuestRun.makeCodec(options(sink: heard, dump: "alc269vc-lenovo-thinkpad-t530.txt"))
-        let chip = try #require(codec as? DumpCodec)
-        let path = try #require(chip.graph.defaultOutput)
-        #expect(path.pin == 0x14, "the T530's speaker, Linux's primary output")
-        // DAC 0x03 -> mixer 0x0d -> speaker pin 0x14, as a driver would open it.
+        let path = dir.appendingPathComponent("heard.wav").path
+        let made = try GuestRun.makeCodec(options(sink: path, dump: "alc269vc-lenovo-thinkpad-t530.txt"))
         let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x03, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
-        _ = send(codec, 0x03, CodecVerb.setConverterStreamChannel, 0x10)
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x0D, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
-        _ = send(codec, 0x14, CodecVerb.setConnectionSelect, 1)
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x14, shortVerb: CodecVerb.setAmpGainMute, payload: 0xB000).rawValue)
-        _ = send(codec, 0x14, CodecVerb.setPinWidgetControl, 0x40)
-        #expect(chip.dacFeeding(pin: 0x14) == 0x03)
+        open(made.codec, format)
         let data = (0..<64 * 4).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
-        data.withUnsafeBytes { codec.linkReceive(tag: 1, format: format, frame: 0, blocks: 64, data: $0) }
-        try #require(sink).finish()
-        let wav = try WAVFile.read(path: heard)
-        #expect(wav.data == data && wav.format.channels == 2 && wav.format.sampleRate == 48000)
+        data.withUnsafeBytes { made.codec.linkReceive(tag: 1, format: format, frame: 0, blocks: 64, data: $0) }
+        try #require(made.sink).finish()
+        let wav = FileManager.default.fileExists(atPath: path) ? try WAVFile.read(path: path).data : []
+        return (wav, data, made.heard?.pin)
+    }
+
+    @Test("With a dump, the speaker (the T530's default output) playing is the heard file")
+    func speakerHeard() throws {
+        let r = try heard { codec, format in self.openOutput(codec, dac: 0x03, mixer: 0x0D, pin: 0x14, select: 1, format: format) }
+        #expect(r.data == r.sent && r.pin == 0x14)
+    }
+
+    @Test("A driver that plays through the headphone pin only (a quirk's choice) is heard there")
+    func headphoneHeard() throws {
+        let r = try heard { codec, format in self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format) }
+        #expect(r.data == r.sent && r.pin == 0x15)
+    }
+
+    @Test("Speaker and headphone both playing: the speaker is heard, once (not both pins' samples)")
+    func bestPinHeardOnce() throws {
+        let r = try heard { codec, format in
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format)
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x14, select: 0, format: format)
+        }
+        #expect(r.pin == 0x14 && r.data == r.sent)
+    }
+
+    @Test("Nothing playing: no heard file and no pin")
+    func nothingHeard() throws {
+        let r = try heard { _, _ in }
+        #expect(r.data.isEmpty && r.pin == nil)
+    }
+
+    @Test("A pin whose path is open to a DAC without a stream is not playing: the pin the streaming DAC reaches is heard")
+    func silentDACNotHeard() throws {
+        let r = try heard { codec, format in
+            self.openOutput(codec, dac: 0x03, mixer: 0x0D, pin: 0x14, select: 1, format: format)   // speaker path open to DAC 0x03 ...
+            _ = self.send(codec, 0x03, CodecVerb.setConverterStreamChannel, 0x00)                     // ... which has no stream
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format)
+        }
+        #expect(r.pin == 0x15 && r.data == r.sent)
     }
 }
