@@ -60,6 +60,8 @@ public struct GuestRunReport {
     public var pcm: [String] = []
     /// `/proc/asound/card0/codec#0`.
     public var codec: [String] = []
+    /// With a dump, the output pin whose samples the heard file holds (nil: none played).
+    public var heardPin: UInt8?
     /// The kernel driver bound to codec 0 (`snd_hda_codec_realtek`, `snd_hda_codec_generic`), or nil.
     public var codecDriver: String?
     /// The kernel's sound and HD Audio messages.
@@ -162,7 +164,8 @@ public enum GuestRun {
         var qemuEnd = ""
         switch options.device {
         case .azalia:
-            let (codec, sink) = try makeCodec(options)
+            let made = try makeCodec(options)
+            let (codec, sink) = (made.codec, made.sink)
             let device = AzaliaPCIDevice(profile: options.profile, codecs: [codec], socket: pair[0], rate: options.rate)
             device.onRegisterAccess = options.onRegisterAccess
             let guest = try ChildProcess(guestArguments, inherit: [(pair[1], 3)], stdin: interactive ? nil : "/dev/null",
@@ -182,6 +185,7 @@ public enum GuestRun {
             report.writes = device.writes
             report.interruptsSignalled = device.interruptsSignalled
             report.linkFrames = device.controller.frame
+            report.heardPin = made.heard?.pin
         case .qemu:
             var audio = ["-audiodev", "none,id=snd0"]
             if let wav = options.qemuWAV {
@@ -218,14 +222,23 @@ public enum GuestRun {
         return report
     }
 
-    /// The codec the guest's controller gets at address 0, wired to the options' files: a
-    /// `DumpCodec` of `codecDump`, or Azalia's virtual codec with one DAC and one ADC. The
-    /// sink (the heard audio) is on the virtual codec's DAC, or on the dump's default output
-    /// pin (its first line-out or speaker: the primary output Linux's parser picks), where
-    /// whichever DAC Linux routes to that pin plays into it. The source is on the virtual
-    /// codec's ADC, or on every input pin of the dump: whichever ADC and input Linux selects
-    /// records the file. A dump without an output path cannot take --play.
-    public static func makeCodec(_ options: GuestRunOptions) throws(GuestBridgeError) -> (codec: any LinkCodec, sink: WAVFileSink?) {
+    /// The codec the guest's controller gets at address 0, wired to the options' files.
+    public struct GuestCodec {
+        /// The codec: a `DumpCodec` of `codecDump`, or Azalia's virtual codec with one DAC and one ADC.
+        public var codec: any LinkCodec
+        /// The heard file (--play), finished after the run.
+        public var sink: WAVFileSink?
+        /// With a dump and a heard file: which output pin is heard.
+        public var heard: PlayingPinSink?
+    }
+
+    /// The codec the guest's controller gets at address 0, wired to the options' files. The
+    /// heard file is the virtual codec's DAC, or with a dump the best output pin Linux plays
+    /// into (`PlayingPinSink`: the line out or speaker before the headphone, whichever DAC
+    /// feeds it). The source is the virtual codec's ADC, or every input pin of the dump:
+    /// whichever ADC and input Linux selects records the file. A dump without an output path
+    /// cannot take --play, one without input pins cannot take --record-from.
+    public static func makeCodec(_ options: GuestRunOptions) throws(GuestBridgeError) -> GuestCodec {
         let sink = options.sinkPath.map { WAVFileSink(path: $0) }
         var source: WAVFileSource?
         if let path = options.sourcePath {
@@ -235,11 +248,15 @@ public enum GuestRun {
             let codec = VirtualCodec(address: 0, configuration: CodecConfiguration(dacCount: 1, adcCount: 1))
             if let sink { codec.setSink(sink, dac: 0) }
             if let source { codec.setSource(source, adc: 0) }
-            return (codec, sink)
+            return GuestCodec(codec: codec, sink: sink)
         }
         let codec = DumpCodec(dump: dump, address: 0)
-        if let sink, !codec.connectDefaultOutput(sink) {
-            throw .failed("\(dump.name) has no output path (no DAC reaches a line-out, speaker or headphone pin)")
+        var heard: PlayingPinSink?
+        if let sink {
+            guard codec.graph.defaultOutput != nil else {
+                throw .failed("\(dump.name) has no output path (no DAC reaches an output pin)")
+            }
+            heard = PlayingPinSink(sink, listeningTo: codec)
         }
         if let source {
             // Every input-capable pin, jack or not: a driver's quirk may turn a pin the dump calls
@@ -248,7 +265,7 @@ public enum GuestRun {
             guard !pins.isEmpty else { throw .failed("\(dump.name) has no input pin to record from") }
             for pin in pins { codec.setSource(source, pin: pin.id) }
         }
-        return (codec, sink)
+        return GuestCodec(codec: codec, sink: sink, heard: heard)
     }
 
     /// The console's last lines, for a failure message.

@@ -253,7 +253,7 @@ public struct CodecDumpPrinter {
         if caps & (1 << 1) != 0 { line += " Trigger" }
         if caps & (1 << 0) != 0 { line += " ImpSense" }
         out.append(line)
-        let vref = (caps >> 8) & 0xFF
+        let vref = (caps >> 8) & 0x37   // the levels Linux names (bits 3, 6 and 7 are reserved)
         if vref != 0 {
             var v = "    Vref caps:"
             for (bit, name) in [(0, "HIZ"), (1, "50"), (2, "GRD"), (4, "80"), (5, "100")] where vref & (1 << UInt32(bit)) != 0 { v += " " + name }

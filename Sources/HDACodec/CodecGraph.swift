@@ -146,10 +146,16 @@ public struct CodecGraph: Hashable, Sendable {
         return w.isConnected ? base : 2 + base
     }
 
+    /// The output pins, best first for the default output: line out or speaker, headphone,
+    /// the others; connected before unconnected; node order among equals.
+    public var rankedOutputPins: [Widget] {
+        widgets.filter(\.isOutputPin).enumerated()
+            .sorted { (Self.outputRank($0.element), $0.offset) < (Self.outputRank($1.element), $1.offset) }.map(\.element)
+    }
+
     /// The default output path (see the decisions above), or nil when no pin reaches a DAC.
     public var defaultOutput: Path? {
-        let pins = widgets.filter(\.isOutputPin).enumerated().sorted { (Self.outputRank($0.element), $0.offset) < (Self.outputRank($1.element), $1.offset) }
-        for (_, pin) in pins {
+        for pin in rankedOutputPins {
             if let p = shortestPath(from: pin.id, to: { $0.type == .audioOutput }) {
                 return Path(nodes: p, converter: p.last!, pin: pin.id)
             }

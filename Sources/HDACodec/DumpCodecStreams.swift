@@ -60,6 +60,15 @@ extension DumpCodec {
         return follow(from: i) { $0.type == .audioOutput }
     }
 
+    /// The output pins a DAC with a stream (a nonzero tag) plays into now (`dacFeeding`), best
+    /// first as the default output ranks them (`CodecGraph.rankedOutputPins`).
+    public var playingOutputPins: [UInt8] {
+        graph.rankedOutputPins.map(\.id).filter { pin in
+            guard let dac = dacFeeding(pin: pin), let i = nodes[dac] else { return false }
+            return state[i].streamChannel >> 4 != 0
+        }
+    }
+
     /// The input pin an ADC records now (nil: none; the pin off or the path muted).
     public func pinFeeding(adc: UInt8) -> UInt8? {
         guard let i = nodes[adc] else { return nil }

@@ -156,9 +156,10 @@ struct GuestCodecTests {
     @Test("Without a dump the guest gets Azalia's virtual codec; with one, the dump's chip at address 0")
     func codecChoice() throws {
         #expect(try GuestRun.makeCodec(options()).codec is VirtualCodec)
-        let (codec, sink) = try GuestRun.makeCodec(options(dump: "alc269vb-asus-ux31a.txt"))
+        let made = try GuestRun.makeCodec(options(dump: "alc269vb-asus-ux31a.txt"))
+        let codec = made.codec
         let chip = try #require(codec as? DumpCodec)
-        #expect(chip.address == 0 && sink == nil)
+        #expect(chip.address == 0 && made.sink == nil && made.heard == nil)
         #expect(send(codec, 0, CodecVerb.getParameter, CodecParameter.vendorID.rawValue) == 0x10EC_0269)
         #expect(send(codec, 1, CodecVerb.getSubsystemID) == 0x1043_1517)
     }
@@ -175,7 +176,7 @@ struct GuestCodecTests {
             .write(to: file)
         var o = try options(dump: "alc269vc-lenovo-thinkpad-t530.txt")
         o.sourcePath = file.path
-        let (codec, _) = try GuestRun.makeCodec(o)
+        let codec = try GuestRun.makeCodec(o).codec
         // The T530's capture paths: ADC 0x09 <- mixer 0x22 <- internal mic 0x12; ADC 0x08 <- mixer 0x23 <- mic jack 0x18,
         // or 0x19 (N/A in the dump, the dock mic once Linux's Lenovo quirk has rewritten its configuration).
         let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
@@ -191,29 +192,66 @@ struct GuestCodecTests {
         #expect(sent && got == samples)
     }
 
-    @Test("With a dump, what a DAC plays into the default output pin (the speaker) is the heard file")
-    func sinkOnDefaultPin() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())")
+    /// Opens DAC `dac` -> mixer `mixer` (entry 0) -> `pin` (connection `select`) of the T530 as a driver would.
+    func openOutput(_ codec: any LinkCodec, dac: UInt8, mixer: UInt8, pin: UInt8, select: UInt8, format: ConverterFormat) {
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: dac, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
+        _ = send(codec, dac, CodecVerb.setConverterStreamChannel, 0x10)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: mixer, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
+        _ = send(codec, pin, CodecVerb.setConnectionSelect, select)
+        _ = codec.linkCommand(CodecVerb(codec: 0, node: pin, shortVerb: CodecVerb.setAmpGainMute, payload: 0xB000).rawValue)
+        _ = send(codec, pin, CodecVerb.setPinWidgetControl, 0x40)
+    }
+
+    /// The heard file after `open` programs the T530 and one packet of 64 blocks plays, and the pin heard.
+    func heard(_ open: (any LinkCodec, ConverterFormat) -> Void) throws -> (data: [UInt8], sent: [UInt8], pin: UInt8?) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-guestcodec-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let heard = dir.appendingPathComponent("heard.wav").path
-        let (codec, sink) = try GuestRun.makeCodec(options(sink: heard, dump: "alc269vc-lenovo-thinkpad-t530.txt"))
-        let chip = try #require(codec as? DumpCodec)
-        let path = try #require(chip.graph.defaultOutput)
-        #expect(path.pin == 0x14, "the T530's speaker, Linux's primary output")
-        // DAC 0x03 -> mixer 0x0d -> speaker pin 0x14, as a driver would open it.
+        let path = dir.appendingPathComponent("heard.wav").path
+        let made = try GuestRun.makeCodec(options(sink: path, dump: "alc269vc-lenovo-thinkpad-t530.txt"))
         let format = try ConverterFormat(StreamFormat(rate: 48000, bits: 16, channels: 2))
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x03, shortVerb: CodecVerb.setConverterFormat, payload: format.rawValue).rawValue)
-        _ = send(codec, 0x03, CodecVerb.setConverterStreamChannel, 0x10)
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x0D, shortVerb: CodecVerb.setAmpGainMute, payload: 0x7000).rawValue)
-        _ = send(codec, 0x14, CodecVerb.setConnectionSelect, 1)
-        _ = codec.linkCommand(CodecVerb(codec: 0, node: 0x14, shortVerb: CodecVerb.setAmpGainMute, payload: 0xB000).rawValue)
-        _ = send(codec, 0x14, CodecVerb.setPinWidgetControl, 0x40)
-        #expect(chip.dacFeeding(pin: 0x14) == 0x03)
+        open(made.codec, format)
         let data = (0..<64 * 4).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }
-        data.withUnsafeBytes { codec.linkReceive(tag: 1, format: format, frame: 0, blocks: 64, data: $0) }
-        try #require(sink).finish()
-        let wav = try WAVFile.read(path: heard)
-        #expect(wav.data == data && wav.format.channels == 2 && wav.format.sampleRate == 48000)
+        data.withUnsafeBytes { made.codec.linkReceive(tag: 1, format: format, frame: 0, blocks: 64, data: $0) }
+        try #require(made.sink).finish()
+        let wav = FileManager.default.fileExists(atPath: path) ? try WAVFile.read(path: path).data : []
+        return (wav, data, made.heard?.pin)
+    }
+
+    @Test("With a dump, the speaker (the T530's default output) playing is the heard file")
+    func speakerHeard() throws {
+        let r = try heard { codec, format in self.openOutput(codec, dac: 0x03, mixer: 0x0D, pin: 0x14, select: 1, format: format) }
+        #expect(r.data == r.sent && r.pin == 0x14)
+    }
+
+    @Test("A driver that plays through the headphone pin only (a quirk's choice) is heard there")
+    func headphoneHeard() throws {
+        let r = try heard { codec, format in self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format) }
+        #expect(r.data == r.sent && r.pin == 0x15)
+    }
+
+    @Test("Speaker and headphone both playing: the speaker is heard, once (not both pins' samples)")
+    func bestPinHeardOnce() throws {
+        let r = try heard { codec, format in
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format)
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x14, select: 0, format: format)
+        }
+        #expect(r.pin == 0x14 && r.data == r.sent)
+    }
+
+    @Test("Nothing playing: no heard file and no pin")
+    func nothingHeard() throws {
+        let r = try heard { _, _ in }
+        #expect(r.data.isEmpty && r.pin == nil)
+    }
+
+    @Test("A pin whose path is open to a DAC without a stream is not playing: the pin the streaming DAC reaches is heard")
+    func silentDACNotHeard() throws {
+        let r = try heard { codec, format in
+            self.openOutput(codec, dac: 0x03, mixer: 0x0D, pin: 0x14, select: 1, format: format)   // speaker path open to DAC 0x03 ...
+            _ = self.send(codec, 0x03, CodecVerb.setConverterStreamChannel, 0x00)                     // ... which has no stream
+            self.openOutput(codec, dac: 0x02, mixer: 0x0C, pin: 0x15, select: 0, format: format)
+        }
+        #expect(r.pin == 0x15 && r.data == r.sent)
     }
 }

@@ -259,6 +259,18 @@ struct CodecDumpParserTests {
         #expect(d.parameterLineDifference() == nil)
     }
 
+    @Test("Reserved Vref bits (3, 6, 7 of the pin caps' Vref field) print no 'Vref caps:' line, as Linux prints none")
+    func reservedVrefBits() throws {
+        let d = try CodecDump.parse(Self.minimal.replacingOccurrences(of: "Pincap 0x00000010: OUT", with: "Pincap 0x0000c810: OUT"))
+        let codec = DumpCodec(dump: d, startFromDump: true)
+        let lines = CodecDumpPrinter(codec: codec, address: codec.address, dump: d).lines()
+        #expect(lines.contains("  Pincap 0x0000c810: OUT") && !lines.contains { $0.contains("Vref caps:") })
+        #expect(d.parameterLineDifference() == nil)
+        let named = try CodecDump.parse(Self.minimal.replacingOccurrences(of: "Pincap 0x00000010: OUT", with: "Pincap 0x00003710: OUT"))
+        let namedCodec = DumpCodec(dump: named, startFromDump: true)
+        #expect(CodecDumpPrinter(codec: namedCodec, address: namedCodec.address, dump: named).lines().contains("    Vref caps: HIZ 50 GRD 80 100"))
+    }
+
     @Test("Numbers land in the fields the specification gives them")
     func fieldPacking() throws {
         let d = try CodecDump.parse(Self.minimal)
