@@ -38,6 +38,11 @@ let package = Package(
             name: "azalia",
             dependencies: ["Azalia", "GuestBridge", "HDAudio", "HDAController", "HDACodec", "HDAudioBus", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
+        // libFuzzer targets (README, Reliability): swift build --sanitize=fuzzer -Xswiftc -DFUZZING --product FuzzWAV;
+        // without the flags each builds to a program that tries the input files it is given.
+        .executableTarget(name: "FuzzWAV", dependencies: ["Azalia"], swiftSettings: strict),
+        .executableTarget(name: "FuzzGuest", dependencies: ["Azalia"], swiftSettings: strict),
+        .executableTarget(name: "FuzzDDI", dependencies: ["Azalia"], swiftSettings: strict),
         // What the test targets share: the seeded generator, test codecs, external tools, bus test helpers.
         .target(name: "TestSupport", dependencies: ["HDAudio", "HDAudioBus"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "HDAudioTests", dependencies: ["HDAudio", "TestSupport"]),

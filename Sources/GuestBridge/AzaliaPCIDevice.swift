@@ -177,7 +177,8 @@ public final class AzaliaPCIDevice {
     /// access is not wholly inside the BAR (it is then ignored and reads 0).
     private func barOffset(_ address: UInt64, _ size: Int) -> UInt32? {
         let base = config.bar0
-        guard [1, 2, 4].contains(size), address >= base, address - base + UInt64(size) <= UInt64(PCIConfigSpace.barSize) else {
+        // Compared as a distance: address - base + size overflows for an access near 2^64.
+        guard [1, 2, 4].contains(size), address >= base, address - base <= UInt64(PCIConfigSpace.barSize) - UInt64(size) else {
             return nil
         }
         return UInt32(address - base)

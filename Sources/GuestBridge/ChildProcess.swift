@@ -46,7 +46,7 @@ public final class ChildProcess {
 
     /// Waits up to `seconds` for the child to exit; returns true when it has.
     public func wait(seconds: Double) -> Bool {
-        let end = LinkPacer.monotonicNanos() + UInt64(seconds * 1e9)
+        let end = LinkPacer.monotonicNanos() + LinkPacer.nanoseconds(seconds)
         while !poll() {
             if LinkPacer.monotonicNanos() >= end { return false }
             usleep(10_000)

@@ -159,7 +159,7 @@ public enum GuestRun {
         defer { children.forEach { $0.kill() } }
         var report = GuestRunReport(console: "")
         let start = LinkPacer.monotonicNanos()
-        let deadline = start + UInt64(options.timeout * 1e9)
+        let deadline = start + LinkPacer.nanoseconds(options.timeout)
         let qemuLog = work + "/qemu.log"
         var qemuEnd = ""
         switch options.device {

@@ -34,10 +34,17 @@ public struct LinkPacer {
         return originFrame + UInt64(seconds * rate * Double(LinkTiming.framesPerSecond))
     }
 
+    /// `seconds` as nanoseconds for a deadline: NaN and negatives are 0, anything above 10^18 ns
+    /// (31 years) is 10^18, so adding it to a monotonic time cannot overflow.
+    public static func nanoseconds(_ seconds: Double) -> UInt64 {
+        guard seconds > 0 else { return 0 }
+        return UInt64(min(seconds * 1e9, 1e18))
+    }
+
     /// The monotonic time at which link frame `frame` is due.
     public func nanos(atFrame frame: UInt64) -> UInt64 {
         guard frame > originFrame else { return originNanos }
         let seconds = Double(frame - originFrame) / Double(LinkTiming.framesPerSecond) / rate
-        return originNanos + UInt64(min(seconds * 1e9, 1e18))
+        return originNanos + Self.nanoseconds(seconds)
     }
 }

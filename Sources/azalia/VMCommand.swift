@@ -89,7 +89,7 @@ struct VMCommand: ParsableCommand {
         guard GuestSoundDevice(rawValue: device) != nil else { throw ValidationError("--device must be azalia or qemu") }
         guard ControllerProfile.named(profile) != nil else { throw ValidationError("unknown profile \(profile)") }
         if let seconds, !(seconds > 0 && seconds <= 60) { throw ValidationError("--seconds must be in (0, 60]") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard timeout > 0 && timeout <= 86_400 else { throw ValidationError("--timeout must be in (0, 86400] seconds") }
         if codec.spec != nil, device != GuestSoundDevice.azalia.rawValue {
             throw ValidationError("--codec needs --device azalia (QEMU's model has its own codec)")
         }

@@ -17,6 +17,13 @@ struct LargeNumberCLITests {
         #expect(!run.stderr.contains("Fatal error"))
     }
 
+    @Test("vm --timeout too large for the nanosecond clock is a usage error (it trapped converting to UInt64)", arguments: ["inf", "1e30", "86401"])
+    func hugeTimeout(value: String) throws {
+        let run = try azalia("vm", "--check", "--timeout", value)
+        #expect(run.status == 64, "exit \(run.status): \(run.stderr)")
+        #expect(run.stderr.contains("--timeout must be in (0, 86400] seconds"))
+    }
+
     @Test("A WAV file whose header says 2^29 Hz is refused in one line by play")
     func hugeRateWAV() throws {
         let dir = try temporaryDirectory()

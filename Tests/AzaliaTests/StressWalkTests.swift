@@ -1,4 +1,6 @@
 import Azalia
+import Foundation
+import HDAudio
 import Testing
 
 @Suite("Seeded hostile walks (azalia stress)")
@@ -12,10 +14,57 @@ struct StressWalkTests {
         #expect(report.counts.values.reduce(0, +) >= steps)
     }
 
+    @Test("The DDI walk on four threads, each with its own clients on one bus, holds; every round closes clean")
+    func threadedWalk() throws {
+        var lastProgress = -1
+        let report = try Stress.run(.ddi, seed: 11, steps: 12_000, threads: 4) { lastProgress = $0 }
+        #expect(lastProgress == 12_000)
+        // 2,000 steps per thread per round: a second system after the first 8,000 steps.
+        #expect(report.counts["threads: rounds"] == 2)
+        #expect((report.counts["openInterface"] ?? 0) >= 4)
+        // Every step counted once by its routine (statuses are counted besides, with the routine's name).
+        #expect(report.counts.filter { !$0.key.contains("STATUS_") && $0.key != "threads: rounds" }.values.reduce(0, +) == 12_000)
+    }
+
+    @Test("azalia stress --threads: 1 to 64 and the ddi walk only, else a usage error")
+    func threadsOption() throws {
+        for arguments in [["stress", "guest", "--threads", "2"], ["stress", "ddi", "--threads", "0"], ["stress", "ddi", "--threads", "65"]] {
+            let run = try azalia(arguments: arguments)
+            #expect(run.status == 64, "\(arguments): exit \(run.status) \(run.stderr)")
+        }
+        let run = try azalia("stress", "ddi", "--threads", "2", "--steps", "300", "--seed", "4")
+        #expect(run.status == 0 && run.stdout.contains("300 steps from seed 4 on 2 threads held"), "\(run.stdout)\(run.stderr)")
+    }
+
+    @Test("A fuzzer input steers a walk until it is used up; the same input gives the same answer", arguments: StressKind.allCases)
+    func fuzzInput(kind: StressKind) {
+        var random = SeededRandom(seed: 3)
+        for length in [0, 1, 7, 64, 1000] {
+            let input = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let first = Stress.fuzz(kind, input: input)
+            #expect(first == nil, "\(first ?? "")")
+            #expect(Stress.fuzz(kind, input: input) == first)
+        }
+    }
+
+    @Test("A fuzz program built without libFuzzer tries the files it is given")
+    func replayFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("input")
+        try Data([0x52, 0x49, 0x46, 0x46, 0x1B, 0x5B]).write(to: file)
+        #expect(Stress.replay(.wav, paths: [file.path]) == 0)
+        #expect(Stress.replay(.wav, paths: [dir.appendingPathComponent("missing").path]) == 1)
+        #expect(Stress.replay(.ddi, paths: []) == 64)
+    }
+
     @Test("A failure names the kind, seed and step and the command that repeats it")
     func failureNamesSeedAndStep() {
         let failure = StressFailure(kind: .ddi, seed: 9, step: 41, message: "x")
         #expect(failure.description.contains("seed 9, step 41"))
         #expect(failure.description.contains("azalia stress ddi --seed 9 --steps 42"))
+        let threaded = StressFailure(kind: .ddi, seed: 9, step: 41, message: "x", threads: 3)
+        #expect(threaded.description.contains("--steps 42 --threads 3") && threaded.description.contains("interleave"))
     }
 }

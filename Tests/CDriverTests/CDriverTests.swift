@@ -29,6 +29,22 @@ struct CDriverTests {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// The sanitizer this test bundle was built with (`swift test --sanitize=address` or `thread`),
+    /// if any: libazalia-c is then instrumented too, so a C program linked against it needs the same
+    /// sanitizer runtime, which only the toolchain's own clang links (the system cc's is another one).
+    /// TSan's runtime intercepts libdispatch, so the program also links the toolchain's libdispatch
+    /// and BlocksRuntime (from where this process loaded libdispatch).
+    static let sanitizer: (compiler: String, flags: [String], libraries: [String]) = {
+        if dlsym(nil, "__asan_init") != nil { return ("clang", ["-fsanitize=address"], []) }
+        guard dlsym(nil, "__tsan_init") != nil else { return ("cc", [], []) }
+        // Read to the end (String(contentsOfFile:) stops after the first page of a /proc file).
+        let maps = FileHandle(forReadingAtPath: "/proc/self/maps").map { String(decoding: $0.readDataToEndOfFile(), as: UTF8.self) } ?? ""
+        guard let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/libdispatch.so") }),
+              let slash = line.firstIndex(of: "/") else { return ("clang", ["-fsanitize=thread"], []) }
+        let dir = URL(fileURLWithPath: String(line[slash...])).deletingLastPathComponent().path
+        return ("clang", ["-fsanitize=thread"], ["-L", dir, "-ldispatch", "-lBlocksRuntime", "-Wl,-rpath,\(dir)"])
+    }()
+
     /// The headers and the library installed by scripts/install-c.sh (from this build) into
     /// a prefix in the build folder, once per test run: the C tests build against what a user installs.
     static let installed: Result<URL, InstallError> = {
@@ -53,8 +69,8 @@ struct CDriverTests {
         case .failure(let e): return (false, e.message)
         }
         let include = prefix.appendingPathComponent("include/azalia").path, lib = prefix.appendingPathComponent("lib").path
-        let cc = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
-                         + [root.appendingPathComponent(source).path, "-L", lib, "-lazalia", "-Wl,-rpath,\(lib)", "-o", out.path])
+        let cc = try run(sanitizer.compiler, sanitizer.flags + ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", include] + extra
+                         + [root.appendingPathComponent(source).path, "-L", lib, "-lazalia", "-Wl,-rpath,\(lib)", "-o", out.path] + sanitizer.libraries)
         return (cc.status == 0, cc.output)
     }
 

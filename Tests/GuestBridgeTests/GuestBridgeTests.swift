@@ -31,6 +31,13 @@ private func readReturn(_ fd: Int32) -> (command: Int32, value: UInt64?) {
 
 private func bytes<T>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
 
+/// A device serving one end of a fresh socket pair; the other end is the peer (QEMU's side).
+private func connectedDevice() -> (device: AzaliaPCIDevice, peer: Int32) {
+    var pair: [Int32] = [-1, -1]
+    #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+    return (AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0), pair[1])
+}
+
 @Suite("Guest bridge: PCI function and the multi-process protocol")
 struct GuestBridgeTests {
     @Test("The configuration header: ids, class 0x0403, INTA#, BAR0 sizing reads back a 16 KiB memory BAR")
@@ -53,21 +60,19 @@ struct GuestBridgeTests {
 
     @Test("Config and BAR messages on the socket reach the controller: GCAP and VMAJ read, GCTL written, replies are RET")
     func protocolRoundTrip() throws {
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[1]) }
-        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
         // Program BAR0 at 0xFEBF0000 through the configuration space, then read GCAP and write GCTL.
-        send(pair[1], command: 2, payload: bytes(UInt32(0x10)) + bytes(UInt32(0xFEBF_0000)) + bytes(Int32(4)))
-        send(pair[1], command: 3, payload: bytes(UInt32(0x0A)) + bytes(UInt32(0)) + bytes(Int32(2)))
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0000)) + bytes(UInt64(0)) + bytes(UInt32(2)) + [1, 0, 0, 0])
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_0003)) + bytes(UInt64(0)) + bytes(UInt32(1)) + [1, 0, 0, 0])
-        send(pair[1], command: 4, payload: bytes(UInt64(0xFEBF_0008)) + bytes(UInt64(1)) + bytes(UInt32(4)) + [1, 0, 0, 0])
-        send(pair[1], command: 5, payload: bytes(UInt64(0xFEBF_4000)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
-        send(pair[1], command: 7, payload: [])
-        shutdown(pair[1], Int32(SHUT_WR))
+        send(peer, command: 2, payload: bytes(UInt32(0x10)) + bytes(UInt32(0xFEBF_0000)) + bytes(Int32(4)))
+        send(peer, command: 3, payload: bytes(UInt32(0x0A)) + bytes(UInt32(0)) + bytes(Int32(2)))
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_0000)) + bytes(UInt64(0)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_0003)) + bytes(UInt64(0)) + bytes(UInt32(1)) + [1, 0, 0, 0])
+        send(peer, command: 4, payload: bytes(UInt64(0xFEBF_0008)) + bytes(UInt64(1)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0xFEBF_4000)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 7, payload: [])
+        shutdown(peer, Int32(SHUT_WR))
         try device.serve { false }   // returns when the peer has closed its side
-        let replies = (0..<7).map { _ in readReturn(pair[1]) }
+        let replies = (0..<7).map { _ in readReturn(peer) }
         #expect(replies.allSatisfy { $0.command == 1 })
         #expect(replies[1].value == 0x0403, "class code word at 0x0A")
         #expect(replies[2].value == 0x4401, "GCAP of ich6")
@@ -78,15 +83,30 @@ struct GuestBridgeTests {
         #expect(device.reads["GCAP"] == 1)
     }
 
+    @Test("BAR accesses at the top of the address space, with BAR0 not yet programmed, read 0 and write nothing (no overflow)")
+    func barAtTheTop() throws {
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
+        // BAR0 is 0 until the guest programs it: an access at 2^64 - 1 lies 2^64 - 1 past it.
+        send(peer, command: 5, payload: bytes(UInt64.max) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        send(peer, command: 4, payload: bytes(UInt64.max - 1) + bytes(UInt64(0xFFFF_FFFF)) + bytes(UInt32(2)) + [1, 0, 0, 0])
+        send(peer, command: 5, payload: bytes(UInt64(0x08)) + bytes(UInt64(0)) + bytes(UInt32(4)) + [1, 0, 0, 0])
+        shutdown(peer, Int32(SHUT_WR))
+        try device.serve { false }
+        let replies = (0..<3).map { _ in readReturn(peer) }
+        #expect(replies.allSatisfy { $0.command == 1 })
+        #expect(replies[0].value == 0, "outside BAR0 reads 0")
+        #expect(replies[2].value == 0, "GCTL untouched by the write outside BAR0")
+        #expect(device.writes.isEmpty)
+    }
+
     @Test("A message with an oversized payload is a protocol violation, not a crash")
     func oversized() {
-        var pair: [Int32] = [-1, -1]
-        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
-        defer { close(pair[1]) }
-        let device = AzaliaPCIDevice(profile: .ich6, codecs: [], socket: pair[0], rate: 1.0)
+        let (device, peer) = connectedDevice()
+        defer { close(peer) }
         var header = [UInt8](repeating: 0, count: 16)
         header.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(1 << 20), toByteOffset: 8, as: UInt64.self) }
-        _ = header.withUnsafeBytes { Glibc.send(pair[1], $0.baseAddress, 16, 0) }
+        _ = header.withUnsafeBytes { Glibc.send(peer, $0.baseAddress, 16, 0) }
         #expect(throws: GuestBridgeError.self) { try device.serve { false } }
     }
 

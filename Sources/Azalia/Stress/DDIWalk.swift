@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import HDAController
 import HDACodec
 import HDAudio
@@ -16,10 +18,11 @@ struct DDIWalk {
         var mdls: [DmaEngineHandle: MemoryDescriptorList] = [:]
     }
 
-    var rng: SeededRandom
+    var rng: StressRandom
     /// Statuses seen inside callbacks (ISRs, event and verb callbacks) that are not documented there.
     let callbackProblems = PThreadMutex<[String]>([])
-    init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+    init(seed: UInt64) { rng = StressRandom(seed: seed) }
+    init(input: [UInt8]) { rng = StressRandom(input: input) }
 
     mutating func format() -> StreamFormat {
         if rng.oneIn(8) {
@@ -70,52 +73,113 @@ struct DDIWalk {
         var models: [Model] = []
         var closePending = false
         for step in 0..<steps {
+            if rng.exhausted { break }
             if step % 2000 == 1999 {
                 try finish(system, &models, baseline: baseline, step: step)
                 system = try makeSystem()
                 baseline = system.allocatedPages
             }
-            let before = try? system.bus.resources()
-            let pagesBefore = system.allocatedPages
-            let irql: IRQL = rng.below(10) == 0 ? rng.pick([.dispatch, .dirql]) : .passive
-            let (name, status, mustBeInvalid) = try call(system, &models, irql: irql, step: step, closePending: &closePending)
-            counts[name, default: 0] += 1
-            if let status {
-                counts[name + " " + status.description, default: 0] += 1
-                guard status != .success else { throw StressViolation(step: step, message: "\(name) threw STATUS_SUCCESS") }
-                if mustBeInvalid && irql == .passive && status != .invalidHandle {
-                    throw StressViolation(step: step, message: "\(name) with a stale, foreign or forged handle: \(status)")
-                }
-                if irql > .dispatch && status != .unsuccessful && name != "close" {
-                    throw StressViolation(step: step, message: "\(name) at DIRQL: \(status)")
-                }
-                // A refused call changes nothing (SetDmaEngineState's DEVICE_NOT_READY is documented to;
-                // stream states may move meanwhile from callbacks, so engines are compared without them).
-                if !closePending, !(name == "SetDmaEngineState" && status == .deviceNotReady), !name.contains(" after "),
-                   let before, irql == .passive, DDIWalk.holdings(try? system.bus.resources()) != DDIWalk.holdings(before)
-                    || system.allocatedPages != pagesBefore {
-                    let after = DDIWalk.holdings(try? system.bus.resources()), was = DDIWalk.holdings(before)
-                    throw StressViolation(step: step, message: "\(name) refused with \(status) but changed the bus: "
-                        + "\(was.filter { !after.contains($0) }) became \(after.filter { !was.contains($0) }), pages \(pagesBefore) to \(system.allocatedPages)")
-                }
-            } else if mustBeInvalid {
-                throw StressViolation(step: step, message: "\(name) accepted a stale, foreign or forged handle")
-            }
-            if closePending, irql == .passive {
-                // A close requested above PASSIVE_LEVEL is carried out by the next PASSIVE routine
-                // that takes the bus lock: run one (a forged handle) so the next step starts clean.
-                let probe = try? system.openInterface(codecAddress: 0, version: .base)
-                _ = try? probe?.freeDmaEngine(DmaEngineHandle(rawValue: 0))
-                probe?.close()
-                closePending = false
-            }
-            let problems = ((try? system.bus.checkInvariants()) ?? ["checkInvariants refused at PASSIVE_LEVEL"])
-                + system.platform.withController { $0.checkInvariants() } + callbackProblems.withLock { p in defer { p = [] }; return p }
-            guard problems.isEmpty else { throw StressViolation(step: step, message: problems.joined(separator: "; ")) }
+            try self.step(system, &models, step: step, counts: &counts, closePending: &closePending, alone: true)
             if step % 256 == 0 { progress?(step) }
         }
         try finish(system, &models, baseline: baseline, step: steps)
         progress?(steps)
+    }
+
+    /// The walk on `threads` threads at once: each runs its own clients on the same bus, with
+    /// the checks after every step that hold whatever the other threads do; after each round of
+    /// 2,000 steps per thread every client closes and everything must be back, then a new system.
+    /// The threads interleave differently on each run, so a failure names its thread and round.
+    static func runThreaded(seed: UInt64, steps: Int, threads: Int, counts: inout [String: Int],
+                            progress: ((Int) -> Void)?) throws(StressViolation) {
+        let perRound = 2000 * threads
+        var done = 0, round: UInt64 = 0
+        while done < steps {
+            var roundSeed = SeededRandom(seed: seed ^ (round << 32))
+            var setup = DDIWalk(seed: roundSeed.next())
+            let system = try setup.makeSystem()
+            let baseline = system.allocatedPages
+            let n = min(perRound, steps - done)
+            let results = PThreadMutex<[(models: [Model], counts: [String: Int], failure: StressViolation?)]>([])
+            let group = DispatchGroup()
+            for t in 0..<threads {
+                let share = n / threads + (t < n % threads ? 1 : 0)
+                var threadRandom = SeededRandom(seed: seed ^ (round << 32) ^ UInt64(t + 1))
+                let threadSeed = threadRandom.next()
+                let first = done, thisRound = round
+                group.enter()
+                Thread {
+                    var walk = DDIWalk(seed: threadSeed)
+                    var models: [Model] = [], counts: [String: Int] = [:], closePending = false
+                    var failure: StressViolation?
+                    do throws(StressViolation) {
+                        for k in 0..<share {
+                            try walk.step(system, &models, step: first + k, counts: &counts, closePending: &closePending, alone: false)
+                        }
+                    } catch {
+                        failure = StressViolation(step: error.step, message: "thread \(t) of \(threads), round \(thisRound): \(error.message)")
+                    }
+                    results.withLock { $0.append((models, counts, failure)) }
+                    group.leave()
+                }.start()
+            }
+            group.wait()
+            var models: [Model] = []
+            let all = results.withLock { $0 }
+            for r in all {
+                models += r.models
+                counts.merge(r.counts, uniquingKeysWith: +)
+            }
+            if let failure = all.compactMap(\.failure).min(by: { $0.step < $1.step }) { throw failure }
+            done += n
+            try setup.finish(system, &models, baseline: baseline, step: done)
+            counts["threads: rounds", default: 0] += 1
+            round += 1
+            progress?(done)
+        }
+    }
+
+    /// One random call and the checks after it. `alone` is false while other threads use the
+    /// same bus: a refused call's bus-wide "changed nothing" cannot be seen then (they change it).
+    mutating func step(_ system: AzaliaSystem, _ models: inout [Model], step: Int, counts: inout [String: Int],
+                       closePending: inout Bool, alone: Bool) throws(StressViolation) {
+        let before = alone ? try? system.bus.resources() : nil
+        let pagesBefore = system.allocatedPages
+        let irql: IRQL = rng.below(10) == 0 ? rng.pick([.dispatch, .dirql]) : .passive
+        let (name, status, mustBeInvalid) = try call(system, &models, irql: irql, step: step, closePending: &closePending)
+        counts[name, default: 0] += 1
+        if let status {
+            counts[name + " " + status.description, default: 0] += 1
+            guard status != .success else { throw StressViolation(step: step, message: "\(name) threw STATUS_SUCCESS") }
+            if mustBeInvalid && irql == .passive && status != .invalidHandle {
+                throw StressViolation(step: step, message: "\(name) with a stale, foreign or forged handle: \(status)")
+            }
+            if irql > .dispatch && status != .unsuccessful && name != "close" {
+                throw StressViolation(step: step, message: "\(name) at DIRQL: \(status)")
+            }
+            // A refused call changes nothing (SetDmaEngineState's DEVICE_NOT_READY is documented to;
+            // stream states may move meanwhile from callbacks, so engines are compared without them).
+            if !closePending, !(name == "SetDmaEngineState" && status == .deviceNotReady), !name.contains(" after "),
+               let before, irql == .passive, DDIWalk.holdings(try? system.bus.resources()) != DDIWalk.holdings(before)
+                || system.allocatedPages != pagesBefore {
+                let after = DDIWalk.holdings(try? system.bus.resources()), was = DDIWalk.holdings(before)
+                throw StressViolation(step: step, message: "\(name) refused with \(status) but changed the bus: "
+                    + "\(was.filter { !after.contains($0) }) became \(after.filter { !was.contains($0) }), pages \(pagesBefore) to \(system.allocatedPages)")
+            }
+        } else if mustBeInvalid {
+            throw StressViolation(step: step, message: "\(name) accepted a stale, foreign or forged handle")
+        }
+        if closePending, irql == .passive {
+            // A close requested above PASSIVE_LEVEL is carried out by the next PASSIVE routine
+            // that takes the bus lock: run one (a forged handle) so the next step starts clean.
+            let probe = try? system.openInterface(codecAddress: 0, version: .base)
+            _ = try? probe?.freeDmaEngine(DmaEngineHandle(rawValue: 0))
+            probe?.close()
+            closePending = false
+        }
+        let problems = ((try? system.bus.checkInvariants()) ?? ["checkInvariants refused at PASSIVE_LEVEL"])
+            + system.platform.withController { $0.checkInvariants() } + callbackProblems.withLock { p in defer { p = [] }; return p }
+        guard problems.isEmpty else { throw StressViolation(step: step, message: problems.joined(separator: "; ")) }
     }
 
     /// What a snapshot says is held: engines (without their stream state), tags and bandwidth.

@@ -4,8 +4,9 @@ import HDAudio
 
 /// The hostile guest: drives a bare controller as a guest OS could, with no bus driver.
 struct GuestWalk {
-    var rng: SeededRandom
-    init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+    var rng: StressRandom
+    init(seed: UInt64) { rng = StressRandom(seed: seed) }
+    init(input: [UInt8]) { rng = StressRandom(input: input) }
 
     /// A controller with a codec and a little guest memory.
     mutating func makeController() -> HDAController {
@@ -37,6 +38,7 @@ struct GuestWalk {
     mutating func run(steps: Int, counts: inout [String: Int], progress: ((Int) -> Void)?) throws(StressViolation) {
         var c = makeController()
         for step in 0..<steps {
+            if rng.exhausted { break }
             if step % 4096 == 4095 { c = makeController(); counts["new controller", default: 0] += 1 }
             let pages = c.memory.freePages + c.memory.allocatedPages
             switch rng.below(100) {

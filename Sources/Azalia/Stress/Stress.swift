@@ -28,18 +28,24 @@ public struct StressFailure: Error, CustomStringConvertible, Sendable {
     public var step: Int
     /// What was wrong.
     public var message: String
+    /// Threads the walk ran on (1: the walk repeats exactly; more: they interleave differently).
+    public var threads: Int
 
     /// A failure of walk `kind` from `seed` at `step`.
-    public init(kind: StressKind, seed: UInt64, step: Int, message: String) {
+    public init(kind: StressKind, seed: UInt64, step: Int, message: String, threads: Int = 1) {
         self.kind = kind
         self.seed = seed
         self.step = step
         self.message = message
+        self.threads = threads
     }
 
     /// One line: the rule broken, and the command that repeats the walk up to the failure.
     public var description: String {
-        "\(kind.rawValue) walk, seed \(seed), step \(step): \(message) (repeat: azalia stress \(kind.rawValue) --seed \(seed) --steps \(step + 1))"
+        let repeatCommand = "azalia stress \(kind.rawValue) --seed \(seed) --steps \(step + 1)"
+        guard threads > 1 else { return "\(kind.rawValue) walk, seed \(seed), step \(step): \(message) (repeat: \(repeatCommand))" }
+        return "\(kind.rawValue) walk, seed \(seed), \(threads) threads, step \(step): \(message) "
+            + "(try again: \(repeatCommand) --threads \(threads); threads interleave differently on each run)"
     }
 }
 
@@ -58,12 +64,15 @@ public struct StressReport: Sendable, Encodable {
 /// Runs the walks.
 public enum Stress {
     /// Runs `steps` steps of walk `kind` from `seed`; `progress` is told the steps done now
-    /// and then. Throws the first step that broke a rule.
-    public static func run(_ kind: StressKind, seed: UInt64, steps: Int,
+    /// and then. The DDI walk runs on `threads` threads at once (each with its own clients on
+    /// one bus); the other walks on one. Throws the first step that broke a rule.
+    public static func run(_ kind: StressKind, seed: UInt64, steps: Int, threads: Int = 1,
                            progress: ((Int) -> Void)? = nil) throws(StressFailure) -> StressReport {
         var counts: [String: Int] = [:]
         do throws(StressViolation) {
             switch kind {
+            case .ddi where threads > 1:
+                try DDIWalk.runThreaded(seed: seed, steps: steps, threads: threads, counts: &counts, progress: progress)
             case .ddi:
                 var walk = DDIWalk(seed: seed)
                 try walk.run(steps: steps, counts: &counts, progress: progress)
@@ -75,7 +84,7 @@ public enum Stress {
                 try walk.run(steps: steps, counts: &counts, progress: progress)
             }
         } catch {
-            throw StressFailure(kind: kind, seed: seed, step: error.step, message: error.message)
+            throw StressFailure(kind: kind, seed: seed, step: error.step, message: error.message, threads: kind == .ddi ? max(threads, 1) : 1)
         }
         return StressReport(kind: kind.rawValue, seed: seed, steps: steps, counts: counts)
     }
@@ -87,9 +96,38 @@ struct StressViolation: Error {
     var message: String
 }
 
-extension SeededRandom {
+/// Where a walk's choices come from: a seeded generator (`azalia stress`), or the bytes of a
+/// fuzzer's input (libFuzzer then steers the same walk: each choice reads only the bytes it needs).
+struct StressRandom {
+    private var seeded: SeededRandom
+    private let input: [UInt8]?
+    private var position = 0
+
+    /// Choices from a seeded generator.
+    init(seed: UInt64) { seeded = SeededRandom(seed: seed); input = nil }
+    /// Choices read from `input`; zeros once it is used up.
+    init(input: [UInt8]) { seeded = SeededRandom(seed: 0); self.input = input }
+
+    /// True once a fuzzer's input is used up (never for a seeded walk).
+    var exhausted: Bool { input.map { position >= $0.count } ?? false }
+
+    /// The next 64 random bits.
+    mutating func next() -> UInt64 { take(8) }
+
+    /// `bytes` bytes of the input, little-endian (or the generator's next 64 bits).
+    private mutating func take(_ bytes: Int) -> UInt64 {
+        guard let input else { return seeded.next() }
+        var value: UInt64 = 0
+        for k in 0..<bytes where position + k < input.count { value |= UInt64(input[position + k]) << (8 * UInt64(k)) }
+        position = min(position + bytes, input.count)
+        return value
+    }
+
     /// A value below `bound` (> 0).
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+    mutating func below(_ bound: Int) -> Int {
+        let bytes = input == nil ? 8 : bound <= 0x100 ? 1 : bound <= 0x1_0000 ? 2 : bound <= 0x1_0000_0000 ? 4 : 8
+        return Int(take(bytes) % UInt64(bound))
+    }
     /// True with probability 1 / `n`.
     mutating func oneIn(_ n: Int) -> Bool { below(n) == 0 }
     /// One of `items`.

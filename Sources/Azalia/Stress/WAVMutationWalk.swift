@@ -3,8 +3,8 @@ import HDAudio
 
 /// Mutates valid WAV files: a fuzzer for machines without libFuzzer.
 struct WAVMutationWalk {
-    var rng: SeededRandom
-    init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+    var rng: StressRandom
+    init(seed: UInt64) { rng = StressRandom(seed: seed) }
 
     /// A valid file of a random format (PCM or EXTENSIBLE), a few blocks long.
     mutating func validFile() -> [UInt8] {
@@ -44,25 +44,31 @@ struct WAVMutationWalk {
         for step in 0..<steps {
             var bytes = validFile()
             for _ in 0..<(1 + rng.below(6)) { mutate(&bytes) }
-            do {
-                let file = try WAVFile.parse(bytes)
-                // What parses writes back and parses again to the same file.
-                let again = try WAVFile.parse(try file.serialized())
-                guard again == file else { throw StressViolation(step: step, message: "a parsed file does not survive writing back") }
-                counts["parsed", default: 0] += 1
-            } catch let error as WAVError {
-                let text = error.description
-                guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-                    throw StressViolation(step: step, message: "control bytes in the message: \(text.debugDescription)")
-                }
-                counts["refused", default: 0] += 1
-            } catch let violation as StressViolation {
-                throw violation
-            } catch {
-                throw StressViolation(step: step, message: "undocumented error \(error)")
-            }
+            try Self.check(bytes, step: step, counts: &counts)
             if step % 1024 == 0 { progress?(step) }
         }
         progress?(steps)
+    }
+
+    /// What must hold for any file: it parses, and then writes back and parses to the same file,
+    /// or it is refused with a WAVError whose message has no control bytes.
+    static func check(_ bytes: [UInt8], step: Int, counts: inout [String: Int]) throws(StressViolation) {
+        do {
+            let file = try WAVFile.parse(bytes)
+            // What parses writes back and parses again to the same file.
+            let again = try WAVFile.parse(try file.serialized())
+            guard again == file else { throw StressViolation(step: step, message: "a parsed file does not survive writing back") }
+            counts["parsed", default: 0] += 1
+        } catch let error as WAVError {
+            let text = error.description
+            guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw StressViolation(step: step, message: "control bytes in the message: \(text.debugDescription)")
+            }
+            counts["refused", default: 0] += 1
+        } catch let violation as StressViolation {
+            throw violation
+        } catch {
+            throw StressViolation(step: step, message: "undocumented error \(error)")
+        }
     }
 }

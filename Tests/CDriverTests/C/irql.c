@@ -68,7 +68,11 @@ static void at_dispatch(PVOID context, LARGE_INTEGER qpc) {
     CHECK(pos != NULL);
     v3.GetWallClockRegister(ctx, &wall);
     CHECK(wall != NULL);
-    CHECK_STATUS(v3.TransferCodecVerbs(ctx, 1, &t, on_verbs, &async_done), STATUS_SUCCESS);   /* asynchronous */
+    /* Asynchronous: the transfer array must outlive the call (the bus writes the responses into it
+       when the codec answers, after this callback has returned), so it is not on this stack. */
+    static HDAUDIO_CODEC_TRANSFER async_t;
+    async_t = t;
+    CHECK_STATUS(v3.TransferCodecVerbs(ctx, 1, &async_t, on_verbs, &async_done), STATUS_SUCCESS);
     CHECK_STATUS(v3.SetDmaEngineState(ctx, StopState, 1, &spare), STATUS_INVALID_DEVICE_REQUEST);
     CHECK_STATUS(v3.FreeDmaEngine(ctx, spare), STATUS_SUCCESS);
     spare = NULL;
