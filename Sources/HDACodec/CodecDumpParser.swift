@@ -231,7 +231,11 @@ struct DumpReader {
         } else if text.hasPrefix("Amp-Out vals:") {
             n.state.ampOut = try ampValues(text.dropFirst(13), line).first ?? []
         } else if text.hasPrefix("Pincap ") {
-            n.pinCaps = try hex(text.dropFirst(7).prefix { $0 != ":" }, "'Pincap 0x<hex>: ...'", line)
+            var digits = text.dropFirst(7).prefix { $0 != ":" }
+            // Kernels before 2.6.29 or so printed "Pincap 0x08%x" (meaning %08x): a value with fewer than
+            // eight digits after "0x08" is the digits after it ("0x0814" is 0x14, OUT Detect).
+            if digits.hasPrefix("0x08"), digits.count > 4, digits.count < 10 { digits = "0x" + digits.dropFirst(4) }
+            n.pinCaps = try hex(digits, "'Pincap 0x<hex>: ...'", line)
         } else if text.hasPrefix("Pin Default ") {
             n.configDefault = try hex(text.dropFirst(12).prefix { $0 != ":" }, "'Pin Default 0x<hex>: ...'", line)
         } else if text.hasPrefix("Pin-ctls:") {

@@ -271,6 +271,14 @@ struct CodecDumpParserTests {
         #expect(CodecDumpPrinter(codec: namedCodec, address: namedCodec.address, dump: named).lines().contains("    Vref caps: HIZ 50 GRD 80 100"))
     }
 
+    @Test("Older kernels' 'Pincap 0x08%x' (a typo for %08x): fewer than eight digits after 0x08 are the value")
+    func olderPincapFormat() throws {
+        for (printed, value) in [("0x0814", 0x14 as UInt32), ("0x081003f", 0x1003F), ("0x08173f", 0x173F), ("0x080", 0), ("0x00000814", 0x814)] {
+            let d = try CodecDump.parse(Self.minimal.replacingOccurrences(of: "Pincap 0x00000010: OUT", with: "Pincap \(printed): OUT"))
+            #expect(d.node(3)?.pinCaps == value, "\(printed)")
+        }
+    }
+
     @Test("Numbers land in the fields the specification gives them")
     func fieldPacking() throws {
         let d = try CodecDump.parse(Self.minimal)
