@@ -139,8 +139,17 @@ public final class WAVReader {
         guard info.st_mode & S_IFMT == S_IFREG else { throw .io("\(path) is not a regular file") }
         let size = Int(info.st_size)
         guard size <= Int(UInt32.max) + 8 else { throw .tooLarge }
+        // Chunk headers are read through a 64 KiB window: a file of many small chunks costs
+        // one read per window, not one per chunk.
+        var window: [UInt8] = []
+        var windowStart = 0
         let header = try WAVHeader.locate(size: size) { (offset, count) throws(WAVError) in
-            try WAVReader.pread(descriptor, at: offset, count: count)
+            if offset < windowStart || offset + count > windowStart + window.count {
+                window = try WAVReader.pread(descriptor, at: offset, count: max(count, 64 * 1024))
+                windowStart = offset
+            }
+            let from = offset - windowStart
+            return Array(window[from..<min(window.count, from + count)])
         }
         self.init(storage: .file(descriptor), header: header)
     }

@@ -21,13 +21,16 @@ extension HDAController {
         var completion = last.completion & ~changed, fifo = last.fifo & ~changed, descriptor = last.descriptor & ~changed
         let b = UInt32(StreamStatus.bufferCompletion.rawValue), f = UInt32(StreamStatus.fifoError.rawValue)
         let d = UInt32(StreamStatus.descriptorError.rawValue)
-        for n in changed.setBits where n < engines.count {
-            // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
-            let causes = sdValue(n, .sts) & sdValue(n, .ctl)
-            let bit = UInt64(1) &<< UInt64(n)
-            if causes & b != 0 { completion |= bit }
-            if causes & f != 0 { fifo |= bit }
-            if causes & d != 0 { descriptor |= bit }
+        let count = engines.count
+        values.withUnsafeBufferPointer { v in
+            for n in changed.setBits where n < count {
+                // IOCE, FEIE, DEIE (SDnCTL bits 2-4) enable BCIS, FIFOE, DESE (SDnSTS bits 2-4).
+                let causes = v[table.sd(n, .sts)] & v[table.sd(n, .ctl)]
+                let bit = UInt64(1) &<< UInt64(n)
+                if causes & b != 0 { completion |= bit }
+                if causes & f != 0 { fifo |= bit }
+                if causes & d != 0 { descriptor |= bit }
+            }
         }
         // SIS n: any enabled cause of engine n (INTSTS bits 29:0).
         let sis = UInt32(truncatingIfNeeded: completion | fifo | descriptor)

@@ -61,6 +61,10 @@ struct RegisterSpec {
 /// Register indices of one stream descriptor, in table order.
 enum SDReg: Int, CaseIterable {
     case ctl = 0, sts, lpib, cbl, lvi, fifow, fifos, fmt, bdpl, bdpu
+
+    /// Registers per descriptor (`allCases.count` without building the array on every
+    /// register index computed).
+    @inline(__always) static var count: Int { bdpu.rawValue + 1 }
 }
 
 /// The controller's register table, built once per profile: every register of reference
@@ -79,7 +83,7 @@ struct RegisterTable {
     var icoi = 0, irii = 0, ics = 0
 
     /// Index of register `reg` of descriptor `n`.
-    @inline(__always) func sd(_ n: Int, _ reg: SDReg) -> Int { sdBase + n * SDReg.allCases.count + reg.rawValue }
+    @inline(__always) func sd(_ n: Int, _ reg: SDReg) -> Int { sdBase + n * SDReg.count + reg.rawValue }
 
     init(profile: ControllerProfile) {
         let layout = profile.layout

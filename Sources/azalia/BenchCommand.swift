@@ -96,7 +96,10 @@ struct BenchCommand: ParsableCommand {
             progress.update(done: 3, total: 5)
             let ddi = try? DDIBenchmark.run(profile: controllerProfile)
             progress.update(done: 4, total: 5)
-            let streaming = playMinutes > 0 ? try StreamingBenchmark.run(longMinutes: playMinutes) : nil
+            var streaming: StreamingBenchmark.Result?
+            if playMinutes > 0 {
+                do { streaming = try StreamingBenchmark.run(longMinutes: playMinutes) } catch { failures.append("play against sox: \(error)") }
+            }
             progress.update(done: 5, total: 5)
             progress.finish()
             #if DEBUG

@@ -35,6 +35,12 @@ struct PlayCommand: ParsableCommand {
 
     @OptionGroup var path: PathOptions
 
+    /// For `azalia bench`: the process's own peak RSS, printed last on standard error. (A
+    /// parent's `wait4` cannot give it: Linux carries the spawning process's peak into the
+    /// child's `ru_maxrss` across exec.)
+    @Flag(help: .hidden)
+    var peakMemory = false
+
     func run() throws {
         try reportingFailures {
             let profile = path.profile
@@ -57,6 +63,10 @@ struct PlayCommand: ParsableCommand {
                 print(speedLine(r))
                 if let out { print("Written to \(out)") }
                 if let t = path.trace { print("Trace written to \(t)") }
+            }
+            if peakMemory, let line = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+                .split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) {
+                FileHandle.standardError.write(Data("\(line)\n".utf8))
             }
             if !r.bitExact {
                 throw CLIFailure("the DAC received audio that differs from \(input) (\(differenceSummary(r)))")

@@ -190,6 +190,19 @@ struct StreamingTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 
+    @Test("azalia play --peak-memory (for the bench) ends standard error with the process's own VmHWM")
+    func peakMemoryLine() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (good, _) = try writeNoise(dir, "good.wav", WAVFormat(Self.stereo16), blocks: 2000)
+        let run = try azalia("play", good, "--peak-memory")
+        #expect(run.status == 0)
+        let line = try #require(run.stderr.split(separator: "\n").last)
+        #expect(line.hasPrefix("VmHWM:"))
+        let kB = try #require(Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? ""))
+        #expect(kB > 1000 && kB < 1 << 20)
+    }
+
     @Test("azalia play of a file cut inside its data chunk is one line naming the truncation, with no --out left behind")
     func truncatedDataCLI() throws {
         let dir = try temporaryDirectory()

@@ -86,6 +86,25 @@ struct WAVReaderTests {
         #expect(throws: try #require(fromFile)) { try WAVFile.parse(bytes) }
     }
 
+    @Test("200,000 empty chunks before fmt and data are walked (through a window, not a read per chunk) to the same header as in memory")
+    func manySmallChunks() throws {
+        let format = Self.stereo16
+        let file = try WAVFile(format: format, data: [UInt8](repeating: 9, count: 400)).serialized()
+        var bytes = Array(file[0..<12])
+        for _ in 0..<200_000 { bytes += Array("JUNK".utf8) + [0, 0, 0, 0] }
+        bytes += file[12...]
+        let riff = UInt32(bytes.count - 8)
+        for k in 0..<4 { bytes[4 + k] = UInt8(truncatingIfNeeded: riff >> (8 * UInt32(k))) }
+        let dir = try Self.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("junk.wav").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let reader = try WAVReader(path: path)
+        #expect(reader.header == (try WAVReader(bytes: bytes)).header)
+        #expect(reader.header.dataOffset == 12 + 200_000 * 8 + 24 + 8)
+        #expect(try reader.readAll() == [UInt8](repeating: 9, count: 400))
+    }
+
     @Test("A named pipe with no writer is refused at once as not a regular file (opening it does not wait)")
     func namedPipe() throws {
         let dir = try Self.directory()
