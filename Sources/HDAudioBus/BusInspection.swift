@@ -7,10 +7,13 @@ extension HDAudioBus {
     /// Runs `body` on the bus state for an entry point outside the DDI routines. Like the
     /// PASSIVE_LEVEL routines, it refuses with STATUS_UNSUCCESSFUL above PASSIVE_LEVEL (from a BDL
     /// ISR, a notification callback or an event at DISPATCH_LEVEL): the bus may be holding its
-    /// lock in a stall on this very thread, and would otherwise take it again.
+    /// lock in a stall on this very thread, and would otherwise take it again. At PASSIVE_LEVEL it
+    /// first carries out closes requested above it, as the DDI routines do, so what it shows never
+    /// includes a closed client's engines.
     func inspecting<R>(_ body: (inout BusState) -> R) throws(NTStatus) -> R {
         try require(.passive)
         guard !BusLockContext.held else { throw .unsuccessful }
+        runPendingCloses()
         return state.withLock { body(&$0) }
     }
 

@@ -47,6 +47,16 @@ struct StressWalkTests {
         }
     }
 
+    @Test("FuzzDDI's first find: a client closed at DISPATCH_LEVEL as the input ends; the closing inspection frees its engine")
+    func closeAtDispatchThenEnd() {
+        // Open an interface, allocate an engine, close at DISPATCH_LEVEL; then the input runs out
+        // and the walk's finish inspects the bus at PASSIVE_LEVEL: the engine must be back.
+        let input: [UInt8] = [0xFF, 0xFF, 0x42, 0x28, 0x40, 0x42, 0xFF, 0xA4, 0xF6, 0xF6, 0xF6, 0xF6, 0x44, 0xFF, 0x30, 0x2C,
+                              0xFA, 0x65, 0x28, 0x2C, 0x32, 0xBA, 0xE6, 0xFA, 0x00]
+        let broken = Stress.fuzz(.ddi, input: input)
+        #expect(broken == nil, "\(broken ?? "")")
+    }
+
     @Test("A fuzz program built without libFuzzer tries the files it is given")
     func replayFiles() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("azalia-replay-\(UUID().uuidString)")
