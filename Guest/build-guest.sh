@@ -9,10 +9,11 @@ cache=${1:?usage: build-guest.sh CACHE_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$cache"
 cd "$cache"
-# The modules whose closure the guest loads: the generic codec parser, Realtek's vendor codec driver (it binds
-# the Realtek dumps `azalia vm --codec` loads; the virtual codec still gets the generic parser) and the controller
-# driver, last. A guest built from another list, or with another /init, is rebuilt.
-wanted="snd-hda-codec-generic snd-hda-codec-realtek snd-hda-intel"
+# The modules whose closure the guest loads: the generic codec parser, the vendor codec drivers of Realtek, IDT
+# (Sigmatel), Conexant and Analog Devices (they bind the dumps `azalia vm --codec` loads; the virtual codec still
+# gets the generic parser; Intel's HDMI driver is left out: without i915 it refuses the codec, and the generic parser
+# plays HDMI dumps) and the controller driver, last. A guest built from another list, or with another /init, is rebuilt.
+wanted="snd-hda-codec-generic snd-hda-codec-realtek snd-hda-codec-idt snd-hda-codec-conexant snd-hda-codec-analog snd-hda-intel"
 recipe="modules: $wanted; init: $(cksum <"$here/init" | cut -d' ' -f1)"
 if [ -s guest.stamp ] && [ -s vmlinux ] && [ -s initramfs.cpio ] && grep -qxF "$recipe" guest.stamp; then exit 0; fi
 fail() { echo "build-guest: $*" >&2; exit 1; }

@@ -24,8 +24,8 @@ struct VMCommand: ParsableCommand {
             interactive. --device qemu runs the same job against QEMU's own intel-hda + hda-duplex.
 
             --codec FILE[#N] puts a real chip's Linux dump on the link instead of Azalia's codec: \
-            the guest's driver probes that chip (its vendor driver where the guest has one: \
-            snd-hda-codec-realtek for the Realtek dumps), --play is heard at the best output pin a \
+            the guest's driver probes that chip (its vendor driver: Realtek, IDT, Conexant or Analog Devices, \
+            as snd-hda-codec-realtek for the Realtek dumps; the generic parser otherwise), --play is heard at the best output pin a \
             DAC plays into when the first samples arrive (a line out or speaker before a \
             headphone: Linux's primary output, wherever its quirks put it), \
             --record-from is heard at every input pin, and the run compares the \
