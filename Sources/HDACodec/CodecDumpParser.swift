@@ -164,6 +164,10 @@ struct DumpReader {
             } else if line.hasPrefix("Default PCM:") {
                 dump.defaultPCM = 0
                 dump.defaultStreamFormats = 0
+                var pcm = dump.defaultPCM, formats = dump.defaultStreamFormats
+                try readOneLinePCM(line.dropFirst(12), line, pcm: &pcm, formats: &formats)
+                dump.defaultPCM = pcm
+                dump.defaultStreamFormats = formats
             } else if line.hasPrefix("Default Amp-In caps:") {
                 dump.defaultAmpInCaps = try ampCaps(line.dropFirst(20), line)
             } else if line.hasPrefix("Default Amp-Out caps:") {
@@ -273,6 +277,7 @@ struct DumpReader {
         } else if text.hasPrefix("PCM:") {
             n.pcm = 0
             n.streamFormats = 0
+            try readOneLinePCM(text.dropFirst(4), line, pcm: &n.pcm, formats: &n.streamFormats)
         } else if text.hasPrefix("rates [") || text.hasPrefix("bits [") || text.hasPrefix("formats [") {
             try readPCM(text, line, pcm: &n.pcm, formats: &n.streamFormats)
         } else if text.hasPrefix("Delay:") || text.hasPrefix("Vref caps:") || text.hasPrefix("Conn = ")
@@ -455,6 +460,25 @@ struct DumpReader {
         func set(_ mask: inout UInt8, _ key: String) { if f[key, default: 0] != 0 { mask |= bit } }
         set(&g.enable, "enable"); set(&g.direction, "dir"); set(&g.wake, "wake")
         set(&g.sticky, "sticky"); set(&g.data, "data"); set(&g.unsolicited, "unsol")
+    }
+
+    /// The one-line form older kernels printed after `PCM:` and `Default PCM:`:
+    /// `rates 0x07f, bits 0x0e, types 0x1` (the sizes as in `bits [..]`, the types as in
+    /// `formats [..]`); nothing after the colon is the newer form, its lines follow.
+    func readOneLinePCM(_ rest: Substring, _ line: Substring, pcm: inout UInt32?, formats: inout UInt32?) throws(CodecDumpError) {
+        let fields = rest.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+        guard !fields.isEmpty else { return }
+        for f in fields {
+            let parts = f.split(separator: " ")
+            guard parts.count == 2 else { throw fail("'PCM: rates 0x<hex>, bits 0x<hex>, types 0x<hex>'", line) }
+            let v = try hex(parts[1], "'PCM: rates 0x<hex>, bits 0x<hex>, types 0x<hex>'", line)
+            switch parts[0] {
+            case "rates": pcm = (pcm ?? 0) & ~0xFFF | (v & 0xFFF)
+            case "bits": pcm = (pcm ?? 0) & 0xFFF | (v & 0xFF) << 16
+            case "types": formats = v
+            default: throw fail("'PCM: rates 0x<hex>, bits 0x<hex>, types 0x<hex>'", line)
+            }
+        }
     }
 
     /// `rates [0x560]: ...`, `bits [0xe]: ...`, `formats [0x1]: ...`: the numbers between brackets.

@@ -44,6 +44,28 @@ struct StreamingTests {
         #expect(tee.peakBytes <= 16 * 1024)
     }
 
+    @Test("A tee whose follower falls 16 MiB behind (a DAC refusing the stream) stops keeping blocks: memory bounded, the comparison fails")
+    func teeOverflowBounded() throws {
+        let format = Self.stereo16
+        let blocks = 4_500_000   // 18 MB, past the 16 MiB the tee keeps
+        let tee = TeeSignal(try #require(ToneSignal(format: format, blocks: blocks)))
+        let follower = tee.follower()
+        var piece = [UInt8](repeating: 0, count: 1 << 20)
+        var read = 0
+        while true {
+            let n = try piece.withMutableBytes { (p) throws(AudioPathError) in try tee.read(into: p, blocks: p.count / format.blockBytes) }
+            guard n > 0 else { break }
+            read += n
+        }
+        #expect(read == blocks)
+        #expect(tee.peakBytes <= TeeSignal.limitBytes)
+        // What was dropped is not handed out: the follower runs dry and a comparison against it differs.
+        let comparer = StreamComparer(expected: follower)
+        try piece.withUnsafeBytes { _ = try comparer.compare($0) }
+        #expect(!comparer.same)
+        #expect(comparer.firstDifferentBlock == 0)
+    }
+
     @Test("The comparison as the samples arrive finds a one-sample difference at its block, however the bytes are cut",
           arguments: [1, 7, 4096, 100_003])
     func oneSampleDifference(_ cut: Int) throws {

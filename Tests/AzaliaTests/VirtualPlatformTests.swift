@@ -32,6 +32,39 @@ struct VirtualPlatformTests {
         #expect(linkBCLK() - start == 7200 + toBoundary * 24 + 504)
     }
 
+    @Test("poll8 takes the same link time as reading and stalling in turn: on a timeout, and on an SRST that latches")
+    func pollMatchesReadAndStall() throws {
+        // The reference: the loop the protocol's default runs, through read8 and stall.
+        func manual(_ p: VirtualPlatform, _ offset: UInt32, _ done: (UInt8) -> Bool) -> Bool {
+            var waited: UInt64 = 0
+            while true {
+                if done(p.read8(offset)) { return true }
+                if waited >= 300 { return false }
+                p.stall(microseconds: 3)
+                waited += 3
+            }
+        }
+        let ctl = HDARegister.streamDescriptor(0) + HDARegister.SD.ctl
+        for profile in [ControllerProfile.ich6, .skylakePCH] {
+            let a = try makeSystem(profile), b = try makeSystem(profile)
+            for s in [a, b] { s.platform.stall(microseconds: 7) }   // start off a frame boundary
+            // Never done: the whole 300 us limit, read by read.
+            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { _ in false } == false)
+            #expect(manual(b.platform, ctl) { _ in false } == false)
+            #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            // An SRST handshake: SRST reads 1 after the profile's latency, then 0 again.
+            for s in [a, b] { s.platform.write8(ctl, UInt8(StreamControl.srst)) }
+            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 })
+            #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) != 0 })
+            #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            for s in [a, b] { s.platform.write8(ctl, 0) }
+            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) == 0 })
+            #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) == 0 })
+            #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            #expect(a.frame > 0)
+        }
+    }
+
     @Test("withIRQL raises the calling thread's IRQL and never lowers it")
     func irqlRaisesOnly() throws {
         let system = try makeSystem(.ich6)

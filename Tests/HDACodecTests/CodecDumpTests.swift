@@ -279,6 +279,19 @@ struct CodecDumpParserTests {
         }
     }
 
+    @Test("Older kernels' one-line PCM ('PCM: rates 0x060, bits 0x02, types 0x5'), for the group and a node")
+    func olderOneLinePCM() throws {
+        let block = "    rates [0x60]: 44100 48000\n    bits [0x2]: 16\n    formats [0x1]: PCM\n"
+        var text = Self.minimal.replacingOccurrences(of: "Default PCM:\n" + block, with: "Default PCM: rates 0x07f, bits 0x0e, types 0x1 \n")
+        text = text.replacingOccurrences(of: "  PCM:\n" + block, with: "  PCM: rates 0x060, bits 0x02, types 0x5\n")
+        let d = try CodecDump.parse(text)
+        #expect(d.defaultPCM == 0x000E_007F && d.defaultStreamFormats == 1)
+        #expect(d.node(2)?.pcm == 0x0002_0060 && d.node(2)?.streamFormats == 5)
+        #expect(throws: CodecDumpError.self) { try CodecDump.parse(text.replacingOccurrences(of: "types 0x5", with: "kinds 0x5")) }
+        let blank = try CodecDump.parse(Self.minimal.replacingOccurrences(of: "Default PCM:\n", with: "Default PCM:    \n"))
+        #expect(blank.defaultPCM == 0x0002_0060, "trailing spaces: the newer form, its lines follow")
+    }
+
     @Test("Numbers land in the fields the specification gives them")
     func fieldPacking() throws {
         let d = try CodecDump.parse(Self.minimal)
