@@ -108,18 +108,23 @@ struct DDIWalk {
                 let threadSeed = threadRandom.next()
                 let first = done, thisRound = round
                 group.enter()
-                Thread {
+                // The thread's walk runs in a function of its own, so that when the thread
+                // leaves the group it holds no interface any more (its models are in `results`):
+                // once the main thread goes on, nothing of the bus lives on a finishing thread.
+                @Sendable func walkShare() -> (models: [Model], counts: [String: Int], failure: StressViolation?) {
                     var walk = DDIWalk(seed: threadSeed)
                     var models: [Model] = [], counts: [String: Int] = [:], closePending = false
-                    var failure: StressViolation?
                     do throws(StressViolation) {
                         for k in 0..<share {
                             try walk.step(system, &models, step: first + k, counts: &counts, closePending: &closePending, alone: false)
                         }
                     } catch {
-                        failure = StressViolation(step: error.step, message: "thread \(t) of \(threads), round \(thisRound): \(error.message)")
+                        return (models, counts, StressViolation(step: error.step, message: "thread \(t) of \(threads), round \(thisRound): \(error.message)"))
                     }
-                    results.withLock { $0.append((models, counts, failure)) }
+                    return (models, counts, nil)
+                }
+                Thread {
+                    results.withLock { $0.append(walkShare()) }
                     group.leave()
                 }.start()
             }
