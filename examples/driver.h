@@ -93,9 +93,11 @@ typedef struct {
 } CODEC_GRAPH;
 
 /* A path for the signal: nodes from the pin to the DAC (render) or from the ADC to the pin
-   (capture), the converter and the pin. */
+   (capture), each node's widget as the graph walk read it (what programming the path needs,
+   so it reads nothing again), the converter and the pin. */
 typedef struct {
     UCHAR nodes[MAX_PATH_NODES];
+    WIDGET widgets[MAX_PATH_NODES];
     ULONG length;
     UCHAR converter, pin;
 } CODEC_PATH;
@@ -199,6 +201,11 @@ static inline int input_rank(const WIDGET *w) {
     return (int)((w->config >> 30) != 1 ? base : 2 + base);
 }
 
+/* Copies the widgets of the path's nodes out of the graph. */
+static inline void keep_widgets(CODEC_GRAPH *g, CODEC_PATH *path) {
+    for (ULONG i = 0; i < path->length; i++) path->widgets[i] = *widget(g, path->nodes[i]);
+}
+
 /*
  * The default path. Render: the output-capable pins in rank order (node order within a
  * rank), the first from which a DAC is reached. Capture: the input-capable pins in rank
@@ -216,12 +223,14 @@ static inline int find_path(HDAUDIO_BUS_INTERFACE_V2 *bus, int render, CODEC_PAT
                 if (!shortest_path(&g, pin->node, WIDGET_OUTPUT, 0, path)) continue;
                 path->pin = pin->node;
                 path->converter = path->nodes[path->length - 1];
+                keep_widgets(&g, path);
                 return 1;
             }
             for (UCHAR j = 0; j < g.count; j++) {
                 if (g.widgets[j].type != WIDGET_INPUT || !shortest_path(&g, g.widgets[j].node, -1, pin->node, path)) continue;
                 path->converter = g.widgets[j].node;
                 path->pin = pin->node;
+                keep_widgets(&g, path);
                 return 1;
             }
         }
@@ -272,14 +281,11 @@ static inline int unmute(HDAUDIO_BUS_INTERFACE_V2 *bus, UCHAR node, int output, 
  * amplifier (EAPD) on where it has one.
  */
 static inline int program_path(HDAUDIO_BUS_INTERFACE_V2 *bus, const CODEC_PATH *path, USHORT format, UCHAR streamId, int render) {
-    static CODEC_GRAPH g;
-    if (!read_graph(bus, &g)) return 0;
     if (!send_verb(bus, path->converter, VERB_SET_POWER_STATE, 0, NULL)
         || !set_converter_format(bus, path->converter, format)
         || !send_verb(bus, path->converter, VERB_SET_STREAM_CHANNEL, (UCHAR)(streamId << 4), NULL)) return 0;
     for (ULONG i = 0; i < path->length; i++) {
-        WIDGET *w = widget(&g, path->nodes[i]);
-        if (!w) return 0;
+        const WIDGET *w = &path->widgets[i];
         if ((w->caps & WCAP_POWER) && !send_verb(bus, w->node, VERB_SET_POWER_STATE, 0, NULL)) return 0;
         ULONG k = MAX_CONNECTIONS;
         if (i + 1 < path->length)
@@ -293,8 +299,8 @@ static inline int program_path(HDAUDIO_BUS_INTERFACE_V2 *bus, const CODEC_PATH *
         }
         if ((w->caps & WCAP_OUT_AMP) && !unmute(bus, w->node, 1, 0, w->ampOut)) return 0;
     }
-    WIDGET *pin = widget(&g, path->pin);
-    if (!pin || !send_verb(bus, path->pin, VERB_SET_PIN_CONTROL, render ? 0x40 : 0x20, NULL)) return 0;
+    const WIDGET *pin = &path->widgets[render ? 0 : path->length - 1];   /* the path's pin end */
+    if (!send_verb(bus, path->pin, VERB_SET_PIN_CONTROL, render ? 0x40 : 0x20, NULL)) return 0;
     return !(render && (pin->pinCaps & PINCAP_EAPD)) || send_verb(bus, path->pin, VERB_SET_EAPD, 0x02, NULL);
 }
 
