@@ -32,13 +32,11 @@ func azalia(_ arguments: String..., input: String? = nil) throws -> CLIRun {
     try azalia(arguments: arguments)
 }
 
-/// Runs `azalia` with an argument array (and, when given, these variables added to the
-/// environment).
-func azalia(arguments: [String], environment extra: [String: String] = [:]) throws -> CLIRun {
+/// Runs `azalia` with an argument array.
+func azalia(arguments: [String]) throws -> CLIRun {
     let process = Process()
     process.executableURL = try azaliaExecutable()
     process.arguments = arguments
-    if !extra.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 } }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

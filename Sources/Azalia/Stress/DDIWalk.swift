@@ -130,7 +130,16 @@ struct DDIWalk {
             }
             group.wait()
             var models: [Model] = []
-            let all = results.withLock { $0 }
+            // The results are taken out, not copied: each thread's closure holds `results`
+            // until Foundation releases the finished Thread, which can come after this
+            // function has returned or even after the process exits; a copy left there kept
+            // the models' (closed) connections allocated, which LeakSanitizer reported at
+            // exit as leaked: it cannot see a pointer held in a multi-payload enum such as
+            // `OpenInterface`, whose case sits in the pointer's spare bits.
+            let all = results.withLock { r in
+                defer { r = [] }
+                return r
+            }
             for r in all {
                 models += r.models
                 counts.merge(r.counts, uniquingKeysWith: +)
