@@ -16,6 +16,10 @@ public import HDAudio
 ///   setting); they do not gate streaming: a sink listens at its converter, not at a pin.
 /// - Verbs for another codec address get no answer; verbs for unknown nodes, and unknown
 ///   verbs, answer 0.
+///
+/// Its mutable state is reached through the controller's link calls and verbs, which callers
+/// serialise (the codec is not Sendable), so exclusivity is not checked at run time on the
+/// packet path.
 public final class VirtualCodec: LinkCodec {
     /// One node's state.
     struct Widget {

@@ -52,6 +52,8 @@ public struct EngineStatistics: Sendable, Hashable {
 
 /// One stream engine's DMA state. Everything is preallocated when the controller is
 /// built: running moves no heap memory.
+/// Its state is reached only through its controller, so exclusivity is not checked at run
+/// time (see `HDAController`).
 final class StreamEngine {
     let index: Int
     let kind: EngineKind
