@@ -16,6 +16,10 @@ public import HDAudio
 ///   setting); they do not gate streaming: a sink listens at its converter, not at a pin.
 /// - Verbs for another codec address get no answer; verbs for unknown nodes, and unknown
 ///   verbs, answer 0.
+///
+/// Its mutable state is reached through the controller's link calls and verbs, which callers
+/// serialise (the codec is not Sendable), so exclusivity is not checked at run time on the
+/// packet path.
 public final class VirtualCodec: LinkCodec {
     /// One node's state.
     struct Widget {
@@ -49,24 +53,27 @@ public final class VirtualCodec: LinkCodec {
     /// The audio function group's node id.
     public static let functionGroupNode: UInt8 = 1
 
-    var widgets: [Widget]
-    var sinks: [(any SampleSink)?]
-    var sources: [(any SampleSource)?]
-    var unsolicitedQueue = UnsolicitedQueue()
-    var scratch: [UInt8] = []
+    @exclusivity(unchecked) var widgets: [Widget]
+    @exclusivity(unchecked) var sinks: [(any SampleSink)?]
+    @exclusivity(unchecked) var sources: [(any SampleSource)?]
+    @exclusivity(unchecked) var unsolicitedQueue = UnsolicitedQueue()
+    @exclusivity(unchecked) var scratch: [UInt8] = []
+    /// Each DAC's and ADC's last accepted packet check (see `check(converterFormat:...)`).
+    @exclusivity(unchecked) var dacChecks: [PacketCheck]
+    @exclusivity(unchecked) var adcChecks: [PacketCheck]
 
     /// Packets refused by a converter, in total.
-    public internal(set) var formatMismatchCount = 0
+    @exclusivity(unchecked) public internal(set) var formatMismatchCount = 0
     /// The first `mismatchLogLimit` refused packets.
-    public internal(set) var formatMismatches: [FormatMismatch] = []
+    @exclusivity(unchecked) public internal(set) var formatMismatches: [FormatMismatch] = []
     /// How many refused packets `formatMismatches` keeps.
     public var mismatchLogLimit = 256
     /// Blocks each DAC has passed to its sink (or would have, with no sink), by DAC index.
-    public internal(set) var blocksPlayed: [Int]
+    @exclusivity(unchecked) public internal(set) var blocksPlayed: [Int]
     /// Blocks each ADC has sent, by ADC index.
-    public internal(set) var blocksRecorded: [Int]
+    @exclusivity(unchecked) public internal(set) var blocksRecorded: [Int]
     /// Unsolicited events dropped because the pin's unsolicited responses were disabled.
-    public internal(set) var unsolicitedDropped = 0
+    @exclusivity(unchecked) public internal(set) var unsolicitedDropped = 0
     /// Called for every verb, refused packet and unsolicited response (for traces).
     public var trace: ((CodecTraceEvent) -> Void)?
 
@@ -99,6 +106,8 @@ public final class VirtualCodec: LinkCodec {
         sources = Array(repeating: nil, count: adcs)
         blocksPlayed = Array(repeating: 0, count: dacs)
         blocksRecorded = Array(repeating: 0, count: adcs)
+        dacChecks = Array(repeating: PacketCheck(), count: dacs)
+        adcChecks = Array(repeating: PacketCheck(), count: adcs)
     }
 
     // MARK: Wiring

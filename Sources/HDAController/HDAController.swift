@@ -14,13 +14,17 @@ import HDAudio
 /// SDnCTL + 3 reaches SDnSTS and a 32-bit write at SDnCTL writes CTL and STS together
 /// (STS first, so a write that clears old errors and sets RUN keeps a new DESE).
 /// Unimplemented offsets read 0 and ignore writes.
+///
+/// Stored state is marked `@exclusivity(unchecked)`: the controller is not Sendable and every
+/// caller serialises access, so an overlapping access cannot come from another thread, and
+/// the run-time checks cost about a quarter of the real-path DMA time (`azalia bench`).
 public final class HDAController {
     /// The kind of controller.
     public let profile: ControllerProfile
     /// Guest RAM, the only memory DMA reaches.
     public let memory: GuestMemory
     /// Injected faults; may be changed at any time.
-    public var faults: FaultInjection
+    @exclusivity(unchecked) public var faults: FaultInjection
     /// Called whenever the interrupt line changes (true = asserted). Runs inside the
     /// controller call that caused it: it must not call back into the controller.
     public var interruptLineChanged: ((Bool) -> Void)?
@@ -31,23 +35,23 @@ public final class HDAController {
     public var bufferAlignment: UInt64 = UInt64(BDLEntry.alignment)
 
     /// Link time in frames since power-on.
-    public internal(set) var frame: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var frame: UInt64 = 0
     /// The interrupt line: GIE and (an enabled SIS, or CIS with CIE).
-    public internal(set) var interruptAsserted = false
+    @exclusivity(unchecked) public internal(set) var interruptAsserted = false
     /// Interrupt causes raised so far: counts every stream status bit (BCIS, FIFOE, DESE)
     /// that became set while its enable (IOCE, FEIE, DEIE) is on, and every time CIS went
     /// from 0 to 1. A cause raised while the same bit is still set is merged, as in hardware.
-    public internal(set) var interruptCausesRaised: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var interruptCausesRaised: UInt64 = 0
 
     /// The stream causes set and enabled at the last `updateInterrupts`: for BCIS, FIFOE
     /// and DESE one bit per engine (GCAP allows at most 60 engines). Plain words, not an
     /// array, so the check costs nothing measurable on the register-write path.
-    var enabledCauses: (completion: UInt64, fifo: UInt64, descriptor: UInt64) = (0, 0, 0)
+    @exclusivity(unchecked) var enabledCauses: (completion: UInt64, fifo: UInt64, descriptor: UInt64) = (0, 0, 0)
     /// CIS at the last `updateInterrupts`.
-    var lastCIS = false
+    @exclusivity(unchecked) var lastCIS = false
 
     let table: RegisterTable
-    var values: [UInt32]
+    @exclusivity(unchecked) var values: [UInt32]
     let resetValues: [UInt32]
     let engines: [StreamEngine]
     /// The engines' next events, earliest first (see `EventSchedule`).
@@ -55,26 +59,26 @@ public final class HDAController {
     let layout: EngineLayout
 
     /// GCTL.CRST reads 0.
-    var inReset = true
-    var crstExitAt: UInt64?
-    var crstRequested = false
-    var codecWakeAt: UInt64?
-    var codecsAwake = false
-    var codecs: [(any LinkCodec)?] {
+    @exclusivity(unchecked) var inReset = true
+    @exclusivity(unchecked) var crstExitAt: UInt64?
+    @exclusivity(unchecked) var crstRequested = false
+    @exclusivity(unchecked) var codecWakeAt: UInt64?
+    @exclusivity(unchecked) var codecsAwake = false
+    @exclusivity(unchecked) var codecs: [(any LinkCodec)?] {
         didSet { inputFollowsOutput = codecs.contains { $0?.linkInputFollowsOutput ?? false } }
     }
     /// Some attached codec may transmit what it received (`LinkCodec.linkInputFollowsOutput`):
     /// output engines then catch up before any input engine runs.
-    var inputFollowsOutput = false
+    @exclusivity(unchecked) var inputFollowsOutput = false
 
     /// Bits carried per SDO line.
-    public internal(set) var sdoBitsCarried: [UInt64]
+    @exclusivity(unchecked) public internal(set) var sdoBitsCarried: [UInt64]
     /// Input-stream bits carried per SDI line (codec address).
-    public internal(set) var sdiBitsCarried: [UInt64]
+    @exclusivity(unchecked) public internal(set) var sdiBitsCarried: [UInt64]
     /// Position-buffer writes that failed because the buffer is not RAM.
-    public internal(set) var positionBufferErrors: UInt64 = 0
+    @exclusivity(unchecked) public internal(set) var positionBufferErrors: UInt64 = 0
 
-    var corb = CommandRings()
+    @exclusivity(unchecked) var corb = CommandRings()
 
     /// A controller of `profile` over `memory`, powered on and held in reset (CRST = 0).
     public init(profile: ControllerProfile = .default, memory: GuestMemory, faults: FaultInjection = .init()) {

@@ -52,62 +52,64 @@ public struct EngineStatistics: Sendable, Hashable {
 
 /// One stream engine's DMA state. Everything is preallocated when the controller is
 /// built: running moves no heap memory.
+/// Its state is reached only through its controller, so exclusivity is not checked at run
+/// time (see `HDAController`).
 final class StreamEngine {
     let index: Int
     let kind: EngineKind
     /// The controller's schedule, told of every change to this engine's next event.
     let schedule: EventSchedule
 
-    var srst: SRSTPhase = .idle { didSet { if srst != oldValue { reschedule() } } }
+    @exclusivity(unchecked) var srst: SRSTPhase = .idle { didSet { if srst != oldValue { reschedule() } } }
     /// RUN was accepted (BDL valid).
-    var running = false
+    @exclusivity(unchecked) var running = false
     /// RUN was accepted while the fifoNeverReady fault held this engine: RUN reads 1, FIFORDY
     /// never comes, and the engine does not move until RUN is cleared.
-    var awaitingFifoReady = false
+    @exclusivity(unchecked) var awaitingFifoReady = false
     /// Moving samples: running, SSYNC clear.
-    var active = false { didSet { if active != oldValue { reschedule() } } }
+    @exclusivity(unchecked) var active = false { didSet { if active != oldValue { reschedule() } } }
     /// The direction latched at RUN.
-    var output: Bool
+    @exclusivity(unchecked) var output: Bool
     /// The frame at which the current active period began (cadence origin).
-    var runStart: UInt64 = 0
+    @exclusivity(unchecked) var runStart: UInt64 = 0
     /// Blocks moved since `runStart`.
-    var blocksDone: UInt64 = 0
+    @exclusivity(unchecked) var blocksDone: UInt64 = 0
     /// The absolute frame at which the next batch must end for this engine.
-    var nextEvent: UInt64 = .max { didSet { if active && nextEvent != oldValue { reschedule() } } }
+    @exclusivity(unchecked) var nextEvent: UInt64 = .max { didSet { if active && nextEvent != oldValue { reschedule() } } }
     /// The frame up to which the engine has moved (while active): an engine runs only when
     /// its own event is due, or when `advance` returns.
-    var syncedTo: UInt64 = 0
+    @exclusivity(unchecked) var syncedTo: UInt64 = 0
     /// FIFOE to raise in the first frame of this run.
-    var fifoErrorPending = false
+    @exclusivity(unchecked) var fifoErrorPending = false
 
     // Format, latched at RUN.
-    var cadence = LinkCadence(RateEncoding(base: .hz48000, multiplier: 1, divisor: 1))
-    var format = ConverterFormat(rawValue: 0)
-    var blockBytes = 1
-    var bitsPerBlock = 8
-    var tag: UInt8 = 0
-    var stripeLines = 1
+    @exclusivity(unchecked) var cadence = LinkCadence(RateEncoding(base: .hz48000, multiplier: 1, divisor: 1))
+    @exclusivity(unchecked) var format = ConverterFormat(rawValue: 0)
+    @exclusivity(unchecked) var blockBytes = 1
+    @exclusivity(unchecked) var bitsPerBlock = 8
+    @exclusivity(unchecked) var tag: UInt8 = 0
+    @exclusivity(unchecked) var stripeLines = 1
 
     // The BDL, fetched at RUN: at most 256 entries, never more than LVI + 1.
-    var entryCount = 0
-    var entryLength = [UInt64](repeating: 0, count: BDLEntry.maxEntries)
-    var entryIOC = [Bool](repeating: false, count: BDLEntry.maxEntries)
-    var entryHost = [UnsafeMutableRawPointer?](repeating: nil, count: BDLEntry.maxEntries)
-    var cbl: UInt64 = 0
+    @exclusivity(unchecked) var entryCount = 0
+    @exclusivity(unchecked) var entryLength = [UInt64](repeating: 0, count: BDLEntry.maxEntries)
+    @exclusivity(unchecked) var entryIOC = [Bool](repeating: false, count: BDLEntry.maxEntries)
+    @exclusivity(unchecked) var entryHost = [UnsafeMutableRawPointer?](repeating: nil, count: BDLEntry.maxEntries)
+    @exclusivity(unchecked) var cbl: UInt64 = 0
 
     // Position.
-    var entry = 0
-    var entryOffset: UInt64 = 0
-    var lpib: UInt64 = 0
+    @exclusivity(unchecked) var entry = 0
+    @exclusivity(unchecked) var entryOffset: UInt64 = 0
+    @exclusivity(unchecked) var lpib: UInt64 = 0
 
     /// One sample block (at most 16 channels x 4 bytes) for blocks that straddle entries.
     let scratch: UnsafeMutableRawPointer
     /// Output: bytes of a straddling block gathered so far.
-    var gathered = 0
+    @exclusivity(unchecked) var gathered = 0
     /// Input: bytes of a straddling block still to scatter from `scratch`.
-    var scatterLeft = 0
+    @exclusivity(unchecked) var scatterLeft = 0
 
-    var stats = EngineStatistics()
+    @exclusivity(unchecked) var stats = EngineStatistics()
 
     init(index: Int, kind: EngineKind, schedule: EventSchedule) {
         self.index = index

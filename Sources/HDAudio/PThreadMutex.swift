@@ -23,7 +23,9 @@ import Darwin
 /// at once; the mutex itself lives in storage that never moves (allocated once, freed in deinit).
 public final class PThreadMutex<Value: ~Copyable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    /// Reached only inside the two bodies that hold the mutex (whose error-checking lock traps
+    /// a second lock on the same thread), so exclusivity is not checked again at run time.
+    @exclusivity(unchecked) private var value: Value
 
     /// A mutex guarding `value`.
     public init(_ value: consuming sending Value) {

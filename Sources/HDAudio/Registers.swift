@@ -397,10 +397,15 @@ public struct BDLEntry: Hashable, Sendable {
     public var bytes: [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(16)
-        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: address >> (8 * UInt64(i)))) }
-        for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))) }
-        out.append(interruptOnCompletion ? 1 : 0)
-        out.append(contentsOf: [0, 0, 0])
+        append(to: &out)
         return out
+    }
+
+    /// Appends the entry's 16 bytes to `table` (a BDL built without an array per entry).
+    public func append(to table: inout [UInt8]) {
+        for i in 0..<8 { table.append(UInt8(truncatingIfNeeded: address >> (8 * UInt64(i)))) }
+        for i in 0..<4 { table.append(UInt8(truncatingIfNeeded: length >> (8 * UInt32(i)))) }
+        table.append(interruptOnCompletion ? 1 : 0)
+        for _ in 0..<3 { table.append(0) }
     }
 }

@@ -31,13 +31,12 @@ extension HDAudioBus {
                 throw .insufficientResources
             }
             let mdl = MemoryDescriptorList(pages: data, byteCount: size, byteOffset: 0, pageSize: pageSize)
-            let zeros = [UInt8](repeating: 0, count: pageSize)
-            for page in data { platform.writeMemory(page, bytes: zeros) }
+            for page in data { platform.writeMemory(page, bytes: zeroPage) }
             var table = [UInt8]()
             table.reserveCapacity(entries.count * BDLEntry.size)
             for e in entries {
-                table += BDLEntry(address: mdl.physicalAddress(ofByte: e.offset)!, length: UInt32(e.length),
-                                  interruptOnCompletion: e.interruptOnCompletion).bytes
+                BDLEntry(address: mdl.physicalAddress(ofByte: e.offset)!, length: UInt32(e.length),
+                         interruptOnCompletion: e.interruptOnCompletion).append(to: &table)
             }
             platform.writeMemory(bdl, bytes: table)
             // The handshake is skipped only for an engine that provably stayed in reset since
@@ -127,8 +126,7 @@ extension HDAudioBus {
                 platform.freePages(data)
                 throw .insufficientResources
             }
-            let zeros = [UInt8](repeating: 0, count: pageSize)
-            for page in data + [bdl] { platform.writeMemory(page, bytes: zeros) }
+            for page in data + [bdl] { platform.writeMemory(page, bytes: zeroPage) }
             a.buffer = .contiguous(ContiguousRecord(dataPages: data, bdlPage: bdl, setup: nil))
             s.engines[i].allocation = a
             return ContiguousDmaBuffer(dataBuffer: DmaMemory(address: data[0], length: data.count * pageSize),

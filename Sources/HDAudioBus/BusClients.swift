@@ -35,7 +35,10 @@ extension HDAudioBus {
     /// releases it. Until then the client's engines keep their state.
     func closeClient(_ client: UInt32) {
         if BusLockContext.held || platform.currentIRQL > .passive {
-            pendingCloses.withLock { $0.append(client) }
+            pendingCloses.withLock {
+                $0.append(client)
+                pendingCloseCount.store($0.count, ordering: .sequentiallyConsistent)
+            }
             return
         }
         _ = try? locked { (s: inout BusState) throws(NTStatus) in

@@ -30,7 +30,17 @@ public final class HDAudioBus: Sendable {
     let state: PThreadMutex<BusState>
     let interruptTargets: PThreadMutex<[Int: InterruptTarget]>
     let deferredWork: PThreadMutex<[@Sendable () -> Void]>
+    /// How many items `deferredWork` holds, changed only under its lock, so that releasing the
+    /// bus lock with nothing queued (nearly always) takes no further lock. Sequentially
+    /// consistent: work queued by an ISR that found the bus lock held is counted before that
+    /// ISR gave up on the lock, so the holder sees it once it has released the lock.
+    let deferredCount = Atomic<Int>(0)
     let pendingCloses = PThreadMutex<[UInt32]>([])
+    /// How many closes `pendingCloses` holds, changed only under its lock: a bus routine with
+    /// none pending (nearly every one) skips that lock and the IRQL look-ups.
+    let pendingCloseCount = Atomic<Int>(0)
+    /// One page of zeros, written over every page a DMA buffer gets (made once, not per buffer).
+    let zeroPage: [UInt8]
     let commands = PThreadMutex(CommandState())
     let wallClock = PThreadMutex(WallClockExtension())
     /// What the bus last wrote to INTCTL. Only the bus writes INTCTL (the controller changes
@@ -67,6 +77,7 @@ public final class HDAudioBus: Sendable {
         guard let layout = DmaBufferLayout(pageSize: platform.pageSize) else { throw .unsuccessful }
         self.platform = platform
         bufferLayout = layout
+        zeroPage = [UInt8](repeating: 0, count: platform.pageSize)
         configuration = try HDAudioBus.resetAndProbe(platform)
         let c = configuration
         state = PThreadMutex(BusState(

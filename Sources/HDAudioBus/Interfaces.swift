@@ -358,7 +358,8 @@ extension BdlRoutines {
 extension BusConnection {
     /// A routine reached through a version that lacks it (only possible by conforming a
     /// foreign type to a routine protocol) is STATUS_INVALID_DEVICE_REQUEST.
-    func requireKind(_ kinds: Set<InterfaceKind>) throws(NTStatus) {
+    /// (An array literal, not a set: a call builds no hash table.)
+    func requireKind(_ kinds: [InterfaceKind]) throws(NTStatus) {
         guard kinds.contains(kind) else { throw .invalidDeviceRequest }
     }
 }

@@ -328,6 +328,42 @@ struct CodecStreamTests {
         #expect(codec.formatMismatchCount == 1)
     }
 
+    /// A sink that keeps the format of every packet it is handed.
+    final class FormatLog: SampleSink {
+        var formats: [StreamFormat] = []
+        func consume(_ data: UnsafeRawBufferPointer, blocks: Int, format: StreamFormat) { formats.append(format) }
+    }
+
+    @Test("A converter checks every packet against its format, the stream's and the packet's block size, even when the previous packet passed")
+    func packetChecksFollowEachPacket() throws {
+        let (codec, _) = try Self.playingCodec(tag: 5, format: .make(48000, 16, 16, 2))
+        let log = FormatLog()
+        codec.setSink(log, dac: 0)
+        let stream = try ConverterFormat(StreamFormat.make(48000, 16, 16, 2))
+        let data = randomBytes(64, seed: 5)
+        func send(_ blocks: Int, bytesPerBlock: Int, format: ConverterFormat? = nil) {
+            data.withUnsafeBytes { d in
+                codec.linkReceive(tag: 5, format: format ?? stream, frame: 0, blocks: blocks,
+                                  data: UnsafeRawBufferPointer(rebasing: d[0..<(blocks * bytesPerBlock)]))
+            }
+        }
+        send(4, bytesPerBlock: 4)    // 16-bit containers
+        send(4, bytesPerBlock: 8)    // the same stream in 32-bit containers
+        send(4, bytesPerBlock: 6)    // 24-bit containers are not a memory layout
+        send(3, bytesPerBlock: 4)
+        send(3, bytesPerBlock: 4, format: try ConverterFormat(StreamFormat.make(44100, 16, 16, 2)))
+        #expect(log.formats.map(\.containerSize) == [16, 32, 16])
+        #expect(log.formats.allSatisfy { $0.sampleRate == 48000 && $0.validBitsPerSample == 16 && $0.numberOfChannels == 2 })
+        #expect(codec.formatMismatches.map(\.fault) == [.badPacketLength, .formatDiffers])
+        // Reprogrammed to the other stream's format, the converter takes it and refuses the first.
+        _ = codec.ask(shortVerb(0, UInt32(codec.dacNodes[0]), 0x2, 0x4011))
+        send(2, bytesPerBlock: 4, format: try ConverterFormat(StreamFormat.make(44100, 16, 16, 2)))
+        send(2, bytesPerBlock: 4)
+        #expect(log.formats.map(\.sampleRate) == [48000, 48000, 48000, 44100])
+        #expect(codec.formatMismatches.map(\.fault) == [.badPacketLength, .formatDiffers, .formatDiffers])
+        #expect(codec.blocksPlayed[0] == 13)
+    }
+
     @Test("A format outside the codec's capabilities is refused even when the converter is set to it")
     func unsupported() throws {
         let codec = VirtualCodec(configuration: CodecConfiguration(rates: [48000], sampleBits: [16], maxChannels: 2))
