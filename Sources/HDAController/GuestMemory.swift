@@ -31,6 +31,9 @@ public enum GuestMemoryError: Error, Hashable, Sendable, CustomStringConvertible
 ///
 /// Fault injection: `pageLimit` caps the pages that may be allocated at once, so a test
 /// can make allocation run out.
+///
+/// Like the controller that owns it, it is not Sendable and its callers serialise access, so
+/// its allocation state is not exclusivity-checked at run time (see `HDAController`).
 public final class GuestMemory {
     /// The page size.
     public static let pageSize = 4096
@@ -42,15 +45,15 @@ public final class GuestMemory {
     /// Pages of RAM.
     public let pageCount: Int
     /// Fault injection: at most this many pages may be allocated at once (nil: no limit).
-    public var pageLimit: Int?
+    @exclusivity(unchecked) public var pageLimit: Int?
     /// How many times `free` was given a page that was not allocated (ignored otherwise).
-    public private(set) var invalidFrees = 0
+    @exclusivity(unchecked) public private(set) var invalidFrees = 0
 
     let storage: UnsafeMutableRawPointer
     /// When set, RAM is these host mappings instead of `storage` (see `GuestMemoryMapping.swift`).
     var mappedRegions: [MappedRAMRegion]?
-    private var allocated: [Bool]
-    private var allocatedCount = 0
+    @exclusivity(unchecked) private var allocated: [Bool]
+    @exclusivity(unchecked) private var allocatedCount = 0
     private let scatterOrder: [Int]
 
     /// RAM of `pages` 4 KiB pages at `base` (default 0x1000_0000), zero-filled.
