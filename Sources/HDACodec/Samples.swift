@@ -191,39 +191,75 @@ public final class ToneGenerator: SampleSource {
 
 /// A source that plays a WAV file: its samples converted to the format asked for
 /// (bit-exact when that format is the file's `streamFormat`), then silence.
+///
+/// A file opened by path is read as it plays, a piece of at most 64 KiB at a time (`WAVReader`),
+/// so a 4 GiB file plays in the memory of a short one.
 public final class WAVFileSource: SampleSource {
-    /// The file being played.
-    public let file: WAVFile
+    private let reader: WAVReader
+    private var scratch: [UInt8] = []
+    /// The file's sample layout.
+    public var format: WAVFormat { reader.format }
+    /// Whole blocks in the file's data.
+    public var blockCount: Int { reader.blockCount }
     /// Blocks played so far.
-    public private(set) var position: Int = 0
+    public var position: Int { reader.position }
+    /// Why the file stopped before its end while playing (it shrank, or a read failed), or nil.
+    /// Everything after that point plays as silence.
+    public private(set) var readError: WAVError?
 
     /// Plays a WAV file held in memory; throws for a format Azalia does not read or data
     /// that is not whole blocks.
     public init(file: WAVFile) throws(WAVError) {
         try file.format.validate()
         guard file.data.count % file.format.blockAlign == 0 else { throw .dataLengthMismatch }
-        self.file = file
+        reader = try WAVReader(file: file)
     }
 
-    /// Reads and plays the WAV file at `path`.
-    public convenience init(path: String) throws(WAVError) { try self.init(file: try WAVFile.read(path: path)) }
+    /// Plays the WAV file at `path`: its header is read and checked now, its samples as
+    /// they are played.
+    public init(path: String) throws(WAVError) { reader = try WAVReader(path: path) }
 
-    /// True when every block of the file has been played.
-    public var isFinished: Bool { position >= file.blockCount }
+    /// True when every block of the file has been played (or the file stopped early).
+    public var isFinished: Bool { readError != nil || position >= blockCount }
+
+    /// Bytes of the file read at a time.
+    static let pieceBytes = 64 * 1024
 
     /// The next blocks of the file, then silence; returns the blocks that came from the file.
     public func produce(into dst: UnsafeMutableRawBufferPointer, blocks wanted: Int, format: StreamFormat) -> Int {
         guard let out = PCMLayout.memory(format) else { return 0 }
         let blocks = min(max(wanted, 0), dst.count / out.blockBytes)
-        let n = max(0, min(blocks, file.blockCount - position))
-        let from = PCMLayout(wavOf: file.format)
-        file.data.withUnsafeBytes { s in
-            _ = PCMLayout.convert(UnsafeRawBufferPointer(rebasing: s[(position * from.blockBytes)...]), from: from,
-                              into: dst, to: out, blocks: n)
+        let from = PCMLayout(wavOf: reader.format)
+        var done = 0
+        // A read that fails is tried again in halves, down to one block, so that every whole
+        // block before the point where the file stopped is still played.
+        var limit = max(1, Self.pieceBytes / from.blockBytes)
+        while done < blocks, readError == nil, position < blockCount {
+            let rest = UnsafeMutableRawBufferPointer(rebasing: dst[(done * out.blockBytes)...])
+            let piece = min(blocks - done, limit)
+            do throws(WAVError) {
+                let got: Int
+                if from.sameBytes(as: out) {
+                    got = try reader.read(into: rest, blocks: piece)   // the file's bytes are the stream's
+                } else {
+                    if scratch.count < piece * from.blockBytes { scratch = [UInt8](repeating: 0, count: piece * from.blockBytes) }
+                    let reader = self.reader
+                    got = try scratch.withUnsafeMutableBytes { s in
+                        Result { () throws(WAVError) -> Int in
+                            let n = try reader.read(into: s, blocks: piece)
+                            _ = PCMLayout.convert(UnsafeRawBufferPointer(s), from: from, into: rest, to: out, blocks: n)
+                            return n
+                        }
+                    }.get()
+                }
+                guard got > 0 else { break }
+                done += got
+            } catch {
+                if piece > 1 { limit = piece / 2 } else { readError = error }
+            }
         }
-        out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(n * out.blockBytes)...]), blocks: blocks - n)
-        position += n
-        return n
+        out.fillSilence(UnsafeMutableRawBufferPointer(rebasing: dst[(done * out.blockBytes)...]), blocks: blocks - done)
+        return done
     }
 }
 

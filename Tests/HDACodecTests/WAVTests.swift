@@ -183,6 +183,60 @@ struct WAVTests {
         #expect(try WAVFile.parse(written) == file)
     }
 
+    @Test("A WAV file source opened by path plays as it reads: the same samples in pieces of any size, in the file's layout or another")
+    func fileSourceStreams() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/in.wav"
+        let format = WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16)
+        // More than two of the source's 64 KiB pieces, and not a whole number of them.
+        let data = randomBytes(4 * 40_000, seed: 12)
+        try WAVFile(format: format, data: data).write(path: path)
+        let same = try #require(format.streamFormat)
+        var wide = same
+        wide.containerSize = 32
+        for stream in [same, wide] {
+            let source = try WAVFileSource(path: path)
+            let blockBytes = PCMLayout.memory(stream)!.blockBytes
+            var out: [UInt8] = [], sizes = [1, 7, 20_000, 333, 30_001]
+            var chunk = [UInt8](repeating: 0, count: 30_001 * blockBytes)
+            while !source.isFinished {
+                let n = sizes.removeFirst()
+                sizes.append(n)
+                let got = chunk.withUnsafeMutableBytes { source.produce(into: $0, blocks: n, format: stream) }
+                out += chunk[0..<(got * blockBytes)]
+            }
+            #expect(source.position == 40_000 && source.readError == nil)
+            #expect(out == (try SampleConversion.memoryBytes(fromWAV: data, format: format, stream: stream)), "\(stream)")
+        }
+    }
+
+    @Test("A WAV file source whose file shrinks while it plays stops there, says why, and plays silence")
+    func fileSourceShrinks() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/in.wav"
+        let format = WAVFormat(sampleRate: 44100, channels: 1, bitsPerSample: 16)
+        let data = randomBytes(2 * 100_000, seed: 13)
+        try WAVFile(format: format, data: data).write(path: path)
+        let stream = try #require(format.streamFormat)
+        let source = try WAVFileSource(path: path)
+        var chunk = [UInt8](repeating: 0xAA, count: 2 * 60_000)
+        #expect(chunk.withUnsafeMutableBytes { source.produce(into: $0, blocks: 1000, format: stream) } == 1000)
+        #expect(Array(chunk[0..<2000]) == Array(data[0..<2000]))
+        // The file is cut to 50,000 blocks (plus its 44-byte header) after the header was read.
+        #expect(truncate(path, off_t(44 + 2 * 50_000)) == 0)
+        let got = chunk.withUnsafeMutableBytes { source.produce(into: $0, blocks: 60_000, format: stream) }
+        #expect(got == 49_000)
+        #expect(Array(chunk[0..<(2 * 49_000)]) == Array(data[2000..<(2 * 50_000)]))
+        #expect(chunk[(2 * 49_000)...].allSatisfy { $0 == 0 })
+        guard case .truncated? = source.readError else {
+            Issue.record("expected a truncated error, got \(String(describing: source.readError))")
+            return
+        }
+        #expect(source.isFinished)
+    }
+
     @Test("A data chunk announcing more than the file holds, and a huge RIFF size, are clear errors")
     func oversizedChunks() {
         var bytes = RawWAV().bytes
