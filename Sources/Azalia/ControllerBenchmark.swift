@@ -173,36 +173,31 @@ public enum ControllerBenchmark {
         // The link time is run in rounds, each followed by a memcpy of the bytes that round
         // moved, so a passing load on the machine hits both sides of a round alike; the
         // ratio reported is the median of the rounds' ratios.
-        var wall = 0.0, copyWall = 0.0, bytes: UInt64 = 0
-        var ratios: [Double] = [], fastestSimulated = Double.infinity, fastestCopy = Double.infinity
+        var wall = 0.0, copyWall = 0.0, bytes: UInt64 = 0, costs = RoundCosts()
+        let copier = MemcpyBaseline(sources: buffers.map { ($0, entryBytes) })
         var left = frames
         for round in 0..<rounds {
             let share = round == rounds - 1 ? left : frames / UInt64(rounds)
             left -= share
             let before = c.totalBytesMoved
-            let simulated = clock.measure { c.advance(frames: share) }.seconds
+            let simulated = max(clock.measure { c.advance(frames: share) }.seconds, 1e-9)
             let moved = c.totalBytesMoved - before
-            let copied = max(measureMemcpy(bytes: moved, sources: buffers, clock: clock).seconds, 1e-9)
+            let copied = max(copier.measure(bytes: moved, clock: clock), 1e-9)
             wall += simulated
             copyWall += copied
             bytes += moved
-            if moved > 0 {
-                ratios.append(copied / max(simulated, 1e-9))
-                fastestSimulated = min(fastestSimulated, max(simulated, 1e-9) / Double(moved))
-                fastestCopy = min(fastestCopy, copied / Double(moved))
-            }
+            if moved > 0 { costs.add(copied / Double(moved), over: simulated / Double(moved)) }
         }
-        ratios.sort()
         let simulatedSeconds = Double(frames) / Double(LinkTiming.framesPerSecond)
         let bytesPerSecond = Double(bytes) / max(wall, 1e-9)
         let memcpyPerSecond = Double(bytes) / max(copyWall, 1e-9)
+        let fastest = costs.fastest
         return Result(profile: profile.name, format: format.compact, engines: engines, linkSeconds: simulatedSeconds,
                       wallSeconds: wall, simulatedSecondsPerWallSecond: simulatedSeconds / max(wall, 1e-9),
                       bytesMoved: bytes, sampleBytesPerSecond: bytesPerSecond, memcpyBytesPerSecond: memcpyPerSecond,
-                      ratioToMemcpy: ratios.isEmpty ? 0 : fastestCopy / fastestSimulated,
-                      medianRatioToMemcpy: ratios.isEmpty ? 0 : ratios[ratios.count / 2],
-                      fastestSampleBytesPerSecond: ratios.isEmpty ? 0 : 1 / fastestSimulated,
-                      fastestMemcpyBytesPerSecond: ratios.isEmpty ? 0 : 1 / fastestCopy, rounds: ratios.count)
+                      ratioToMemcpy: costs.ratio, medianRatioToMemcpy: costs.medianRatio,
+                      fastestSampleBytesPerSecond: costs.count == 0 ? 0 : 1 / fastest.denominator,
+                      fastestMemcpyBytesPerSecond: costs.count == 0 ? 0 : 1 / fastest.numerator, rounds: costs.count)
     }
 
     /// The cost of unaligned engines: every engine with its own format and entry size
@@ -263,7 +258,7 @@ public enum ControllerBenchmark {
                                  entryBytes: Array(repeating: entryBytes, count: engines))
         let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
         let clock = ContinuousClock()
-        var ratios: [Double] = [], fastest = (coincident: Double.infinity, staggered: Double.infinity)
+        var costs = RoundCosts()   // staggered over coincident, per byte
         var wall = (coincident: 0.0, staggered: 0.0), bytes = (coincident: UInt64(0), staggered: UInt64(0))
         for round in 0..<rounds {
             let share = round == rounds - 1 ? frames - frames / UInt64(rounds) * UInt64(rounds - 1) : frames / UInt64(rounds)
@@ -276,46 +271,19 @@ public enum ControllerBenchmark {
             let (ts, bs) = measure(staggered.controller)
             wall.coincident += tc; wall.staggered += ts
             bytes.coincident += bc; bytes.staggered += bs
-            if bc > 0, bs > 0 {
-                ratios.append((ts / Double(bs)) / (tc / Double(bc)))
-                fastest = (min(fastest.coincident, tc / Double(bc)), min(fastest.staggered, ts / Double(bs)))
-            }
+            if bc > 0, bs > 0 { costs.add(ts / Double(bs), over: tc / Double(bc)) }
         }
-        ratios.sort()
+        let fastest = (coincident: costs.fastest.denominator, staggered: costs.fastest.numerator)
         return BatchingResult(engines: engines, staggeredFormats: formats.map(\.compact), staggeredEntryBytes: lengths,
                               coincidentFormat: defaultFormat.compact, linkSeconds: Double(frames) / Double(LinkTiming.framesPerSecond),
                               coincidentNanosecondsPerKiB: wall.coincident * 1e9 * 1024 / Double(max(bytes.coincident, 1)),
                               staggeredNanosecondsPerKiB: wall.staggered * 1e9 * 1024 / Double(max(bytes.staggered, 1)),
-                              ratio: ratios.isEmpty ? 0 : fastest.staggered / fastest.coincident,
-                              medianRatio: ratios.isEmpty ? 0 : ratios[ratios.count / 2],
-                              fastestCoincidentNanosecondsPerKiB: ratios.isEmpty ? 0 : fastest.coincident * 1e9 * 1024,
-                              fastestStaggeredNanosecondsPerKiB: ratios.isEmpty ? 0 : fastest.staggered * 1e9 * 1024,
-                              rounds: ratios.count)
+                              ratio: costs.ratio, medianRatio: costs.medianRatio,
+                              fastestCoincidentNanosecondsPerKiB: fastest.coincident * 1e9 * 1024,
+                              fastestStaggeredNanosecondsPerKiB: fastest.staggered * 1e9 * 1024,
+                              rounds: costs.count)
     }
 
     /// Rounds the link time is split into (see `run`).
     static let rounds = 21
-
-    /// Copies `bytes` bytes with memcpy, an entry (16 KiB) at a time, from the very guest
-    /// buffers the engines used into a host buffer of the same total size, round robin.
-    static func measureMemcpy(bytes: UInt64, sources: [UnsafeMutableRawPointer], clock: ContinuousClock) -> Duration {
-        let count = max(sources.count, 1)
-        let destination = UnsafeMutableRawPointer.allocate(byteCount: count * entryBytes, alignment: 4096)
-        defer { destination.deallocate() }
-        destination.initializeMemory(as: UInt8.self, repeating: 0, count: count * entryBytes)
-        var sink: UInt8 = 0
-        let time = clock.measure {
-            var left = bytes
-            var i = 0
-            while left > 0 && !sources.isEmpty {
-                let n = Int(min(UInt64(entryBytes), left))
-                memcpy(destination + i * entryBytes, sources[i], n)
-                i = (i + 1) % count
-                left -= UInt64(n)
-            }
-            sink = destination.load(fromByteOffset: Int(bytes % UInt64(entryBytes)), as: UInt8.self)
-        }
-        _ = sink
-        return time
-    }
 }

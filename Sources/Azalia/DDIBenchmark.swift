@@ -50,8 +50,8 @@ public enum DDIBenchmark {
         // Rounds alternate the DDI round trips with the register pairs, so a passing load on
         // the machine hits both sides of a round alike; the figure is the median round's.
         let rounds = max(1, min(Self.rounds, iterations))
-        var ratios: [Double] = [], ddiSeconds = 0.0, registerSeconds = 0.0, done = 0, pairsDone = 0
-        var fastestRoundTrip = Double.infinity, fastestPair = Double.infinity
+        var costs = RoundCosts()   // a round trip over a register pair
+        var ddiSeconds = 0.0, registerSeconds = 0.0, done = 0, pairsDone = 0
         var sink: UInt32 = 0
         for round in 0..<rounds {
             let count = round == rounds - 1 ? iterations - done : iterations / rounds
@@ -78,22 +78,20 @@ public enum DDIBenchmark {
                 }
             }
             let d = max(1e-9, ddi.seconds), r = max(1e-9, registers.seconds)
-            ratios.append((d / Double(count)) / (r / Double(pairs)))
-            fastestRoundTrip = min(fastestRoundTrip, d / Double(count))
-            fastestPair = min(fastestPair, r / Double(pairs))
+            costs.add(d / Double(count), over: r / Double(pairs))
             ddiSeconds += d
             registerSeconds += r
             done += count
             pairsDone += pairs
         }
         precondition(sink == 0 || sink != 0)  // keeps the loop from being optimised away
-        ratios.sort()
+        let fastest = costs.fastest
         let roundTrips = Double(iterations) / ddiSeconds
         let registerRate = Double(pairsDone) / registerSeconds
         return Result(profile: profile.name, iterations: iterations, roundTripsPerSecond: roundTrips,
-                      registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: fastestRoundTrip / fastestPair,
-                      medianRegisterPairsPerRoundTrip: ratios[ratios.count / 2],
-                      fastestRoundTripsPerSecond: 1 / fastestRoundTrip, fastestRegisterPairsPerSecond: 1 / fastestPair,
+                      registerPairsPerSecond: registerRate, registerPairsPerRoundTrip: costs.ratio,
+                      medianRegisterPairsPerRoundTrip: costs.medianRatio,
+                      fastestRoundTripsPerSecond: 1 / fastest.numerator, fastestRegisterPairsPerSecond: 1 / fastest.denominator,
                       rounds: rounds)
     }
 

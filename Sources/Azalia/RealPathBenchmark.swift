@@ -228,7 +228,7 @@ public enum RealPathBenchmark {
         let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
         let clock = ContinuousClock()
         let copier = MemcpyBaseline(sources: clients.map { ($0.data, $0.size) })
-        var simulated: [Double] = [], copied: [Double] = [], ratios: [Double] = []
+        var costs = RoundCosts()   // memcpy over the path, per byte
         var wall = 0.0, copyWall = 0.0, bytes: UInt64 = 0
         let platform = system.platform
         for round in 0..<rounds {
@@ -239,57 +239,19 @@ public enum RealPathBenchmark {
             let c = max(copier.measure(bytes: moved, clock: clock), 1e-9)
             guard moved > 0 else { continue }
             wall += t; copyWall += c; bytes += moved
-            simulated.append(t / Double(moved)); copied.append(c / Double(moved)); ratios.append(c / t)
+            costs.add(c / Double(moved), over: t / Double(moved))
         }
-        guard !ratios.isEmpty else { throw .unsuccessful }
-        ratios.sort()
+        guard costs.count > 0 else { throw .unsuccessful }
+        let fastest = costs.fastest
         return Result(profile: profile.name, streams: plan.map { "\($0.output ? "out" : "in") \($0.format.compact)" },
                       bufferBytes: sizes, linkSeconds: Double(frames) / Double(LinkTiming.framesPerSecond),
                       wallSeconds: wall, bytesMoved: bytes, eventsServiced: clients.reduce(0) { $0 + $1.serviced.load(ordering: .relaxed) },
                       sampleBytesPerSecond: Double(bytes) / max(wall, 1e-9), memcpyBytesPerSecond: Double(bytes) / max(copyWall, 1e-9),
-                      ratioToMemcpy: copied.min()! / simulated.min()!, medianRatioToMemcpy: ratios[ratios.count / 2],
-                      fastestSampleBytesPerSecond: 1 / simulated.min()!, fastestMemcpyBytesPerSecond: 1 / copied.min()!,
-                      rounds: ratios.count)
+                      ratioToMemcpy: costs.ratio, medianRatioToMemcpy: costs.medianRatio,
+                      fastestSampleBytesPerSecond: 1 / fastest.denominator, fastestMemcpyBytesPerSecond: 1 / fastest.numerator,
+                      rounds: costs.count)
     }
 
     /// Rounds the link time is split into.
     static let rounds = 15
-}
-
-/// A memcpy of a given number of bytes from a set of source buffers, round robin in
-/// pieces of each source's size, into a destination with the same total footprint.
-struct MemcpyBaseline {
-    let sources: [(pointer: UnsafeMutableRawPointer, size: Int)]
-    let offsets: [Int]
-    let footprint: Int
-
-    init(sources: [(UnsafeMutableRawPointer, Int)]) {
-        self.sources = sources.map { (pointer: $0.0, size: $0.1) }
-        var at = 0, offsets: [Int] = []
-        for s in sources { offsets.append(at); at += s.1 }
-        self.offsets = offsets
-        footprint = at
-    }
-
-    /// Wall seconds to copy `bytes` bytes.
-    func measure(bytes: UInt64, clock: ContinuousClock) -> Double {
-        guard footprint > 0 else { return 0 }
-        let destination = UnsafeMutableRawPointer.allocate(byteCount: footprint, alignment: 4096)
-        defer { destination.deallocate() }
-        destination.initializeMemory(as: UInt8.self, repeating: 0, count: footprint)
-        var sink: UInt8 = 0
-        let time = clock.measure {
-            var left = bytes
-            var i = 0
-            while left > 0 {
-                let n = Int(min(UInt64(sources[i].size), left))
-                memcpy(destination + offsets[i], sources[i].pointer, n)
-                i = (i + 1) % sources.count
-                left -= UInt64(n)
-            }
-            sink = destination.load(fromByteOffset: Int(bytes % UInt64(footprint)), as: UInt8.self)
-        }
-        _ = sink
-        return time.seconds
-    }
 }

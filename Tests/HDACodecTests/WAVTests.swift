@@ -183,15 +183,23 @@ struct WAVTests {
         #expect(try WAVFile.parse(written) == file)
     }
 
+    /// A new temporary directory holding `in.wav` of `format` and `data`: (directory, file path).
+    static func temporaryWAV(format: WAVFormat, data: [UInt8]) throws -> (String, String) {
+        let dir = try temporaryDirectory()
+        do { try WAVFile(format: format, data: data).write(path: dir + "/in.wav") } catch {
+            try? FileManager.default.removeItem(atPath: dir)
+            throw error
+        }
+        return (dir, dir + "/in.wav")
+    }
+
     @Test("A WAV file source opened by path plays as it reads: the same samples in pieces of any size, in the file's layout or another")
     func fileSourceStreams() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/in.wav"
         let format = WAVFormat(sampleRate: 48000, channels: 2, bitsPerSample: 16)
         // More than two of the source's 64 KiB pieces, and not a whole number of them.
         let data = randomBytes(4 * 40_000, seed: 12)
-        try WAVFile(format: format, data: data).write(path: path)
+        let (dir, path) = try Self.temporaryWAV(format: format, data: data)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let same = try #require(format.streamFormat)
         var wide = same
         wide.containerSize = 32
@@ -213,12 +221,10 @@ struct WAVTests {
 
     @Test("A WAV file source whose file shrinks while it plays stops there, says why, and plays silence")
     func fileSourceShrinks() throws {
-        let dir = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let path = dir + "/in.wav"
         let format = WAVFormat(sampleRate: 44100, channels: 1, bitsPerSample: 16)
         let data = randomBytes(2 * 100_000, seed: 13)
-        try WAVFile(format: format, data: data).write(path: path)
+        let (dir, path) = try Self.temporaryWAV(format: format, data: data)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let stream = try #require(format.streamFormat)
         let source = try WAVFileSource(path: path)
         var chunk = [UInt8](repeating: 0xAA, count: 2 * 60_000)
