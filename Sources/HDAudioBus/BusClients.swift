@@ -13,7 +13,7 @@ extension HDAudioBus {
         guard !BusLockContext.held else { throw .unsuccessful }
         guard (0..<HDAudioBus.maxSDILines).contains(codecAddress) else { throw .invalidParameter }
         let id = state.withLock { s in
-            let closing = pendingCloses.withLock { Set($0) }   // lock order: state, then pendingCloses
+            let closing = Set(pendingCloses.snapshot)   // lock order: state, then pendingCloses
             // Client ids wrap after 2^32 - 1 opens; an id still open (or closing) is never
             // issued again, so a new client can never inherit another's handles.
             var id = s.nextClient
@@ -35,10 +35,7 @@ extension HDAudioBus {
     /// releases it. Until then the client's engines keep their state.
     func closeClient(_ client: UInt32) {
         if BusLockContext.held || platform.currentIRQL > .passive {
-            pendingCloses.withLock {
-                $0.append(client)
-                pendingCloseCount.store($0.count, ordering: .sequentiallyConsistent)
-            }
+            pendingCloses.append(client)
             return
         }
         _ = try? locked { (s: inout BusState) throws(NTStatus) in
@@ -57,6 +54,6 @@ extension HDAudioBus {
 
     /// True while a client is open and no close of it is pending.
     func isOpen(_ client: UInt32) -> Bool {
-        state.withLock { $0.openClients[client] != nil } && !pendingCloses.withLock { $0.contains(client) }
+        state.withLock { $0.openClients[client] != nil } && !pendingCloses.snapshot.contains(client)
     }
 }

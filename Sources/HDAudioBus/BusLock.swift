@@ -14,7 +14,7 @@ extension HDAudioBus {
             result = state.withLock { (s: inout BusState) -> Result<R, NTStatus> in
                 // A close requested at DISPATCH or DIRQL invalidates the client's handles at
                 // once, even though its engines are freed only at the next PASSIVE routine.
-                s.closingClients = pendingCloseCount.load(ordering: .sequentiallyConsistent) == 0 ? [] : pendingCloses.withLock { Set($0) }
+                s.closingClients = pendingCloses.isEmpty ? [] : Set(pendingCloses.snapshot)
                 return Result { () throws(NTStatus) -> R in try body(&s) }
             }
         }
@@ -26,12 +26,8 @@ extension HDAudioBus {
     /// Closes connections whose close was deferred (bus lock held, or above PASSIVE_LEVEL);
     /// does nothing while either still holds.
     func runPendingCloses() {
-        guard pendingCloseCount.load(ordering: .sequentiallyConsistent) > 0,
-              !BusLockContext.held, platform.currentIRQL == .passive else { return }
-        while let client = pendingCloses.withLock({ q -> UInt32? in
-            defer { pendingCloseCount.store(q.count, ordering: .sequentiallyConsistent) }
-            return q.popLast()
-        }) { closeClient(client) }
+        guard !pendingCloses.isEmpty, !BusLockContext.held, platform.currentIRQL == .passive else { return }
+        while let client = pendingCloses.popLast() { closeClient(client) }
     }
 
     /// The IRQL rule: STATUS_UNSUCCESSFUL above `level`.
@@ -43,15 +39,8 @@ extension HDAudioBus {
     /// unsolicited-response callbacks) in queue order, unless the bus lock is held (by this
     /// thread, inside a stall, or by another): its holder runs the queue on release.
     func runDeferredSignals() {
-        while deferredCount.load(ordering: .sequentiallyConsistent) > 0 {
-            let batch: [@Sendable () -> Void]? = state.withLockIfAvailable { _ in
-                deferredWork.withLock { q in
-                    let b = q
-                    q.removeAll()
-                    deferredCount.store(0, ordering: .sequentiallyConsistent)
-                    return b
-                }
-            }
+        while !deferredWork.isEmpty {
+            let batch: [@Sendable () -> Void]? = state.withLockIfAvailable { _ in deferredWork.takeAll() }
             guard let batch, !batch.isEmpty else { return }
             platform.withIRQL(.dispatch) {
                 for work in batch { work() }
@@ -61,10 +50,7 @@ extension HDAudioBus {
 
     /// Queues DISPATCH-level work (a DPC) to run once the bus lock is free.
     func queueDeferred(_ work: @escaping @Sendable () -> Void) {
-        deferredWork.withLock {
-            $0.append(work)
-            deferredCount.store($0.count, ordering: .sequentiallyConsistent)
-        }
+        deferredWork.append(work)
     }
 }
 

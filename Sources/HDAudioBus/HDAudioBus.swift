@@ -29,16 +29,8 @@ public final class HDAudioBus: Sendable {
 
     let state: PThreadMutex<BusState>
     let interruptTargets: PThreadMutex<[Int: InterruptTarget]>
-    let deferredWork: PThreadMutex<[@Sendable () -> Void]>
-    /// How many items `deferredWork` holds, changed only under its lock, so that releasing the
-    /// bus lock with nothing queued (nearly always) takes no further lock. Sequentially
-    /// consistent: work queued by an ISR that found the bus lock held is counted before that
-    /// ISR gave up on the lock, so the holder sees it once it has released the lock.
-    let deferredCount = Atomic<Int>(0)
-    let pendingCloses = PThreadMutex<[UInt32]>([])
-    /// How many closes `pendingCloses` holds, changed only under its lock: a bus routine with
-    /// none pending (nearly every one) skips that lock and the IRQL look-ups.
-    let pendingCloseCount = Atomic<Int>(0)
+    let deferredWork = CountedQueue<@Sendable () -> Void>()
+    let pendingCloses = CountedQueue<UInt32>()
     /// One page of zeros, written over every page a DMA buffer gets (made once, not per buffer).
     let zeroPage: [UInt8]
     let commands = PThreadMutex(CommandState())
@@ -86,7 +78,6 @@ public final class HDAudioBus: Sendable {
             sdiUsed: Array(repeating: 0, count: HDAudioBus.maxSDILines),
             codecMask: c.codecMask))
         interruptTargets = PThreadMutex([:])
-        deferredWork = PThreadMutex([])
         platform.connectInterrupt(
             { [weak self] in self?.serviceInterrupt() ?? false },
             deferred: { [weak self] in self?.runDeferredSignals() })
