@@ -83,7 +83,25 @@ public struct LinkCadence: Hashable, Sendable {
     public func blocks(before k: UInt64) -> UInt64 {
         let scaled = baseBlocks(before: k) * UInt64(rate.multiplier)
         let d = UInt64(rate.divisor)
-        return (scaled + d - 1) / d
+        return Self.divide(scaled + d - 1, by: d)
+    }
+
+    /// x / n for the multipliers and divisors of a rate (1 to 8), each case a constant
+    /// divisor the compiler turns into a multiply and shift: a general 64-bit division
+    /// was most of the cost of the two functions above, which run on every engine move.
+    @inlinable @inline(__always)
+    static func divide(_ x: UInt64, by n: UInt64) -> UInt64 {
+        switch n {
+        case 1: return x
+        case 2: return x / 2
+        case 3: return x / 3
+        case 4: return x / 4
+        case 5: return x / 5
+        case 6: return x / 6
+        case 7: return x / 7
+        case 8: return x / 8
+        default: return x / n
+        }
     }
 
     /// Sample blocks in link frame `k`.
@@ -111,7 +129,7 @@ public struct LinkCadence: Hashable, Sendable {
         let target = blocks(before: start) + count
         guard target > 0 else { return start }
         let m = UInt64(rate.multiplier), d = UInt64(rate.divisor)
-        let base = ((target - 1) * d + 1 + m - 1) / m
+        let base = Self.divide((target - 1) * d + 1 + m - 1, by: m)
         let k: UInt64
         switch rate.base {
         case .hz48000:
