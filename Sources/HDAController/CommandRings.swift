@@ -173,6 +173,6 @@ extension HDAController {
         default:
             break
         }
-        updateInterrupts()
+        updateInterrupts(engines: 0)   // CIS only: no engine's causes changed
     }
 }

@@ -13,6 +13,12 @@ extension HDAController {
         updateInterrupts(engines: engines.count >= 64 ? ~0 : (1 << UInt64(engines.count)) - 1)
     }
 
+    /// `updateInterrupts()` after a write that can change only engine `n`'s SDnSTS or SDnCTL
+    /// (the other engines keep their causes: a register write need not look at all of them).
+    @inline(__always) func updateInterrupts(engine n: Int) {
+        updateInterrupts(engines: n < 64 ? UInt64(1) << UInt64(n) : 0)
+    }
+
     /// `updateInterrupts()` when only the engines in `changed` (one bit per engine) may have
     /// had SDnSTS or SDnCTL change since the last update: the others keep their causes.
     /// A batch passes the engines that had an event in it.

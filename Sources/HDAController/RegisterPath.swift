@@ -72,10 +72,10 @@ extension HDAController {
         switch spec.role {
         case .plain, .readOnly, .alias: break
         case .gctl: writeGCTL(old: old, lanes: lanes)
-        case .wakeen, .statests, .intctl: updateInterrupts()
+        case .wakeen, .statests, .intctl: updateInterrupts(engines: 0)   // no engine's causes changed
         case .ssync: writeSSYNC(old: old)
         case .sdCTL(let n): writeCTL(n, old: old, lanes: lanes)
-        case .sdSTS: updateInterrupts()
+        case .sdSTS(let n): updateInterrupts(engine: n)
         case .sdLocked(let n):
             if descriptorLocked(n) { values[r] = old }
         case .sdFMT(let n):

@@ -55,7 +55,7 @@ extension HDAController {
         }
         if e.srst.inReset {
             setSD(n, .ctl, resetValues[table.sd(n, .ctl)] | StreamControl.srst)
-            updateInterrupts()
+            updateInterrupts(engine: n)
             return
         }
         var ctl = written & ~StreamControl.srst
@@ -73,7 +73,7 @@ extension HDAController {
         if e.kind == .bidirectional && sdValue(n, .ctl) & StreamControl.run == 0 { updateFIFOS(n) }
         // The interrupt enables (IOCE, FEIE, DEIE), RUN and SRST live in byte 0; a write that
         // leaves it alone (the tag, stripe and DIR byte) changes no interrupt cause.
-        if lanes & 0xFF != 0 { updateInterrupts() }
+        if lanes & 0xFF != 0 { updateInterrupts(engine: n) }
     }
 
     /// SRST reached 1: the descriptor's registers return to their reset values.
@@ -83,7 +83,7 @@ extension HDAController {
         e.srst = .latched
         for reg in SDReg.allCases { setSD(n, reg, resetValues[table.sd(n, reg)]) }
         setSD(n, .ctl, resetValues[table.sd(n, .ctl)] | StreamControl.srst)
-        updateInterrupts()
+        updateInterrupts(engine: n)
     }
 
     /// A descriptor error: DESE set, RUN cleared, the interrupt raised if DEIE.
@@ -97,7 +97,7 @@ extension HDAController {
         setSD(n, .ctl, sdValue(n, .ctl) & ~StreamControl.run)
         setSD(n, .sts, (sdValue(n, .sts) | UInt32(StreamStatus.descriptorError.rawValue))
               & ~UInt32(StreamStatus.fifoReady.rawValue))
-        updateInterrupts()
+        updateInterrupts(engine: n)
     }
 
     func stopRun(_ n: Int) {
