@@ -131,28 +131,45 @@ public final class VirtualPlatform: HDAPlatform {
     }
 
     /// Polls a register as the default `poll8` does (the same reads at the same link times),
-    /// but the reads and the stalls that end inside the current frame run under one lock
-    /// acquisition: such a stall moves no frame (only the sub-frame remainder), raises no
-    /// interrupt and fires no timer, so nothing outside could tell. A stall that reaches a
-    /// frame boundary, or one with an interrupt pending or a timer set, goes through `stall`.
+    /// but under one lock acquisition for as long as nothing outside the controller has to
+    /// run: a stall that ends inside the current frame moves only the sub-frame remainder,
+    /// and one that reaches a frame boundary advances the controller there as `stall` would
+    /// (the same `advance(frames:stopAtInterrupt:)` call under the same lock). Only when an
+    /// interrupt is pending or raised, or a timer is set, does the poll leave the lock: the
+    /// rest of that stall then goes through `advance(frames:pending:)`, which delivers the
+    /// interrupt (and fires timers) on its frame, exactly as `stall` does.
     public func poll8(_ offset: UInt32, every: UInt64, limit: UInt64, until done: (UInt8) -> Bool) -> Bool {
+        /// What the locked part of a poll ends with.
+        enum Step { case finished(Bool), stall, advance(frames: UInt64, pending: Bool) }
         var waited: UInt64 = 0
         let (step, overflow) = every.multipliedReportingOverflow(by: LinkTiming.bitClockHz / 1_000_000)
         while true {
-            let finished: Bool? = machine.withLock { m in
+            let next: Step = machine.withLock { m in
                 while true {
-                    if done(m.controller.read8(offset)) { return true }
-                    if waited >= limit { return false }
+                    if done(m.controller.read8(offset)) { return .finished(true) }
+                    if waited >= limit { return .finished(false) }
                     let timerSet = earliestTimer.load(ordering: .acquiring) != .max
-                    guard !overflow, !timerSet, !m.controller.interruptAsserted,
-                          m.bclkRemainder + step < LinkTiming.bitClocksPerFrame else { return nil }
-                    m.bclkRemainder += step
+                    guard !overflow, !timerSet, !m.controller.interruptAsserted else { return .stall }
                     waited += every
+                    let total = m.bclkRemainder + step
+                    m.bclkRemainder = total % LinkTiming.bitClocksPerFrame
+                    let frames = total / LinkTiming.bitClocksPerFrame
+                    guard frames > 0 else { continue }
+                    let moved = m.controller.advance(frames: frames, stopAtInterrupt: true)
+                    if moved < frames || m.controller.interruptAsserted {
+                        return .advance(frames: frames - moved, pending: m.controller.interruptAsserted)
+                    }
                 }
             }
-            if let finished { return finished }
-            stall(microseconds: every)
-            waited += every
+            switch next {
+            case .finished(let result):
+                return result
+            case .stall:
+                stall(microseconds: every)
+                waited += every
+            case .advance(let frames, let pending):
+                advance(frames: frames, pending: pending)
+            }
         }
     }
 
@@ -264,9 +281,11 @@ public final class VirtualPlatform: HDAPlatform {
 
     /// Runs `body` at `level` or the current IRQL, whichever is higher.
     public func withIRQL<R, E: Error>(_ level: IRQL, _ body: () throws(E) -> R) throws(E) -> R {
-        let target = max(level, VirtualPlatform.threadIRQL)
+        let current = VirtualPlatform.threadIRQL
+        // Already there (a DPC's deferred work run from the DPC, say): nothing to raise.
+        if level <= current { return try body() }
         var result: Result<R, E>? = nil
-        VirtualPlatform.$threadIRQL.withValue(target) {
+        VirtualPlatform.$threadIRQL.withValue(level) {
             result = Result { () throws(E) -> R in try body() }
         }
         return try result!.get()

@@ -65,6 +65,49 @@ struct VirtualPlatformTests {
         }
     }
 
+    @Test("poll8 over many frames with IOC interrupts raised while it polls: the same ISR and DPC runs on the same frames as reading and stalling in turn")
+    func pollDeliversInterruptsOnTheirFrames() throws {
+        func manual(_ p: VirtualPlatform, _ offset: UInt32, limit: UInt64) -> Bool {
+            var waited: UInt64 = 0
+            while true {
+                if p.read8(offset) == 0xFF { return true }
+                if waited >= limit { return false }
+                p.stall(microseconds: 3)
+                waited += 3
+            }
+        }
+        // One render engine at 48000/32/8 (32 bytes a frame) with a 4 KiB buffer notified
+        // twice: an IOC every 64 frames (1.33 ms), about nine while a 12 ms poll runs.
+        final class Frames: Sendable { let list = Mutex<[UInt64]>([]) }
+        func start(_ system: AzaliaSystem, _ frames: Frames) throws -> HDAudioBusInterface {
+            let interface = try system.openInterface(codecAddress: 0, version: .v2)
+            let engine = try interface.allocateRenderDmaEngine(format: StreamFormat(rate: 48000, bits: 32, channels: 8), stripe: false)
+            let buffer = try interface.allocateDmaBufferWithNotification(engine.handle, notificationCount: 2, requestedBufferSize: 4096)
+            #expect(buffer.allocatedBufferSize == 4096)
+            let platform = system.platform
+            try interface.registerNotificationEvent(engine.handle, event: NotificationEvent { _ in
+                let frame = platform.frame
+                frames.list.withLock { $0.append(frame) }
+            })
+            try interface.setDmaEngineState(.stop, handles: [engine.handle])
+            try interface.setDmaEngineState(.run, handles: [engine.handle])
+            return interface
+        }
+        let a = try makeSystem(.skylakePCH), b = try makeSystem(.skylakePCH)
+        let aFrames = Frames(), bFrames = Frames()
+        let ai = try start(a, aFrames), bi = try start(b, bFrames)
+        defer { ai.close(); bi.close() }
+        #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+        // An idle engine's SDnCTL never reads 0xFF: the whole limit, frame by frame.
+        let idle = HDARegister.streamDescriptor(15) + HDARegister.SD.ctl
+        #expect(a.platform.poll8(idle, every: 3, limit: 12_000) { $0 == 0xFF } == false)
+        #expect(manual(b.platform, idle, limit: 12_000) == false)
+        #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+        let seen = aFrames.list.withLock { $0 }
+        #expect(seen.count >= 8)
+        #expect(seen == bFrames.list.withLock { $0 })
+    }
+
     @Test("withIRQL raises the calling thread's IRQL and never lowers it")
     func irqlRaisesOnly() throws {
         let system = try makeSystem(.ich6)
