@@ -24,7 +24,9 @@ public enum RealPathBenchmark {
         public var profile: String
         /// Each engine's direction and format ("out 48000/16/2").
         public var streams: [String]
-        /// Each engine's cyclic buffer in bytes.
+        /// The cyclic buffer each engine asked for, in bytes.
+        public var requestedBufferBytes: Int
+        /// Each engine's cyclic buffer in bytes (as allocated: whole blocks).
         public var bufferBytes: [Int]
         /// Link time simulated, in seconds.
         public var linkSeconds: Double
@@ -49,6 +51,15 @@ public enum RealPathBenchmark {
         public var fastestMemcpyBytesPerSecond: Double
         /// Rounds run.
         public var rounds: Int
+        /// The same bytes through the path's copies alone, with no controller, bus or codec
+        /// (`CopyFloor`): memcpy time over copies-only time, from the fastest round of each
+        /// (alternating with the other two sides). No implementation of the path can beat it,
+        /// since every byte is copied twice (client to DMA buffer and DMA buffer to
+        /// converter, or the reverse); `ratioToMemcpy` over this is the share of the
+        /// reachable figure the path reaches.
+        public var copiesOnlyRatioToMemcpy: Double
+        /// The same as the median of the rounds' own ratios.
+        public var medianCopiesOnlyRatioToMemcpy: Double
     }
 
     /// The render engines' formats: both rate families, 2 to 8 channels, 16- and 32-bit
@@ -68,8 +79,60 @@ public enum RealPathBenchmark {
         StreamFormat(rate: 48000, bits: 16, channels: 4), StreamFormat(rate: 44100, bits: 32, channels: 2),
         StreamFormat(rate: 48000, bits: 16, channels: 1),
     ]
-    /// The buffer each engine asks for.
-    static let requestedBufferBytes = 16 * 1024
+    /// The buffer each engine asks for by default (two notifications: 8 KiB half buffers).
+    public static let defaultBufferBytes = 16 * 1024
+    /// The buffer sizes a run may ask for.
+    public static let bufferBytesRange = 1024...(4 << 20)
+
+    /// The path's copies with nothing else: for each engine in turn, a half buffer copied
+    /// from the client's buffer into a DMA buffer of the engine's size and from there into
+    /// the converter's ring (render), or from the ring into the DMA buffer and from there
+    /// into the client's buffer (capture); every byte twice, as the path moves it. The DMA
+    /// buffers are host memory of the same sizes as the path's.
+    struct CopyFloor {
+        let clients: [Client]
+        /// A ring per engine, of the size the path's converters have.
+        let rings: [Ring]
+        let buffers: [UnsafeMutableRawPointer]
+        /// What the rings are told (they copy bytes and ignore it).
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+
+        init(clients: [Client], ringBytes: Int) {
+            self.clients = clients
+            rings = clients.map { _ in Ring(size: ringBytes) }
+            buffers = clients.map { c in
+                let b = UnsafeMutableRawPointer.allocate(byteCount: max(c.size, 1), alignment: 4096)
+                b.initializeMemory(as: UInt8.self, repeating: 0, count: max(c.size, 1))
+                return b
+            }
+        }
+
+        func deallocate() { for b in buffers { b.deallocate() } }
+
+        /// Wall seconds to move `bytes` bytes, half buffer by half buffer, engine by engine.
+        func measure(bytes: UInt64, clock: ContinuousClock) -> Double {
+            guard !clients.isEmpty else { return 0 }
+            var halves = [Int](repeating: 0, count: clients.count)
+            return clock.measure {
+                var left = bytes, i = 0
+                while left > 0 {
+                    let c = clients[i], half = c.size / 2
+                    let n = Int(min(UInt64(max(half, 1)), left))
+                    let at = halves[i] * half
+                    if c.output {
+                        memcpy(buffers[i] + at, c.data + at, n)
+                        rings[i].consume(UnsafeRawBufferPointer(start: buffers[i] + at, count: n), blocks: 0, format: format)
+                    } else {
+                        _ = rings[i].produce(into: UnsafeMutableRawBufferPointer(start: buffers[i] + at, count: n), blocks: 0, format: format)
+                        memcpy(c.data + at, buffers[i] + at, n)
+                    }
+                    halves[i] ^= 1
+                    i = (i + 1) % clients.count
+                    left -= UInt64(n)
+                }
+            }.seconds
+        }
+    }
 
     /// A converter's far side, a ring of bytes the size of the engine's buffer: as a DAC's
     /// sink it copies every byte it receives into the ring (as a converter reads every
@@ -168,8 +231,12 @@ public enum RealPathBenchmark {
     /// Runs every engine of `profile` (outputs at `outputFormats`, inputs at `inputFormats`,
     /// cycled) for `linkSeconds` of link time through the bus, in rounds alternating with a
     /// memcpy of the bytes each round moved.
-    public static func run(profile: ControllerProfile = .skylakePCH, linkSeconds: Double = 10) throws(NTStatus) -> Result {
-        guard linkSeconds * Double(LinkTiming.framesPerSecond) >= Double(rounds), linkSeconds < 1e6 else { throw .invalidParameter }
+    /// Each engine asks for a cyclic buffer of `bufferBytes` (the bus may round it down to
+    /// whole blocks), notified twice per pass.
+    public static func run(profile: ControllerProfile = .skylakePCH, linkSeconds: Double = 10,
+                           bufferBytes: Int = defaultBufferBytes) throws(NTStatus) -> Result {
+        guard linkSeconds * Double(LinkTiming.framesPerSecond) >= Double(rounds), linkSeconds < 1e6,
+              bufferBytesRange.contains(bufferBytes) else { throw .invalidParameter }
         let outputs = Array(profile.layout.indices(of: .output)).count + Array(profile.layout.indices(of: .bidirectional)).count
         let inputs = Array(profile.layout.indices(of: .input)).count
         let plan: [(output: Bool, format: StreamFormat)] =
@@ -179,11 +246,11 @@ public enum RealPathBenchmark {
         let dacs = codec.dacNodes, adcs = codec.adcNodes
         // The sinks and sources are the size of the engine's buffer (known before allocation
         // only as requested; the bus rounds it to whole blocks, which is smaller or equal).
-        for i in 0..<outputs { codec.setSink(Ring(size: requestedBufferBytes), dac: i) }
-        for i in 0..<inputs { codec.setSource(Ring(size: requestedBufferBytes), adc: i) }
+        for i in 0..<outputs { codec.setSink(Ring(size: bufferBytes), dac: i) }
+        for i in 0..<inputs { codec.setSource(Ring(size: bufferBytes), adc: i) }
         let system: AzaliaSystem
         do {
-            system = try AzaliaSystem(profile: profile, memoryPages: 1024, codecs: [0: codec])
+            system = try AzaliaSystem(profile: profile, memoryPages: plan.count * (bufferBytes / 4096 + 2) + 256, codecs: [0: codec])
         } catch {
             throw .deviceNotReady
         }
@@ -206,7 +273,7 @@ public enum RealPathBenchmark {
                                 : try interface.allocateCaptureDmaEngine(codecAddress: 0, format: format)
             handles.append(engine.handle)
             let b = try interface.allocateDmaBufferWithNotification(engine.handle, notificationCount: 2,
-                                                                    requestedBufferSize: requestedBufferBytes)
+                                                                    requestedBufferSize: bufferBytes)
             let client = Client(platform: system.platform, output: output, mdl: b.mdl, size: b.allocatedBufferSize)
             let event = NotificationEvent(name: "engine \(handles.count - 1)") { _ in client.service() }
             try interface.registerNotificationEvent(engine.handle, event: event)
@@ -228,7 +295,10 @@ public enum RealPathBenchmark {
         let frames = UInt64(linkSeconds * Double(LinkTiming.framesPerSecond))
         let clock = ContinuousClock()
         let copier = MemcpyBaseline(sources: clients.map { ($0.data, $0.size) })
+        let floor = CopyFloor(clients: clients, ringBytes: bufferBytes)
+        defer { floor.deallocate() }
         var costs = RoundCosts()   // memcpy over the path, per byte
+        var floorCosts = RoundCosts()   // memcpy over the copies alone, per byte
         var wall = 0.0, copyWall = 0.0, bytes: UInt64 = 0
         let platform = system.platform
         for round in 0..<rounds {
@@ -237,19 +307,22 @@ public enum RealPathBenchmark {
             let t = max(clock.measure { system.advance(frames: share) }.seconds, 1e-9)
             let moved = platform.withController { $0.totalBytesMoved } - before
             let c = max(copier.measure(bytes: moved, clock: clock), 1e-9)
+            let f = max(floor.measure(bytes: moved, clock: clock), 1e-9)
             guard moved > 0 else { continue }
             wall += t; copyWall += c; bytes += moved
             costs.add(c / Double(moved), over: t / Double(moved))
+            floorCosts.add(c / Double(moved), over: f / Double(moved))
         }
         guard costs.count > 0 else { throw .unsuccessful }
         let fastest = costs.fastest
         return Result(profile: profile.name, streams: plan.map { "\($0.output ? "out" : "in") \($0.format.compact)" },
-                      bufferBytes: sizes, linkSeconds: Double(frames) / Double(LinkTiming.framesPerSecond),
+                      requestedBufferBytes: bufferBytes, bufferBytes: sizes, linkSeconds: Double(frames) / Double(LinkTiming.framesPerSecond),
                       wallSeconds: wall, bytesMoved: bytes, eventsServiced: clients.reduce(0) { $0 + $1.serviced.load(ordering: .relaxed) },
                       sampleBytesPerSecond: Double(bytes) / max(wall, 1e-9), memcpyBytesPerSecond: Double(bytes) / max(copyWall, 1e-9),
                       ratioToMemcpy: costs.ratio, medianRatioToMemcpy: costs.medianRatio,
                       fastestSampleBytesPerSecond: 1 / fastest.denominator, fastestMemcpyBytesPerSecond: 1 / fastest.numerator,
-                      rounds: costs.count)
+                      rounds: costs.count, copiesOnlyRatioToMemcpy: floorCosts.ratio,
+                      medianCopiesOnlyRatioToMemcpy: floorCosts.medianRatio)
     }
 
     /// Rounds the link time is split into.

@@ -50,12 +50,19 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Length of the long file of the play benchmark, in minutes (0: skip it).")
     var playMinutes: Double = 10
 
+    @Option(help: "Cyclic buffer each engine of the real-path DMA benchmark asks for, in bytes (notified twice per pass).")
+    var bufferBytes: Int = RealPathBenchmark.defaultBufferBytes
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
         guard seconds >= 0.1, seconds <= 3600 else { throw ValidationError("--seconds must be from 0.1 to 3600") }
         guard playMinutes >= 0, playMinutes <= 360 else { throw ValidationError("--play-minutes must be from 0 to 360") }
+        let range = RealPathBenchmark.bufferBytesRange
+        guard range.contains(bufferBytes) else {
+            throw ValidationError("--buffer-bytes must be from \(range.lowerBound) to \(range.upperBound)")
+        }
     }
 
     /// The report as JSON.
@@ -90,7 +97,7 @@ struct BenchCommand: ParsableCommand {
             progress.update(done: 1, total: 5)
             var failures: [String] = []
             var realPath: RealPathBenchmark.Result?
-            do { realPath = try RealPathBenchmark.run(profile: controllerProfile, linkSeconds: seconds) } catch { failures.append("DMA, real path: \(error)") }
+            do { realPath = try RealPathBenchmark.run(profile: controllerProfile, linkSeconds: seconds, bufferBytes: bufferBytes) } catch { failures.append("DMA, real path: \(error)") }
             progress.update(done: 2, total: 5)
             let batching = try? ControllerBenchmark.runBatching(profile: controllerProfile, linkSeconds: min(seconds, 10))
             progress.update(done: 3, total: 5)
@@ -121,7 +128,9 @@ struct BenchCommand: ParsableCommand {
             if let r = realPath {
                 rows.append(["DMA, real path", "\(bytes(r.fastestSampleBytesPerSecond))/s", "memcpy \(bytes(r.fastestMemcpyBytesPerSecond))/s",
                              fmt(r.ratioToMemcpy), ">= 0.5",
-                             "\(r.streams.count) engines of \(r.profile), mixed formats, interrupts on, ISR + DPC, \(r.eventsServiced) notifications each refilling or emptying a half buffer, virtual codec, \(fmt(r.linkSeconds)) s; \(rounds(r.rounds, median: r.medianRatioToMemcpy))"])
+                             "\(r.streams.count) engines of \(r.profile), mixed formats, interrupts on, ISR + DPC, \(r.eventsServiced) notifications each refilling or emptying half of a \(r.requestedBufferBytes)-byte buffer, virtual codec, \(fmt(r.linkSeconds)) s; \(rounds(r.rounds, median: r.medianRatioToMemcpy))"])
+                rows.append(["DMA, copies only", "", "memcpy", fmt(r.copiesOnlyRatioToMemcpy), "",
+                             "the real path's copies alone (client <-> DMA buffer <-> converter ring, every byte twice), no controller, bus or codec: the most any implementation of that path can reach; same rounds (median ratio \(fmt(r.medianCopiesOnlyRatioToMemcpy)))"])
             }
             if let b = batching {
                 rows.append(["staggered engines", "\(fmt(b.fastestStaggeredNanosecondsPerKiB)) ns/KiB", "coincident \(fmt(b.fastestCoincidentNanosecondsPerKiB)) ns/KiB",

@@ -29,10 +29,16 @@ struct BenchmarkTests {
 
 @Suite("Real-path benchmark")
 struct RealPathBenchmarkTests {
-    @Test("The real path runs every engine through the bus: the cadence's bytes moved, one client refill per half buffer")
-    func realPath() throws {
+    @Test("The real path runs every engine through the bus: the cadence's bytes moved, one client refill per half buffer",
+          arguments: [RealPathBenchmark.defaultBufferBytes, 65536])
+    func realPath(bufferBytes: Int) throws {
         let seconds = 0.25
-        let result = try RealPathBenchmark.run(linkSeconds: seconds)
+        let result = try RealPathBenchmark.run(linkSeconds: seconds, bufferBytes: bufferBytes)
+        #expect(result.requestedBufferBytes == bufferBytes)
+        // Each buffer is the request rounded down to halves of whole blocks (and the bus's alignment).
+        for (format, size) in zip(RealPathBenchmark.outputFormats + RealPathBenchmark.inputFormats, result.bufferBytes) {
+            #expect(size <= bufferBytes && size > bufferBytes * 15 / 16 && (size / 2) % format.blockBytes == 0)
+        }
         let frames = UInt64(seconds * 48_000)
         let formats = RealPathBenchmark.outputFormats + RealPathBenchmark.inputFormats
         #expect(result.streams.count == 16 && result.bufferBytes.count == 16)
@@ -48,5 +54,16 @@ struct RealPathBenchmarkTests {
         // have its interrupt still to come.
         #expect(result.eventsServiced <= halves && result.eventsServiced >= halves - 16)
         #expect(result.ratioToMemcpy > 0 && result.medianRatioToMemcpy > 0)
+        #expect(result.copiesOnlyRatioToMemcpy > 0 && result.medianCopiesOnlyRatioToMemcpy > 0)
+    }
+
+    @Test("A buffer size outside 1 KiB to 4 MiB is STATUS_INVALID_PARAMETER, and a usage error (exit 64) at the command line",
+          arguments: [0, 1023, 4 << 20 + 1])
+    func bufferBytesRange(bufferBytes: Int) throws {
+        #expect(throws: NTStatus.invalidParameter) { try RealPathBenchmark.run(linkSeconds: 0.01, bufferBytes: bufferBytes) }
+        let run = try azalia("bench", "--buffer-bytes", "\(bufferBytes)", "--seconds", "0.1", "--play-minutes", "0")
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--buffer-bytes must be from 1024 to 4194304"))
+        #expect(run.stdout.isEmpty)
     }
 }
