@@ -37,9 +37,10 @@ extension HDAController {
     /// True when the CORB has a verb to send.
     var corbHasWork: Bool {
         guard values[table.corbctl] & UInt32(CorbControl.run) != 0 else { return false }
-        let entries = UInt32(ringEntries(table.corbsize))
-        return CorbReadPointer.pointer.extract(word: values[table.corbrp]) % entries
-            != CorbWritePointer.pointer.extract(word: values[table.corbwp]) % entries
+        // Both pointers sit in bits 7:0 and the ring has 2, 16 or 256 entries, so the
+        // pointers modulo the size are their bits under entries - 1.
+        let mask = UInt32(ringEntries(table.corbsize)) - 1
+        return (values[table.corbrp] ^ values[table.corbwp]) & mask != 0
     }
 
     /// The next frame at which the command path has work, if any: while verbs, responses

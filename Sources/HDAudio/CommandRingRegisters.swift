@@ -98,10 +98,23 @@ public enum RingSize: UInt8, Sendable, CaseIterable {
     public static let capability = BitField<UInt8>(bits: 4..<8)
     /// The value after reset: capability 0111 (2, 16 and 256 entries), size 10 (256).
     public static let resetValue: UInt8 = capability.placing(0b0111) | field.placing(RingSize.twoHundredFiftySix.rawValue)
-    /// Entries in a ring of this size.
-    public var entries: Int { [2, 16, 256][Int(rawValue)] }
-    /// The entries a register value names (the reserved size 11 reads as 256).
-    public static func entries(_ value: UInt8) -> Int { (field.extract(value, as: RingSize.self) ?? .twoHundredFiftySix).entries }
+    /// Entries in a ring of this size (always a power of two).
+    @inlinable public var entries: Int {
+        switch self {
+        case .two: 2
+        case .sixteen: 16
+        case .twoHundredFiftySix: 256
+        }
+    }
+    /// The entries a register value names (the reserved size 11 reads as 256). The command
+    /// path asks on every batch, so this is bit arithmetic rather than a field projection.
+    @inlinable public static func entries(_ value: UInt8) -> Int {
+        switch value & 0b11 {
+        case 0: 2
+        case 1: 16
+        default: 256
+        }
+    }
 }
 
 /// A CORB entry: one 32-bit verb.

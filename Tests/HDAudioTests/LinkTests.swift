@@ -209,6 +209,8 @@ struct RegisterVocabularyTests {
         #expect(StreamControl.writable(kind: .bidirectional, sdoLines: 4) == 0xFF_001F)
         #expect(ConverterFormat.writable == 0xFF7F && SDILines.mask == 0x7FFF)
         #expect(RingSize.resetValue == 0x72 && RingSize.entries(0x73) == 256 && RingSize.sixteen.entries == 16)
+        #expect(RingSize.entries(0x70) == 2 && RingSize.entries(0x71) == 16 && RingSize.entries(0x72) == 256)
+        #expect(RingSize.allCases.map(\.entries) == [2, 16, 256])
         #expect(BaseAddressLow.address.mask == 0xFFFF_FF80 && FIFOWatermark.field.mask == 0x7)
         #expect(CorbEntry.codecAddress.extract(0x2F00_0000) == 2 && RirbEntry.unsolicited.mask == 0x10)
         #expect(CorbReadPointer.pointer.mask == 0xFF && RirbWritePointer.pointer.mask == 0xFF)
