@@ -14,6 +14,8 @@ struct CommandRings {
     var responseCount = 0
     /// Unsolicited responses polled from each codec, waiting for its SDI slot.
     var unsolicited: [UInt32?] = Array(repeating: nil, count: SDILines.maximum)
+    /// Whether an unsolicited response waits for the link (sent, or dropped when UNSOL is off).
+    var hasUnsolicited: Bool { unsolicited.contains { $0 != nil } }
     /// The Immediate Command interface's verb under way.
     var immediate = ImmediateCommandState()
 }
@@ -57,7 +59,7 @@ extension HDAController {
                     corb.unsolicited[address] = response
                 }
             }
-            if corb.unsolicited.contains(where: { $0 != nil }) { busy = true }
+            if corb.hasUnsolicited { busy = true }
         }
         return busy ? frame.addingSaturated(1) : nil
     }

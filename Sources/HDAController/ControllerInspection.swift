@@ -50,6 +50,7 @@ extension HDAController {
             // At the end of 64-bit time events saturate at UInt64.max and never come.
             if e.active { check(e.nextEvent > frame || frame == .max, "engine \(n): its next event is in the past") }
             check(schedule.keys[n] == e.scheduledFrame, "engine \(n): the schedule has \(schedule.keys[n]), the engine \(e.scheduledFrame)")
+            check((schedule.active >> UInt64(n)) & 1 == (e.active ? 1 : 0), "engine \(n): the schedule's active set disagrees with the engine")
         }
         check(schedule.isConsistent, "the event schedule is out of heap order")
         var copy = values

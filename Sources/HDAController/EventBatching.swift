@@ -34,17 +34,23 @@ extension HDAController {
             if let t = crstExitAt { target = min(target, t) }
             if let t = codecWakeAt { target = min(target, t) }
             target = min(target, schedule.earliest)
-            if let t = nextCommandFrame() { target = min(target, t) }
+            let command = nextCommandFrame()
+            if let t = command { target = min(target, t) }
             guard target > frame else { break }   // only at the end of 64-bit time
             let start = frame
             // The engines with an event at the batch's end (a DMA event or an SRST latency):
             // the only ones whose registers or status bits the batch can change.
             let due = schedule.due(atOrBefore: target)
-            runFrames(from: start, to: target, due: due)
+            // With nothing in flight, queued or left over, the command path has no work in
+            // this batch (`runCommandRings` would find none), however long it is.
+            let commandIdle = command == nil && !corb.hasUnsolicited
+            runFrames(from: start, to: target, due: due, commandIdle: commandIdle)
             frame = target
             done += target - start
-            processDue()
-            updateInterrupts(engines: due)
+            let latencies = processDue(due)
+            // Interrupt causes change only where the batch did something: a due engine, the
+            // command path, a latency that completed (CRST exit, codec wake's STATESTS).
+            if due != 0 || !commandIdle || latencies { updateInterrupts(engines: due) }
             if stopAtInterrupt && interruptAsserted && (!line || causes != interruptCausesRaised) { return done }
             line = interruptAsserted
             causes = interruptCausesRaised
@@ -52,12 +58,20 @@ extension HDAController {
         return done
     }
 
-    /// Latencies that complete at the current frame (the schedule names the engines whose
-    /// SRST latency may be among them).
-    func processDue() {
-        if let t = crstExitAt, t <= frame { leaveReset() }
-        if let t = codecWakeAt, t <= frame { wakeCodecs() }
-        for n in schedule.due(atOrBefore: frame).setBits {
+    /// Latencies that complete at the current frame; true when one did. `due` holds the
+    /// engines the schedule found due at this frame before the batch ran (an engine with an
+    /// SRST latency is inactive, so the batch did not move its key).
+    func processDue(_ due: UInt64) -> Bool {
+        var completed = false
+        if let t = crstExitAt, t <= frame {
+            leaveReset()
+            completed = true
+        }
+        if let t = codecWakeAt, t <= frame {
+            wakeCodecs()
+            completed = true
+        }
+        for n in due.setBits {
             let e = engines[n]
             switch e.srst {
             case .latchPending(let t) where t <= frame:
@@ -69,6 +83,7 @@ extension HDAController {
                 break
             }
         }
+        return completed
     }
 
     /// Runs frames [from, to): no event falls strictly inside.
@@ -86,8 +101,9 @@ extension HDAController {
     /// DAC back into its ADC has the output of each frame before it is asked for that
     /// frame's input, however time is batched.
     /// `due` holds the engines the schedule found due at `end` (one bit per engine); only
-    /// those run, in descriptor order, outputs first.
-    func runFrames(from start: UInt64, to end: UInt64, due: UInt64) {
+    /// those run, in descriptor order, outputs first. `commandIdle` says the command path
+    /// has nothing to do in the batch, so it is not visited.
+    func runFrames(from start: UInt64, to end: UInt64, due: UInt64, commandIdle: Bool) {
         let count = end - start
         if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
         var outputs: UInt64 = 0, inputs: UInt64 = 0
@@ -97,19 +113,22 @@ extension HDAController {
             if e.output { outputs |= 1 << UInt64(n) } else { inputs |= 1 << UInt64(n) }
         }
         if inputs != 0 && inputFollowsOutput {
-            for e in engines where e.active && e.output { catchUp(e, to: end) }
+            for n in schedule.active.setBits where engines[n].output { catchUp(engines[n], to: end) }
         } else {
             for n in outputs.setBits { catchUp(engines[n], to: end) }
         }
         for n in inputs.setBits { catchUp(engines[n], to: end) }
-        runCommandRings(from: start, to: end)
+        if !commandIdle { runCommandRings(from: start, to: end) }
     }
 
     /// Brings every active engine up to the current frame and writes the position buffer:
     /// the state every frame-by-frame run would show now.
     func catchUpEngines() {
-        for e in engines where e.active && e.output && e.syncedTo < frame { catchUp(e, to: frame) }
-        for e in engines where e.active && !e.output && e.syncedTo < frame { catchUp(e, to: frame) }
+        let active = schedule.active
+        if active != 0 {
+            for n in active.setBits where engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
+            for n in active.setBits where !engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
+        }
         writePositionBuffer()
     }
 

@@ -37,6 +37,10 @@ final class EventSchedule {
     /// Each engine's key, in engine order.
     var keys: [UInt64] { (0..<count).map { key[$0] } }
 
+    /// The engines moving samples (`StreamEngine.active`), one bit per engine index, kept by
+    /// the engines as their keys are: whoever brings every engine up to date visits these only.
+    var active: UInt64 = 0
+
     /// The earliest key (UInt64.max when nothing is scheduled).
     var earliest: UInt64 { count == 0 ? .max : key[heap[0]] }
 

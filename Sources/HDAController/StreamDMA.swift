@@ -11,8 +11,13 @@ extension HDAController {
             positionBufferErrors += 1
             return
         }
-        for n in engines.indices {
-            (host + n * PositionBuffer.entrySize).storeBytes(of: sdValue(n, .lpib).littleEndian, as: UInt32.self)
+        // Every advance ends here, so the LPIBs are read straight from the register file:
+        // one per descriptor, SDReg.count registers apart.
+        let first = table.sd(0, .lpib), stride = SDReg.count
+        values.withUnsafeBufferPointer { v in
+            for n in 0..<engines.count {
+                (host + n * PositionBuffer.entrySize).storeBytes(of: v[first + n * stride].littleEndian, as: UInt32.self)
+            }
         }
     }
 

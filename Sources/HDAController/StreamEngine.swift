@@ -67,7 +67,13 @@ final class StreamEngine {
     /// never comes, and the engine does not move until RUN is cleared.
     @exclusivity(unchecked) var awaitingFifoReady = false
     /// Moving samples: running, SSYNC clear.
-    @exclusivity(unchecked) var active = false { didSet { if active != oldValue { reschedule() } } }
+    @exclusivity(unchecked) var active = false {
+        didSet {
+            guard active != oldValue else { return }
+            if active { schedule.active |= 1 &<< UInt64(index) } else { schedule.active &= ~(1 &<< UInt64(index)) }
+            reschedule()
+        }
+    }
     /// The direction latched at RUN.
     @exclusivity(unchecked) var output: Bool
     /// The frame at which the current active period began (cadence origin).
