@@ -47,6 +47,10 @@ extension HDAController {
                 check(before + e.entryOffset == e.lpib, "engine \(n): entry position disagrees with LPIB")
                 check(e.gathered == 0 && e.scatterLeft == 0, "engine \(n): a partial block left between batches")
             }
+            if e.active {
+                check(e.blocksDone == e.cadence.blocks(before: e.syncedTo - e.runStart),
+                      "engine \(n): \(e.blocksDone) blocks moved, the cadence has \(e.cadence.blocks(before: e.syncedTo - e.runStart))")
+            }
             // At the end of 64-bit time events saturate at UInt64.max and never come.
             if e.active { check(e.nextEvent > frame || frame == .max, "engine \(n): its next event is in the past") }
             check(schedule.keys[n] == e.scheduledFrame, "engine \(n): the schedule has \(schedule.keys[n]), the engine \(e.scheduledFrame)")

@@ -141,7 +141,8 @@ extension HDAController {
     /// Runs one active engine over frames [from, to).
     private func runEngine(_ e: StreamEngine, from start: UInt64, to end: UInt64) {
         let r0 = start - e.runStart, r1 = end - e.runStart
-        let blocks = e.cadence.blocks(before: r1) - e.cadence.blocks(before: r0)
+        // The engine has moved exactly the cadence's blocks before r0 (checkInvariants).
+        let blocks = e.cadence.blocks(before: r1) - e.blocksDone
         if blocks > 0 { move(e, blocks: blocks, relativeStart: r0) }
         if e.fifoErrorPending {
             e.fifoErrorPending = false

@@ -26,14 +26,13 @@ extension HDAController {
     func move(_ e: StreamEngine, blocks: UInt64, relativeStart r0: UInt64) {
         let blockBytes = UInt64(e.blockBytes)
         var remaining = blocks * blockBytes
-        let firstBlock = e.cadence.blocks(before: r0)
         while remaining > 0 {
             let chunk = min(remaining, e.entryLength[e.entry] - e.entryOffset, e.cbl - e.lpib)
             let pointer = e.entryHost[e.entry]! + Int(e.entryOffset)
             if e.output {
-                sendOutput(e, pointer, Int(chunk), r0: r0, firstBlock: firstBlock)
+                sendOutput(e, pointer, Int(chunk), r0: r0)
             } else {
-                receiveInput(e, pointer, Int(chunk), r0: r0, firstBlock: firstBlock)
+                receiveInput(e, pointer, Int(chunk), r0: r0)
             }
             e.entryOffset += chunk
             e.lpib += chunk
@@ -67,11 +66,11 @@ extension HDAController {
 
     /// The absolute frame that carries the engine's block `block` (counted from runStart).
     @inline(__always)
-    func frameOf(_ e: StreamEngine, block: UInt64, r0: UInt64, firstBlock: UInt64) -> UInt64 {
-        e.runStart + e.cadence.frame(after: r0, carrying: block + 1 - firstBlock) - 1
+    func frameOf(_ e: StreamEngine, block: UInt64, r0: UInt64) -> UInt64 {
+        e.runStart + e.cadence.frame(reaching: block + 1, notBefore: r0) - 1
     }
 
-    func sendOutput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64, firstBlock: UInt64) {
+    func sendOutput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64) {
         var p = start, c = count
         let bb = e.blockBytes
         if e.gathered > 0 {
@@ -81,13 +80,13 @@ extension HDAController {
             p += take
             c -= take
             if e.gathered == bb {
-                deliverOutput(e, e.scratch, blocks: 1, r0: r0, firstBlock: firstBlock)
+                deliverOutput(e, e.scratch, blocks: 1, r0: r0)
                 e.gathered = 0
             }
         }
         let whole = c / bb
         if whole > 0 {
-            deliverOutput(e, p, blocks: whole, r0: r0, firstBlock: firstBlock)
+            deliverOutput(e, p, blocks: whole, r0: r0)
             p += whole * bb
             c -= whole * bb
         }
@@ -97,8 +96,8 @@ extension HDAController {
         }
     }
 
-    func deliverOutput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64, firstBlock: UInt64) {
-        let at = frameOf(e, block: e.blocksDone, r0: r0, firstBlock: firstBlock)
+    func deliverOutput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64) {
+        let at = frameOf(e, block: e.blocksDone, r0: r0)
         let buffer = UnsafeRawBufferPointer(start: data, count: blocks * e.blockBytes)
         for codec in codecs {
             codec?.linkReceive(tag: e.tag, format: e.format, frame: at, blocks: blocks, data: buffer)
@@ -106,7 +105,7 @@ extension HDAController {
         e.blocksDone += UInt64(blocks)
     }
 
-    func receiveInput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64, firstBlock: UInt64) {
+    func receiveInput(_ e: StreamEngine, _ start: UnsafeMutableRawPointer, _ count: Int, r0: UInt64) {
         var p = start, c = count
         let bb = e.blockBytes
         if e.scatterLeft > 0 {
@@ -118,12 +117,12 @@ extension HDAController {
         }
         let whole = c / bb
         if whole > 0 {
-            fetchInput(e, p, blocks: whole, r0: r0, firstBlock: firstBlock)
+            fetchInput(e, p, blocks: whole, r0: r0)
             p += whole * bb
             c -= whole * bb
         }
         if c > 0 {
-            fetchInput(e, e.scratch, blocks: 1, r0: r0, firstBlock: firstBlock)
+            fetchInput(e, e.scratch, blocks: 1, r0: r0)
             p.copyMemory(from: e.scratch, byteCount: c)
             e.scatterLeft = bb - c
         }
@@ -131,8 +130,8 @@ extension HDAController {
 
     /// Input: the first attached codec (by address) that sends the engine's tag fills the
     /// blocks; when none does, the engine records silence (zeros).
-    func fetchInput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64, firstBlock: UInt64) {
-        let at = frameOf(e, block: e.blocksDone, r0: r0, firstBlock: firstBlock)
+    func fetchInput(_ e: StreamEngine, _ data: UnsafeMutableRawPointer, blocks: Int, r0: UInt64) {
+        let at = frameOf(e, block: e.blocksDone, r0: r0)
         let byteCount = blocks * e.blockBytes
         let buffer = UnsafeMutableRawBufferPointer(start: data, count: byteCount)
         e.blocksDone += UInt64(blocks)

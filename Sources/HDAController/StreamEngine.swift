@@ -172,7 +172,8 @@ final class StreamEngine {
         if fifoErrorPending { nextEvent = now.addingSaturated(1); return }
         let remaining = min(entryLength[entry] - entryOffset, cbl - lpib)
         let blocks = (remaining + UInt64(blockBytes) - 1) / UInt64(blockBytes)
-        let relative = now - runStart
-        nextEvent = runStart.addingSaturated(cadence.frame(after: relative, carrying: blocks))
+        // Called when the engine stands at `now` (it has moved the cadence's blocks before
+        // it: blocksDone), so the target count needs no cadence lookup.
+        nextEvent = runStart.addingSaturated(cadence.frame(reaching: blocksDone + blocks, notBefore: now - runStart))
     }
 }

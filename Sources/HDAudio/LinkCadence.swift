@@ -126,7 +126,15 @@ public struct LinkCadence: Hashable, Sendable {
     /// whole 160-frame periods plus the prefix table at 44.1 kHz) inverts directly.
     @inlinable
     public func frame(after start: UInt64, carrying count: UInt64) -> UInt64 {
-        let target = blocks(before: start) + count
+        frame(reaching: blocks(before: start) + count, notBefore: start)
+    }
+
+    /// The first frame k at or after `start` with blocks(before: k) >= `target`: the same
+    /// answer as `frame(after:carrying:)` for a caller that already knows how many blocks
+    /// the stream carried before `start` (an engine counts the blocks it moved), without
+    /// computing that again.
+    @inlinable
+    public func frame(reaching target: UInt64, notBefore start: UInt64) -> UInt64 {
         guard target > 0 else { return start }
         let m = UInt64(rate.multiplier), d = UInt64(rate.divisor)
         let base = Self.divide((target - 1) * d + 1 + m - 1, by: m)
