@@ -13,9 +13,12 @@ struct BenchCommand: ParsableCommand {
                  time with interrupts off and a codec that copies every byte it receives and sends.
             dma (real path): the bus started, interrupts on, its ISR and DPC, a notification event
                  per engine whose client refills (render) or empties (capture) the half buffer just
-                 finished, mixed formats of both rate families, the virtual codec's converters.
+                 finished, mixed formats of both rate families, the virtual codec's converters;
+                 --buffer-bytes sets each engine's buffer (16 KiB by default).
                  Both DMA figures: memcpy time over path time for the same bytes (goal: >= 0.5);
                  the memcpy copies the same bytes into a destination of the same footprint.
+            copies only: the real path's copies alone (client <-> DMA buffer <-> converter ring,
+                 every byte twice) in the same rounds: the most any implementation of it can reach.
             staggered: every engine with its own format and entry size (events on different frames)
                  against every engine at one format (events on the same frames), wall time per
                  byte moved (the goal is at most 1.3).
