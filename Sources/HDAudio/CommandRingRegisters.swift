@@ -107,13 +107,9 @@ public enum RingSize: UInt8, Sendable, CaseIterable {
         }
     }
     /// The entries a register value names (the reserved size 11 reads as 256). The command
-    /// path asks on every batch, so this is bit arithmetic rather than a field projection.
+    /// path asks on every batch, so the size bits are masked rather than projected.
     @inlinable public static func entries(_ value: UInt8) -> Int {
-        switch value & 0b11 {
-        case 0: 2
-        case 1: 16
-        default: 256
-        }
+        (RingSize(rawValue: value & 0b11) ?? .twoHundredFiftySix).entries
     }
 }
 
