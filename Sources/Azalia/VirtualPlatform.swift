@@ -137,7 +137,11 @@ public final class VirtualPlatform: HDAPlatform {
     /// (the same `advance(frames:stopAtInterrupt:)` call under the same lock). Only when an
     /// interrupt is pending or raised, or a timer is set, does the poll leave the lock: the
     /// rest of that stall then goes through `advance(frames:pending:)`, which delivers the
-    /// interrupt (and fires timers) on its frame, exactly as `stall` does.
+    /// interrupt (and fires timers) on its frame, exactly as `stall` does. A byte that
+    /// changes only at the controller's events (SDnCTL, the SRST handshake's register) is
+    /// not read again before the next event's frame (`unchangedSteps`): the stalls in
+    /// between move time in one step, and the read that follows comes at the same link time
+    /// as in the default loop.
     public func poll8(_ offset: UInt32, every: UInt64, limit: UInt64, until done: (UInt8) -> Bool) -> Bool {
         /// What the locked part of a poll ends with.
         enum Step { case finished(Bool), stall, advance(frames: UInt64, pending: Bool) }
@@ -150,8 +154,9 @@ public final class VirtualPlatform: HDAPlatform {
                     if waited >= limit { return .finished(false) }
                     let timerSet = earliestTimer.load(ordering: .acquiring) != .max
                     guard !overflow, !timerSet, !m.controller.interruptAsserted else { return .stall }
-                    waited += every
-                    let total = m.bclkRemainder + step
+                    let steps = Self.unchangedSteps(m, offset, every: every, step: step, left: limit - waited)
+                    waited += steps * every
+                    let total = m.bclkRemainder + steps * step
                     m.bclkRemainder = total % LinkTiming.bitClocksPerFrame
                     let frames = total / LinkTiming.bitClocksPerFrame
                     guard frames > 0 else { continue }
@@ -171,6 +176,28 @@ public final class VirtualPlatform: HDAPlatform {
                 advance(frames: frames, pending: pending)
             }
         }
+    }
+
+    /// The stalls a poll of the byte at `offset` takes before its next read (at least one):
+    /// when the controller changes that byte only at its next event
+    /// (`changesOnlyAtEvents(byte:)`), as many as reach that event's frame, or `left` us
+    /// (the rest of the limit) when none is scheduled; the reads this skips would return
+    /// the value just read, and `done` looks at nothing else. Otherwise one. `step` is a
+    /// stall of `every` us in BCLK.
+    private static func unchangedSteps(_ m: borrowing Machine, _ offset: UInt32, every: UInt64, step: UInt64,
+                                       left: UInt64) -> UInt64 {
+        guard every > 0, step > 0, m.controller.changesOnlyAtEvents(byte: offset) else { return 1 }
+        // Stalls until the limit is reached (the poll reads once more, then gives up).
+        let toLimit = (left + every - 1) / every
+        guard toLimit > 1, toLimit.multipliedReportingOverflow(by: step).overflow == false else { return 1 }
+        let now = m.controller.frame
+        guard let next = m.controller.nextEventFrame else { return toLimit }
+        guard next > now else { return 1 }
+        // The fewest stalls whose BCLK reach the event's frame.
+        let (frames, overflow) = (next - now).multipliedReportingOverflow(by: LinkTiming.bitClocksPerFrame)
+        guard !overflow else { return toLimit }
+        let need = frames > m.bclkRemainder ? frames - m.bclkRemainder : 0
+        return max(1, min(toLimit, (need + step - 1) / step))
     }
 
     /// Advances link time by `frames`, delivering interrupts to the frame: an interrupt

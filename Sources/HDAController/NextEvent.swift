@@ -15,3 +15,18 @@ extension HDAController {
         return next
     }
 }
+
+extension HDAController {
+    /// True when the byte at `offset` changes only through a register write or at
+    /// `nextEventFrame`: one of SDnCTL's three bytes, whose SRST latches and clears at its
+    /// latency, whose RUN a descriptor error clears at a BDL fetch and which CRST's exit
+    /// resets, all of them events. Counters that move with every frame (LPIB, WALCLK) and
+    /// the other registers answer false. A poll of such a byte may skip the reads before
+    /// that frame: every one of them would return the value just read.
+    public func changesOnlyAtEvents(byte offset: UInt32) -> Bool {
+        guard offset >= HDARegister.streamDescriptorBase else { return false }
+        let relative = offset - HDARegister.streamDescriptorBase
+        return Int(relative / HDARegister.streamDescriptorStride) < engines.count
+            && relative % HDARegister.streamDescriptorStride < 3
+    }
+}

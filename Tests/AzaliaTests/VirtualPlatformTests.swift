@@ -48,21 +48,67 @@ struct VirtualPlatformTests {
         for profile in [ControllerProfile.ich6, .skylakePCH] {
             let a = try makeSystem(profile), b = try makeSystem(profile)
             for s in [a, b] { s.platform.stall(microseconds: 7) }   // start off a frame boundary
-            // Never done: the whole 300 us limit, read by read.
-            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { _ in false } == false)
+            // `done` sees every value the poll reads; SDnCTL changes only at the controller's
+            // events, so the poll reads it again only at the next one (or at the limit).
+            var looks = 0
+            // Never done: the whole 300 us limit (101 reads in turn).
+            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { _ in looks += 1; return false } == false)
             #expect(manual(b.platform, ctl) { _ in false } == false)
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            #expect(looks == 2)
             // An SRST handshake: SRST reads 1 after the profile's latency, then 0 again.
             for s in [a, b] { s.platform.write8(ctl, UInt8(StreamControl.srst)) }
-            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 })
+            looks = 0
+            #expect(a.platform.poll8(ctl, every: 3, limit: 300) { looks += 1; return $0 & UInt8(StreamControl.srst) != 0 })
             #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) != 0 })
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            #expect(looks == 2)
             for s in [a, b] { s.platform.write8(ctl, 0) }
             #expect(a.platform.poll8(ctl, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) == 0 })
             #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) == 0 })
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
             #expect(a.frame > 0)
+            // LPIB moves with every frame: it is read at every stall, as the default does.
+            looks = 0
+            #expect(a.platform.poll8(HDARegister.streamDescriptor(0) + HDARegister.SD.lpib, every: 3, limit: 30) { _ in
+                looks += 1
+                return false
+            } == false)
+            for _ in 0..<10 { b.platform.stall(microseconds: 3) }   // the default: 11 reads, 10 stalls
+            #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+            #expect(looks == 11)
         }
+    }
+
+    @Test("poll8 of an SRST that never latches or never clears (injected faults) gives up at the same link time as reading and stalling in turn")
+    func pollTimesOutLikeReadAndStall() throws {
+        func manual(_ p: VirtualPlatform, _ offset: UInt32, _ done: (UInt8) -> Bool) -> Bool {
+            var waited: UInt64 = 0
+            while true {
+                if done(p.read8(offset)) { return true }
+                if waited >= 300 { return false }
+                p.stall(microseconds: 3)
+                waited += 3
+            }
+        }
+        let faults = FaultInjection(srstNeverLatches: [1], srstNeverClears: [2])
+        let a = try AzaliaSystem(profile: .skylakePCH, memoryPages: 256, faults: faults, codecs: [0: QuietCodec()])
+        let b = try AzaliaSystem(profile: .skylakePCH, memoryPages: 256, faults: faults, codecs: [0: QuietCodec()])
+        for s in [a, b] { s.platform.stall(microseconds: 5) }
+        let never = HDARegister.streamDescriptor(1) + HDARegister.SD.ctl
+        for s in [a, b] { s.platform.write8(never, UInt8(StreamControl.srst)) }
+        #expect(a.platform.poll8(never, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 } == false)
+        #expect(manual(b.platform, never) { $0 & UInt8(StreamControl.srst) != 0 } == false)
+        #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+        let stuck = HDARegister.streamDescriptor(2) + HDARegister.SD.ctl
+        for s in [a, b] { s.platform.write8(stuck, UInt8(StreamControl.srst)) }
+        #expect(a.platform.poll8(stuck, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 })
+        #expect(manual(b.platform, stuck) { $0 & UInt8(StreamControl.srst) != 0 })
+        #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
+        for s in [a, b] { s.platform.write8(stuck, 0) }
+        #expect(a.platform.poll8(stuck, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) == 0 } == false)
+        #expect(manual(b.platform, stuck) { $0 & UInt8(StreamControl.srst) == 0 } == false)
+        #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
     }
 
     @Test("poll8 over many frames with IOC interrupts raised while it polls: the same ISR and DPC runs on the same frames as reading and stalling in turn")

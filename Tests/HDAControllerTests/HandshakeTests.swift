@@ -79,6 +79,8 @@ struct HandshakeTests {
             c.write32(c.sd(n, HDARegister.SD.ctl), 0x50_0004)   // tag 5, IOCE
             c.write8(c.sd(n, HDARegister.SD.ctl), 0x05)         // SRST
             #expect(c.read8(c.sd(n, HDARegister.SD.ctl)) & 1 == 0, "SD\(n) not yet latched")
+            // The latch is an event: a poll may sleep until it (`changesOnlyAtEvents`).
+            #expect(c.nextEventFrame == c.frame + latency)
             c.advance(frames: latency - 1)
             #expect(c.read8(c.sd(n, HDARegister.SD.ctl)) & 1 == 0)
             c.advance(frames: 1)
@@ -92,6 +94,7 @@ struct HandshakeTests {
             #expect(c.read32(c.sd(n, HDARegister.SD.cbl)) == 0)
             c.write8(c.sd(n, HDARegister.SD.ctl), 0)
             #expect(c.read8(c.sd(n, HDARegister.SD.ctl)) & 1 == 1, "SD\(n) not yet cleared")
+            #expect(c.nextEventFrame == c.frame + latency)
             c.advance(frames: latency - 1)
             #expect(c.read8(c.sd(n, HDARegister.SD.ctl)) & 1 == 1)
             c.advance(frames: 1)
@@ -100,6 +103,17 @@ struct HandshakeTests {
             #expect(c.read32(c.sd(n, HDARegister.SD.cbl)) == 0x40)
             #expect(c.checkInvariants() == [])
         }
+    }
+
+    @Test("Only SDnCTL's three bytes are named as changing at events alone (a poll may skip reads of them until the next event)",
+          arguments: profileNames)
+    func eventOnlyBytes(name: String) {
+        let p = profile(name)
+        let c = HDAController(profile: p, memory: GuestMemory(pages: 4))
+        var named: [UInt32] = []
+        for offset in UInt32(0)..<0x400 where c.changesOnlyAtEvents(byte: offset) { named.append(offset) }
+        let expected = (0..<p.gcap.totalEngines).flatMap { n in (0..<3).map { c.sd(n, HDARegister.SD.ctl) + UInt32($0) } }
+        #expect(named == expected)
     }
 
     @Test("Fault: SRST never latches, and never clears, on the chosen descriptor only")
