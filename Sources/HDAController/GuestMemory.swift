@@ -90,7 +90,7 @@ public final class GuestMemory {
         // allocated count (even a negative one) refuses everything without subtracting.
         if let limit = pageLimit, limit <= allocatedCount || pages > limit - allocatedCount { throw .outOfMemory }
         guard pages <= freePages else { throw .outOfMemory }
-        var chosen: [Int] = []
+        var chosen: [GuestAddress] = []
         chosen.reserveCapacity(pages)
         if contiguous {
             var runStart = 0, runLength = 0
@@ -100,16 +100,20 @@ public final class GuestMemory {
                 if runLength == pages { break }
             }
             guard runLength == pages else { throw .outOfMemory }
-            chosen = Array(runStart..<(runStart + pages))
+            for i in runStart..<(runStart + pages) {
+                allocated[i] = true
+                chosen.append(pageAddress(i))
+            }
         } else {
+            // `pages <= freePages`, so the scan finds them all.
             for i in scatterOrder where !allocated[i] {
-                chosen.append(i)
+                allocated[i] = true
+                chosen.append(pageAddress(i))
                 if chosen.count == pages { break }
             }
         }
-        for i in chosen { allocated[i] = true }
         allocatedCount += pages
-        return chosen.map { pageAddress($0) }
+        return chosen
     }
 
     /// Frees pages. A page that is not allocated (or not RAM, or not page-aligned) is

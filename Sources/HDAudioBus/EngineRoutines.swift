@@ -21,8 +21,11 @@ extension HDAudioBus {
             if direction == .capture, s.codecMask & (1 << UInt16(codecAddress)) == 0 { throw .invalidParameter }
             let c = try charge(for: format, direction: direction, stripeLines: lines, sdiLine: codecAddress, in: s)
             let own: EngineKind = direction == .render ? .output : .input
-            let candidates = Array(configuration.layout.indices(of: own)) + Array(configuration.layout.indices(of: .bidirectional))
-            guard let index = candidates.first(where: { s.engines[$0].isAvailable }) else { throw .insufficientResources }
+            // The direction's own engines first, then the bidirectional ones (two ranges, no array).
+            let layout = configuration.layout
+            guard let index = layout.indices(of: own).first(where: { s.engines[$0].isAvailable })
+                    ?? layout.indices(of: .bidirectional).first(where: { s.engines[$0].isAvailable })
+            else { throw .insufficientResources }
             let used = s.tagsInUse[direction, default: 0]
             guard let tag = HDAudioBus.tagRange.first(where: { used & (1 << UInt16($0)) == 0 }) else { throw .insufficientResources }
             let generation = s.engines[index].lastGeneration + 1
