@@ -89,11 +89,12 @@ extension HDAController {
     /// Runs frames [from, to): no event falls strictly inside.
     ///
     /// Only the engines whose own event is due at `end` run now; the others lag behind and
-    /// catch up when their event comes or when `advance` returns (`catchUpEngines`), in one
-    /// move over the frames they skipped. Nothing outside an engine can see it between two
-    /// of its events inside one `advance` call: its status bits change only at its events
-    /// (IOC, FIFO error, wrap), registers and guest memory are read between calls, and
-    /// the position buffer is written when every engine has caught up. A batch therefore
+    /// catch up when their event comes, when a verb goes to a codec, or when `advance`
+    /// returns (`catchUpEngines`), in one move over the frames they skipped. Nothing outside
+    /// an engine can see it between two of its events inside one `advance` call: its status
+    /// bits change only at its events (IOC, FIFO error, wrap), registers and guest memory are
+    /// read between calls, a codec has every frame before a verb's before it takes the verb,
+    /// and the position buffer is written when every engine has caught up. A batch therefore
     /// costs the engines it concerns, not all of them, and staggered engines cost their
     /// own events only. Output engines still run before input engines: when an input
     /// engine is due and a codec's input may follow its output (`LinkCodec.linkInputFollowsOutput`),
@@ -118,17 +119,29 @@ extension HDAController {
             for n in outputs.setBits { catchUp(engines[n], to: end) }
         }
         for n in inputs.setBits { catchUp(engines[n], to: end) }
-        if !commandIdle { runCommandRings(from: start, to: end) }
+        if !commandIdle {
+            // A verb that leaves the CORB (or the immediate command) in frame `start` may change
+            // what a converter does with the stream data of that frame on (SET_STREAM,
+            // SET_FORMAT, power). Stepping one frame at a time, every engine has delivered the
+            // frames before `start` when it goes out, so the lagging ones do so first here too.
+            // The batch is one frame long, so this is at most one catch-up per verb.
+            catchUpLagging(to: start)
+            runCommandRings(from: start, to: end)
+        }
+    }
+
+    /// Brings the active engines that stand before `frame` up to it, outputs first.
+    private func catchUpLagging(to frame: UInt64) {
+        let active = schedule.active
+        guard active != 0 else { return }
+        for n in active.setBits where engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
+        for n in active.setBits where !engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
     }
 
     /// Brings every active engine up to the current frame and writes the position buffer:
     /// the state every frame-by-frame run would show now.
     func catchUpEngines() {
-        let active = schedule.active
-        if active != 0 {
-            for n in active.setBits where engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
-            for n in active.setBits where !engines[n].output && engines[n].syncedTo < frame { catchUp(engines[n], to: frame) }
-        }
+        catchUpLagging(to: frame)
         writePositionBuffer()
     }
 
