@@ -40,6 +40,7 @@ extension HDAController {
         guard cbl > 0, cbl % UInt64(blockBytes) == 0, cbl <= total else { return descriptorError(n) }
 
         e.entryCount = lvi + 1
+        bdlFetches &+= 1
         e.cbl = cbl
         e.format = format
         e.cadence = LinkCadence(format.rateEncoding)

@@ -28,8 +28,12 @@ extension HDAController {
         // Whoever looks next (a register access, the ISR, a memory read) sees every engine
         // at the current frame.
         defer { if done > 0 { catchUpEngines() } }
+        // Engines whose DMA meets in memory go frame by frame (see `dmaAliased`). Only a
+        // register write can start an engine, move a buffer or the position buffer, so the
+        // answer holds for the whole call.
+        let stepwise = dmaAliased()
         while done < frames {
-            let (sum, overflow) = frame.addingReportingOverflow(frames - done)
+            let (sum, overflow) = frame.addingReportingOverflow(stepwise ? 1 : frames - done)
             var target = overflow ? UInt64.max : sum
             if let t = crstExitAt { target = min(target, t) }
             if let t = codecWakeAt { target = min(target, t) }
@@ -51,6 +55,7 @@ extension HDAController {
             // Interrupt causes change only where the batch did something: a due engine, the
             // command path, a latency that completed (CRST exit, codec wake's STATESTS).
             if due != 0 || !commandIdle || latencies { updateInterrupts(engines: due) }
+            if stepwise { catchUpEngines() }
             if stopAtInterrupt && interruptAsserted && (!line || causes != interruptCausesRaised) { return done }
             line = interruptAsserted
             causes = interruptCausesRaised

@@ -70,6 +70,10 @@ public final class HDAController {
     /// Some attached codec may transmit what it received (`LinkCodec.linkInputFollowsOutput`):
     /// output engines then catch up before any input engine runs.
     @exclusivity(unchecked) var inputFollowsOutput = false
+    /// BDLs fetched (RUN accepted) so far: part of the aliasing check's key.
+    @exclusivity(unchecked) var bdlFetches: UInt64 = 0
+    /// The last aliasing check (`dmaAliased`): its key and its answer.
+    @exclusivity(unchecked) var aliasing: (key: AliasingKey, aliased: Bool)?
 
     /// Bits carried per SDO line.
     @exclusivity(unchecked) public internal(set) var sdoBitsCarried: [UInt64]

@@ -4,10 +4,8 @@ import HDAudio
 /// LPIB wrap at CBL), and the samples sent to and received from the codecs.
 extension HDAController {
     func writePositionBuffer() {
-        let dpl = values[table.dplbase]
-        guard BaseAddressLow.positionBufferEnable.isSet(in: dpl), !engines.isEmpty else { return }
-        let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & BaseAddressLow.address.mask))
-        guard let host = memory.hostPointer(base, length: UInt64(engines.count * PositionBuffer.entrySize)) else {
+        guard BaseAddressLow.positionBufferEnable.isSet(in: values[table.dplbase]), !engines.isEmpty else { return }
+        guard let host = positionBufferHost() else {
             positionBufferErrors += 1
             return
         }

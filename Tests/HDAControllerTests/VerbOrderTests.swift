@@ -70,3 +70,80 @@ struct VerbOrderTests {
         #expect(Set(stepped.received).count == 7 && Set(stepped.sent).count == 7)
     }
 }
+
+@Suite("Engines that share guest memory")
+struct SharedMemoryOrderTests {
+    /// One output engine playing the very pages one input engine records into (a hostile
+    /// driver's aliasing), run batched or stepped; what the codec received and all of RAM.
+    func run(frames: UInt64, batched: Bool, outputAhead: UInt32) throws -> ([UInt8: [UInt8]], [UInt8]) {
+        let c = HDAController(memory: GuestMemory(pages: 64))
+        let codec = TestCodec(transmitTags: [2], seed: 5)
+        c.attach(codec, at: 0)
+        c.bringUp()
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let input = try programStream(c, descriptor: 0, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 2)
+        let output = try programStream(c, descriptor: 4, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 1)
+        // The output's BDL points at the input's pages, `outputAhead` bytes behind where the input writes.
+        let a = input.entries[0].address.rawValue
+        try c.memory.write(output.bdl, bytes: BDLEntry(address: a, length: outputAhead, interruptOnCompletion: false).bytes
+                           + BDLEntry(address: a + UInt64(outputAhead), length: 4096 - outputAhead, interruptOnCompletion: false).bytes)
+        c.write16(c.sd(4, HDARegister.SD.lvi), 1)
+        c.write32(c.sd(4, HDARegister.SD.cbl), 4096)
+        c.run(0)
+        c.advance(frames: 5)
+        c.run(4)
+        if batched {
+            c.advance(frames: frames)
+        } else {
+            for _ in 0..<frames { c.advance(frames: 1) }
+        }
+        #expect(c.checkInvariants() == [])
+        return (codec.received, try c.memory.read(c.memory.base, count: Int(c.memory.sizeInBytes)))
+    }
+
+    @Test("An output engine that plays what an input engine records in the same pages gets the same bytes batched as stepped")
+    func aliasedBuffers() throws {
+        for ahead: UInt32 in [128, 512, 2048] {   // entries start 128-byte aligned
+            let stepped = try run(frames: 600, batched: false, outputAhead: ahead)
+            let batched = try run(frames: 600, batched: true, outputAhead: ahead)
+            #expect(stepped.0[1]?.count == 2400, "the output played every frame")
+            #expect(stepped.0 == batched.0, "output \(ahead) bytes behind")
+            #expect(stepped.1 == batched.1)
+        }
+    }
+
+    @Test("An output engine whose buffer holds the position buffer plays the positions of every frame, batched as stepped; buffers that do not meet stay batched")
+    func positionBufferInsideAnOutput() throws {
+        func run(batched: Bool, alias: Bool) throws -> (received: [UInt8], calls: Int) {
+            let c = HDAController(memory: GuestMemory(pages: 64))
+            let codec = TestCodec()
+            c.attach(codec, at: 0)
+            c.bringUp()
+            let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+            let input = try programStream(c, descriptor: 0, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 2)
+            let output = try programStream(c, descriptor: 4, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 1)
+            _ = input
+            // The position buffer: at the start of the output's first entry, or a page of its own.
+            let dpl = alias ? output.entries[0].address : try c.memory.allocate(pages: 1, contiguous: true)[0]
+            c.write32(HDARegister.dpubase, dpl.high32)
+            c.write32(HDARegister.dplbase, dpl.low32 | 1)
+            c.run(0)
+            c.run(4)
+            if batched {
+                c.advance(frames: 300)
+            } else {
+                for _ in 0..<300 { c.advance(frames: 1) }
+            }
+            #expect(c.checkInvariants() == [])
+            return (codec.received[1] ?? [], codec.calls.count)
+        }
+        let stepped = try run(batched: false, alias: true), batched = try run(batched: true, alias: true)
+        #expect(stepped.received.count == 1200)
+        #expect(stepped.received == batched.received)
+        // Unaliased, one advance of 300 frames reaches the codec in a few pieces, not 300.
+        let apart = try run(batched: true, alias: false)
+        #expect(apart.received.count == 1200)
+        #expect(apart.calls < 10)
+        #expect(batched.calls >= 300)
+    }
+}
