@@ -111,6 +111,22 @@ public final class VirtualPlatform: HDAPlatform {
         }
     }
 
+    /// Zeros whole pages under one lock acquisition; false when one is not RAM.
+    public func zeroPages(_ pages: [UInt64]) -> Bool {
+        let size = GuestMemory.pageSize
+        return machine.withLock { m in
+            var all = true
+            for page in pages {
+                guard let host = m.controller.memory.hostPointer(GuestAddress(page), length: UInt64(size)) else {
+                    all = false
+                    continue
+                }
+                host.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            }
+            return all
+        }
+    }
+
     /// Guest pages allocated now.
     public var allocatedPages: Int { machine.withLock { $0.controller.memory.allocatedPages } }
     /// Guest pages free now.

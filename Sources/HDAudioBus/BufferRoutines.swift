@@ -25,13 +25,13 @@ extension HDAudioBus {
             else { throw .invalidParameter }
             let pageSize = platform.pageSize
             let pageCount = (size + pageSize - 1) / pageSize
-            guard let data = platform.allocatePages(count: pageCount, contiguous: false) else { throw .insufficientResources }
-            guard let bdl = platform.allocatePages(count: 1, contiguous: true)?.first else {
-                platform.freePages(data)
-                throw .insufficientResources
-            }
+            // The buffer's pages and one more for the BDL (a single page is contiguous) in one
+            // allocation, so that running out leaves nothing allocated.
+            guard var data = platform.allocatePages(count: pageCount + 1, contiguous: false), data.count == pageCount + 1
+            else { throw .insufficientResources }
+            let bdl = data.removeLast()
             let mdl = MemoryDescriptorList(pages: data, byteCount: size, byteOffset: 0, pageSize: pageSize)
-            for page in data { platform.writeMemory(page, bytes: zeroPage) }
+            _ = platform.zeroPages(data)
             var table = [UInt8]()
             table.reserveCapacity(entries.count * BDLEntry.size)
             for e in entries {
@@ -126,7 +126,7 @@ extension HDAudioBus {
                 platform.freePages(data)
                 throw .insufficientResources
             }
-            for page in data + [bdl] { platform.writeMemory(page, bytes: zeroPage) }
+            _ = platform.zeroPages(data + [bdl])
             a.buffer = .contiguous(ContiguousRecord(dataPages: data, bdlPage: bdl, setup: nil))
             s.engines[i].allocation = a
             return ContiguousDmaBuffer(dataBuffer: DmaMemory(address: data[0], length: data.count * pageSize),

@@ -31,8 +31,6 @@ public final class HDAudioBus: Sendable {
     let interruptTargets: PThreadMutex<[Int: InterruptTarget]>
     let deferredWork = CountedQueue<@Sendable () -> Void>()
     let pendingCloses = CountedQueue<UInt32>()
-    /// One page of zeros, written over every page a DMA buffer gets (made once, not per buffer).
-    let zeroPage: [UInt8]
     let commands = PThreadMutex(CommandState())
     let wallClock = PThreadMutex(WallClockExtension())
     /// What the bus last wrote to INTCTL. Only the bus writes INTCTL (the controller changes
@@ -69,7 +67,6 @@ public final class HDAudioBus: Sendable {
         guard let layout = DmaBufferLayout(pageSize: platform.pageSize) else { throw .unsuccessful }
         self.platform = platform
         bufferLayout = layout
-        zeroPage = [UInt8](repeating: 0, count: platform.pageSize)
         configuration = try HDAudioBus.resetAndProbe(platform)
         let c = configuration
         state = PThreadMutex(BusState(

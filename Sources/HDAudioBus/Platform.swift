@@ -79,6 +79,10 @@ public protocol HDAPlatform: Sendable {
     func readMemory(_ address: UInt64, into buffer: UnsafeMutableRawBufferPointer) -> Bool
     /// Writes guest memory; false when the range is not RAM.
     func writeMemory(_ address: UInt64, from buffer: UnsafeRawBufferPointer) -> Bool
+    /// Writes zeros over whole pages (page-aligned addresses); false when one is not RAM
+    /// (the others are still zeroed). The default writes a page of zeros to each in turn;
+    /// a platform may do it more cheaply.
+    func zeroPages(_ pages: [UInt64]) -> Bool
 
     /// Busy-waits `microseconds` (KeStallExecutionProcessor). On the virtual platform this
     /// advances link time, and interrupts raised meanwhile are delivered.
@@ -118,6 +122,14 @@ extension HDAPlatform {
             stall(microseconds: every)
             waited += every
         }
+    }
+
+    /// A page of zeros written to each page in turn (see the requirement).
+    public func zeroPages(_ pages: [UInt64]) -> Bool {
+        let zeros = [UInt8](repeating: 0, count: pageSize)
+        var all = true
+        for page in pages where !writeMemory(page, bytes: zeros) { all = false }
+        return all
     }
 
     /// No timer: false.

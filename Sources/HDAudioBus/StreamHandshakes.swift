@@ -11,8 +11,11 @@ extension HDAudioBus {
     /// timeout the engine is left with RUN = 0 and interrupts off: STATUS_DEVICE_NOT_READY.
     func streamReset(_ index: Int) -> Bool {
         let ctl = sd(index, HDARegister.SD.ctl)
-        let quiet = platform.read8(ctl) & ~UInt8(StreamControl.run | StreamControl.ioce | StreamControl.feie | StreamControl.deie)
-        platform.write8(ctl, quiet)
+        let byte = platform.read8(ctl)
+        let quiet = byte & ~UInt8(StreamControl.run | StreamControl.ioce | StreamControl.feie | StreamControl.deie)
+        // RUN must read 0 before SRST is set: a running engine is stopped (and its interrupts
+        // turned off) first; one already stopped takes SRST in the same write that turns them off.
+        if byte & UInt8(StreamControl.run) != 0 { platform.write8(ctl, quiet) }
         platform.write8(ctl, quiet | UInt8(StreamControl.srst))
         let entered = platform.poll8(ctl, every: HDAudioBus.handshakePollMicroseconds, limit: HDAudioBus.handshakeLimitMicroseconds) {
             $0 & UInt8(StreamControl.srst) != 0
