@@ -73,6 +73,8 @@ struct Snapshot: Equatable {
     var memory: [UInt8]
     var received: [UInt8: [UInt8]]
     var sent: [UInt8: [UInt8]]
+    /// Per codec and tag, the verbs it had when each block arrived.
+    var verbsAtBlock: [[UInt8: [Int]]]
     var line: Bool
 }
 
@@ -89,7 +91,10 @@ final class ScenarioRun {
         c = HDAController(profile: p, memory: GuestMemory(pages: max(48, 8 * scenario.streams.count + 8)),
                           faults: FaultInjection(fifoErrors: [scenario.stopDescriptor]))
         codecs = [TestCodec(transmitTags: [1, 3, 5, 7, 9], seed: 3), TestCodec(transmitTags: Set(1...15), seed: 8)]
-        for codec in codecs { codec.inputFollowsOutput = inputFollowsOutput }
+        for codec in codecs {
+            codec.inputFollowsOutput = inputFollowsOutput
+            codec.followsVerbs = true   // stream data must meet the verbs in frame order
+        }
         c.attach(codecs[0], at: 0)
         c.attach(codecs[1], at: 1)
         c.bringUp()
@@ -145,7 +150,8 @@ final class ScenarioRun {
             for (tag, bytes) in codec.received { received[tag, default: []] += bytes }
             for (tag, bytes) in codec.sent { sent[tag, default: []] += bytes }
         }
-        return Snapshot(registers: registers, memory: memory, received: received, sent: sent, line: c.interruptAsserted)
+        return Snapshot(registers: registers, memory: memory, received: received, sent: sent,
+                        verbsAtBlock: codecs.map(\.verbsAtBlock), line: c.interruptAsserted)
     }
 
     /// Register writes a driver makes at scenario frame `t` (relative to the start).

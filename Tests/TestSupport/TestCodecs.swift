@@ -21,6 +21,12 @@ public final class TestCodec: LinkCodec {
     public var sent: [UInt8: [UInt8]] = [:]
     public var resets = 0
     public var seed: UInt8
+    /// When set, the codec behaves as one whose converters follow their verbs: every block
+    /// it receives is noted with the count of verbs it had by then (`verbsAtBlock`), and
+    /// every byte it sends carries that count (XORed in).
+    public var followsVerbs = false
+    /// Per tag, the verb count at each block received (with `followsVerbs`).
+    public var verbsAtBlock: [UInt8: [Int]] = [:]
 
     public init(transmitTags: Set<UInt8> = [], seed: UInt8 = 1) {
         self.transmitTags = transmitTags
@@ -30,6 +36,7 @@ public final class TestCodec: LinkCodec {
     public func linkReceive(tag: UInt8, format: ConverterFormat, frame: UInt64, blocks: Int, data: UnsafeRawBufferPointer) {
         received[tag, default: []].append(contentsOf: data)
         receivedBlocks[tag, default: 0] += blocks
+        if followsVerbs { verbsAtBlock[tag, default: []].append(contentsOf: repeatElement(verbs.count, count: blocks)) }
         calls.append((tag, frame, blocks))
     }
 
@@ -37,8 +44,9 @@ public final class TestCodec: LinkCodec {
                       into data: UnsafeMutableRawBufferPointer) -> Bool {
         guard transmitTags.contains(tag) else { return false }
         var value = nextByte[tag] ?? seed
+        let mark = followsVerbs ? UInt8(truncatingIfNeeded: verbs.count) : 0
         for i in 0..<data.count {
-            data[i] = value
+            data[i] = value ^ mark
             value = value &* 31 &+ 7
         }
         nextByte[tag] = value
