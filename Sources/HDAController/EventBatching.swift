@@ -80,6 +80,11 @@ extension HDAController {
             let e = engines[n]
             switch e.srst {
             case .latchPending(let t) where t <= frame:
+                // An engine still running when its SRST latches has, stepping one frame at a
+                // time, moved its samples up to the frame before the latch; one left behind by
+                // the batch gets there first (with the others, outputs first, in case its
+                // codec's input follows their output).
+                if e.active && e.syncedTo < frame - 1 { catchUpLagging(to: frame - 1) }
                 latchStreamReset(e.index)
             case .clearPending(let t) where t <= frame:
                 e.srst = .idle

@@ -7,11 +7,15 @@ import Testing
 struct StressWalkTests {
     @Test("A short walk of each kind holds, and takes the steps it was asked for", arguments: StressKind.allCases)
     func shortWalk(kind: StressKind) throws {
-        let steps = kind == .ddi ? 1500 : 3000
+        let steps = kind == .ddi ? 1500 : kind == .guest ? 1000 : 3000
         var lastProgress = -1
         let report = try Stress.run(kind, seed: 42, steps: steps) { lastProgress = $0 }
         #expect(report.steps == steps && lastProgress == steps)
         #expect(report.counts.values.reduce(0, +) >= steps)
+        if kind == .guest {
+            // The walk runs streams (batched against its stepped twin), not only refused BDLs.
+            #expect((report.counts["plausible stream"] ?? 0) > 30 && (report.counts["advance moving samples"] ?? 0) > 50)
+        }
     }
 
     @Test("The DDI walk on four threads, each with its own clients on one bus, holds; every round closes clean")

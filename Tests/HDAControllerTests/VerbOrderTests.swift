@@ -147,3 +147,46 @@ struct SharedMemoryOrderTests {
         #expect(batched.calls >= 300)
     }
 }
+
+@Suite("SRST on a running engine")
+struct ResetWhileRunningTests {
+    /// An input and an output engine running, then SRST written on one of them while it
+    /// runs (RUN still 1), and time advanced past the latch (two frames on this profile):
+    /// batched or stepped.
+    func run(resetOutput: Bool, batched: Bool) throws -> (received: [UInt8: [UInt8]], memory: [UInt8], lpib: [UInt32]) {
+        let c = HDAController(profile: .skylakePCH, memory: GuestMemory(pages: 64))
+        #expect(c.profile.srstFrames == 2)
+        let codec = TestCodec(transmitTags: [2], seed: 9)
+        c.attach(codec, at: 0)
+        c.bringUp()
+        let format = StreamFormat(rate: 48000, bits: 16, channels: 2)
+        let input = 0, output = EngineLayout(c.profile.gcap).indices(of: .output).first!
+        _ = try programStream(c, descriptor: input, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 2)
+        _ = try programStream(c, descriptor: output, format: format, lengths: [4096, 4096], iocs: [false, false], tag: 1)
+        c.run(input)
+        c.run(output)
+        c.advance(frames: 10)
+        let ctl = c.sd(resetOutput ? output : input, HDARegister.SD.ctl)
+        c.write8(ctl, c.read8(ctl) | UInt8(StreamControl.srst))
+        if batched {
+            c.advance(frames: 200)
+        } else {
+            for _ in 0..<200 { c.advance(frames: 1) }
+        }
+        #expect(c.checkInvariants() == [])
+        let memory = try c.memory.read(c.memory.base, count: Int(c.memory.sizeInBytes))
+        return (codec.received, memory, [c.lpib(input), c.lpib(output)])
+    }
+
+    @Test("An engine whose SRST latches while it runs moves the same samples batched as stepped", arguments: [false, true])
+    func resetWhileRunning(resetOutput: Bool) throws {
+        let stepped = try run(resetOutput: resetOutput, batched: false), batched = try run(resetOutput: resetOutput, batched: true)
+        #expect(stepped.received == batched.received)
+        #expect(stepped.memory == batched.memory)
+        #expect(stepped.lpib == batched.lpib)
+        // The reset engine moved one frame after the write (the latch comes two frames later)
+        // and stopped; the other ran on.
+        #expect(stepped.lpib[resetOutput ? 1 : 0] == 0 && stepped.lpib[resetOutput ? 0 : 1] == 210 * 4)
+        if resetOutput { #expect(stepped.received[1]?.count == 11 * 4) }
+    }
+}
