@@ -91,6 +91,13 @@ public final class SampleBuffer: SampleSink, SampleSource {
 
 /// A loopback: what a DAC plays (as a sink) an ADC records (as a source), first in first
 /// out, with the samples passing unchanged when both sides use the same format.
+///
+/// It does not look at link frames: the ADC gets whatever the DAC has played when it is
+/// asked. The controller moves time in batches and hands a codec every frame's output before
+/// that frame's input, so within a batch the ADC may also find samples the DAC played in
+/// later frames of it. While the FIFO holds enough, what the ADC records does not depend on
+/// the batching; when it runs dry, where silence falls does. `DelayLine` (a FIFO primed with
+/// a latency at least as long as the longest batch) records the same however time moves.
 public final class Loopback: SampleSink, SampleSource {
     private var queue: [UInt8] = []
     private var head = 0
