@@ -148,8 +148,39 @@ struct GuestWalk {
                 let tag = UInt8(1 + rng.below(15))
                 let ctl = UInt32(tag) << 20 | (rng.oneIn(2) ? StreamControl.dir : 0) | StreamControl.ioce
                 let dpl = rng.oneIn(4) ? UInt32(truncatingIfNeeded: c.memory.base.rawValue) + UInt32(rng.below(Int(c.memory.sizeInBytes) / 128 - 1)) * 128 | 1 : nil
-                let route = rng.oneIn(2)
+                // The converters' verbs: straight to the codec now, or queued in a CORB (with its
+                // RIRB) somewhere in RAM, to go out one a frame while streams run.
+                let route = rng.below(3)
+                let units = Int(c.memory.sizeInBytes) / 128
+                let corb = c.memory.base.rawValue + UInt64(rng.below(units - 8)) * 128
+                let rirb = c.memory.base.rawValue + UInt64(rng.below(units - 16)) * 128
+                var verbs: [UInt32] = []
+                for _ in 0..<(1 + rng.below(6)) {
+                    let node = rng.oneIn(2) ? codecs[0].dacNodes[0] : codecs[0].adcNodes[0]
+                    verbs.append(rng.oneIn(2) ? CodecVerb.setFormat(codec: 0, node: node, converter).rawValue
+                                              : CodecVerb.setStream(codec: 0, node: node, tag: rng.oneIn(4) ? 0 : tag).rawValue)
+                }
                 for (x, codec) in zip([c, twin], codecs) {
+                    if route == 2 {
+                        if x.read8(HDARegister.corbctl) & CorbControl.run == 0 {
+                            x.write32(HDARegister.corblbase, UInt32(truncatingIfNeeded: corb))
+                            x.write32(HDARegister.corbubase, UInt32(truncatingIfNeeded: corb >> 32))
+                            x.write8(HDARegister.corbsize, RingSize.twoHundredFiftySix.rawValue)
+                            x.write32(HDARegister.rirblbase, UInt32(truncatingIfNeeded: rirb))
+                            x.write32(HDARegister.rirbubase, UInt32(truncatingIfNeeded: rirb >> 32))
+                            x.write8(HDARegister.rirbsize, RingSize.twoHundredFiftySix.rawValue)
+                            x.write8(HDARegister.rirbctl, RirbControl.dmaEnable)
+                            x.write8(HDARegister.corbctl, CorbControl.run)
+                        }
+                        let base = UInt64(x.read32(HDARegister.corbubase)) << 32 | UInt64(x.read32(HDARegister.corblbase))
+                        let entries = UInt16(x.read8(HDARegister.corbsize) & 3 == 2 ? 256 : x.read8(HDARegister.corbsize) & 3 == 1 ? 16 : 2)
+                        var wp = x.read16(HDARegister.corbwp) & 0xFF
+                        for verb in verbs {
+                            wp = (wp + 1) % entries
+                            _ = try? x.memory.write(GuestAddress(base &+ UInt64(wp) * 4), bytes: withUnsafeBytes(of: verb.littleEndian) { Array($0) })
+                        }
+                        x.write16(HDARegister.corbwp, wp)
+                    }
                     if x.read32(HDARegister.gctl) & GlobalControl.crst == 0 { x.write32(HDARegister.gctl, GlobalControl.crst) }
                     _ = try? x.memory.write(GuestAddress(bdl.table), bytes: bdl.bytes)
                     x.write32(sd + HDARegister.SD.bdpl, UInt32(truncatingIfNeeded: bdl.table))
@@ -158,7 +189,7 @@ struct GuestWalk {
                     x.write16(sd + HDARegister.SD.lvi, bdl.lvi)
                     x.write16(sd + HDARegister.SD.fmt, converter.rawValue)
                     if let dpl { x.write32(HDARegister.dplbase, dpl) }
-                    if route {
+                    if route == 1 {
                         for node in [codec.dacNodes[0], codec.adcNodes[0]] {
                             _ = codec.linkCommand(CodecVerb.setFormat(codec: 0, node: node, converter).rawValue)
                             _ = codec.linkCommand(CodecVerb.setStream(codec: 0, node: node, tag: tag).rawValue)
