@@ -116,6 +116,17 @@ extension HDAController {
     /// has nothing to do in the batch, so it is not visited.
     func runFrames(from start: UInt64, to end: UInt64, due: UInt64, commandIdle: Bool) {
         let count = end - start
+        if !commandIdle {
+            // A verb that leaves the CORB (or the immediate command) in frame `start` may change
+            // what a converter does with the stream data of that frame on (SET_STREAM,
+            // SET_FORMAT, power), and the CORB is read from guest memory, where the position
+            // buffer may lie. Stepping one frame at a time, every engine has delivered the
+            // frames before `start` and the position buffer shows `start` when the verb goes
+            // out, so the lagging engines get there and the position buffer is written first
+            // here too. The batch is one frame long, so this is at most once per verb.
+            catchUpLagging(to: start)
+            writePositionBuffer()
+        }
         if !inReset { values[table.walclk] &+= UInt32(truncatingIfNeeded: count &* LinkTiming.bitClocksPerFrame) }
         var outputs: UInt64 = 0, inputs: UInt64 = 0
         for n in due.setBits {
@@ -129,15 +140,7 @@ extension HDAController {
             for n in outputs.setBits { catchUp(engines[n], to: end) }
         }
         for n in inputs.setBits { catchUp(engines[n], to: end) }
-        if !commandIdle {
-            // A verb that leaves the CORB (or the immediate command) in frame `start` may change
-            // what a converter does with the stream data of that frame on (SET_STREAM,
-            // SET_FORMAT, power). Stepping one frame at a time, every engine has delivered the
-            // frames before `start` when it goes out, so the lagging ones do so first here too.
-            // The batch is one frame long, so this is at most one catch-up per verb.
-            catchUpLagging(to: start)
-            runCommandRings(from: start, to: end)
-        }
+        if !commandIdle { runCommandRings(from: start, to: end) }
     }
 
     /// Brings the active engines that stand before `frame` up to it, outputs first.

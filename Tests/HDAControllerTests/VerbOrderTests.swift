@@ -190,3 +190,38 @@ struct ResetWhileRunningTests {
         if resetOutput { #expect(stepped.received[1]?.count == 11 * 4) }
     }
 }
+
+@Suite("The position buffer inside the CORB")
+struct PositionBufferInCorbTests {
+    /// A running output engine whose position the position buffer shows inside the CORB,
+    /// and CORBWP moved so that the command path reads those entries as verbs.
+    func run(batched: Bool) throws -> [UInt32] {
+        let c = HDAController(memory: GuestMemory(pages: 64))
+        let codec = TestCodec()
+        c.attach(codec, at: 0)
+        c.bringUp()
+        _ = try programStream(c, descriptor: 4, format: StreamFormat(rate: 48000, bits: 16, channels: 2),
+                              lengths: [4096, 4096], iocs: [false, false], tag: 1)
+        let (corb, _) = try setUpRings(c)
+        // Descriptor 4's position lands in CORB entries 8 and 9 (DPL + 4 x 8).
+        c.write32(HDARegister.dpubase, corb.high32)
+        c.write32(HDARegister.dplbase, corb.low32 | 1)
+        c.run(4)
+        c.advance(frames: 3)
+        c.write16(HDARegister.corbwp, 12)
+        if batched {
+            c.advance(frames: 40)
+        } else {
+            for _ in 0..<40 { c.advance(frames: 1) }
+        }
+        #expect(c.checkInvariants() == [])
+        return codec.verbs
+    }
+
+    @Test("Verbs the CORB reads from where the position buffer is written are the same batched as stepped")
+    func positionsReadAsVerbs() throws {
+        let stepped = try run(batched: false), batched = try run(batched: true)
+        #expect(stepped.count == 12)
+        #expect(stepped == batched)
+    }
+}
