@@ -6,6 +6,18 @@ import Synchronization
 import Testing
 import TestSupport
 
+/// The loop the protocol's default `poll8` runs, through `read8` and `stall`: the reference
+/// the virtual platform's own poll must match read for read.
+func readAndStall(_ p: VirtualPlatform, _ offset: UInt32, limit: UInt64 = 300, _ done: (UInt8) -> Bool) -> Bool {
+    var waited: UInt64 = 0
+    while true {
+        if done(p.read8(offset)) { return true }
+        if waited >= limit { return false }
+        p.stall(microseconds: 3)
+        waited += 3
+    }
+}
+
 @Suite("VirtualPlatform")
 struct VirtualPlatformTests {
     func makeSystem(_ profile: ControllerProfile) throws -> AzaliaSystem {
@@ -34,16 +46,6 @@ struct VirtualPlatformTests {
 
     @Test("poll8 takes the same link time as reading and stalling in turn: on a timeout, and on an SRST that latches")
     func pollMatchesReadAndStall() throws {
-        // The reference: the loop the protocol's default runs, through read8 and stall.
-        func manual(_ p: VirtualPlatform, _ offset: UInt32, _ done: (UInt8) -> Bool) -> Bool {
-            var waited: UInt64 = 0
-            while true {
-                if done(p.read8(offset)) { return true }
-                if waited >= 300 { return false }
-                p.stall(microseconds: 3)
-                waited += 3
-            }
-        }
         let ctl = HDARegister.streamDescriptor(0) + HDARegister.SD.ctl
         for profile in [ControllerProfile.ich6, .skylakePCH] {
             let a = try makeSystem(profile), b = try makeSystem(profile)
@@ -53,19 +55,19 @@ struct VirtualPlatformTests {
             var looks = 0
             // Never done: the whole 300 us limit (101 reads in turn).
             #expect(a.platform.poll8(ctl, every: 3, limit: 300) { _ in looks += 1; return false } == false)
-            #expect(manual(b.platform, ctl) { _ in false } == false)
+            #expect(readAndStall(b.platform, ctl) { _ in false } == false)
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
             #expect(looks == 2)
             // An SRST handshake: SRST reads 1 after the profile's latency, then 0 again.
             for s in [a, b] { s.platform.write8(ctl, UInt8(StreamControl.srst)) }
             looks = 0
             #expect(a.platform.poll8(ctl, every: 3, limit: 300) { looks += 1; return $0 & UInt8(StreamControl.srst) != 0 })
-            #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) != 0 })
+            #expect(readAndStall(b.platform, ctl) { $0 & UInt8(StreamControl.srst) != 0 })
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
             #expect(looks == 2)
             for s in [a, b] { s.platform.write8(ctl, 0) }
             #expect(a.platform.poll8(ctl, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) == 0 })
-            #expect(manual(b.platform, ctl) { $0 & UInt8(StreamControl.srst) == 0 })
+            #expect(readAndStall(b.platform, ctl) { $0 & UInt8(StreamControl.srst) == 0 })
             #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
             #expect(a.frame > 0)
             // LPIB moves with every frame: it is read at every stall, as the default does.
@@ -82,15 +84,6 @@ struct VirtualPlatformTests {
 
     @Test("poll8 of an SRST that never latches or never clears (injected faults) gives up at the same link time as reading and stalling in turn")
     func pollTimesOutLikeReadAndStall() throws {
-        func manual(_ p: VirtualPlatform, _ offset: UInt32, _ done: (UInt8) -> Bool) -> Bool {
-            var waited: UInt64 = 0
-            while true {
-                if done(p.read8(offset)) { return true }
-                if waited >= 300 { return false }
-                p.stall(microseconds: 3)
-                waited += 3
-            }
-        }
         let faults = FaultInjection(srstNeverLatches: [1], srstNeverClears: [2])
         let a = try AzaliaSystem(profile: .skylakePCH, memoryPages: 256, faults: faults, codecs: [0: QuietCodec()])
         let b = try AzaliaSystem(profile: .skylakePCH, memoryPages: 256, faults: faults, codecs: [0: QuietCodec()])
@@ -98,30 +91,21 @@ struct VirtualPlatformTests {
         let never = HDARegister.streamDescriptor(1) + HDARegister.SD.ctl
         for s in [a, b] { s.platform.write8(never, UInt8(StreamControl.srst)) }
         #expect(a.platform.poll8(never, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 } == false)
-        #expect(manual(b.platform, never) { $0 & UInt8(StreamControl.srst) != 0 } == false)
+        #expect(readAndStall(b.platform, never) { $0 & UInt8(StreamControl.srst) != 0 } == false)
         #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
         let stuck = HDARegister.streamDescriptor(2) + HDARegister.SD.ctl
         for s in [a, b] { s.platform.write8(stuck, UInt8(StreamControl.srst)) }
         #expect(a.platform.poll8(stuck, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) != 0 })
-        #expect(manual(b.platform, stuck) { $0 & UInt8(StreamControl.srst) != 0 })
+        #expect(readAndStall(b.platform, stuck) { $0 & UInt8(StreamControl.srst) != 0 })
         #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
         for s in [a, b] { s.platform.write8(stuck, 0) }
         #expect(a.platform.poll8(stuck, every: 3, limit: 300) { $0 & UInt8(StreamControl.srst) == 0 } == false)
-        #expect(manual(b.platform, stuck) { $0 & UInt8(StreamControl.srst) == 0 } == false)
+        #expect(readAndStall(b.platform, stuck) { $0 & UInt8(StreamControl.srst) == 0 } == false)
         #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
     }
 
     @Test("poll8 over many frames with IOC interrupts raised while it polls: the same ISR and DPC runs on the same frames as reading and stalling in turn")
     func pollDeliversInterruptsOnTheirFrames() throws {
-        func manual(_ p: VirtualPlatform, _ offset: UInt32, limit: UInt64) -> Bool {
-            var waited: UInt64 = 0
-            while true {
-                if p.read8(offset) == 0xFF { return true }
-                if waited >= limit { return false }
-                p.stall(microseconds: 3)
-                waited += 3
-            }
-        }
         // One render engine at 48000/32/8 (32 bytes a frame) with a 4 KiB buffer notified
         // twice: an IOC every 64 frames (1.33 ms), about nine while a 12 ms poll runs.
         final class Frames: Sendable { let list = Mutex<[UInt64]>([]) }
@@ -147,7 +131,7 @@ struct VirtualPlatformTests {
         // An idle engine's SDnCTL never reads 0xFF: the whole limit, frame by frame.
         let idle = HDARegister.streamDescriptor(15) + HDARegister.SD.ctl
         #expect(a.platform.poll8(idle, every: 3, limit: 12_000) { $0 == 0xFF } == false)
-        #expect(manual(b.platform, idle, limit: 12_000) == false)
+        #expect(readAndStall(b.platform, idle, limit: 12_000) { $0 == 0xFF } == false)
         #expect(a.frame == b.frame && a.platform.subFrameBCLK == b.platform.subFrameBCLK)
         let seen = aFrames.list.withLock { $0 }
         #expect(seen.count >= 8)

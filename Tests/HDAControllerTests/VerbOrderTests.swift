@@ -27,6 +27,15 @@ final class VerbCountingCodec: LinkCodec {
     }
 }
 
+/// Moves `frames` frames in one `advance` (batched) or one frame at a time (stepped).
+func drive(_ c: HDAController, frames: UInt64, batched: Bool) {
+    if batched {
+        c.advance(frames: frames)
+    } else {
+        for _ in 0..<frames { c.advance(frames: 1) }
+    }
+}
+
 @Suite("Verbs and stream data in frame order")
 struct VerbOrderTests {
     /// A controller with one output and one input stream (48 kHz stereo, one block a frame,
@@ -46,11 +55,7 @@ struct VerbOrderTests {
         c.advance(frames: 3)
         for i in 1...verbs { try c.memory.writeUInt32(corb.adding(UInt64(4 * i))!, UInt32(0x00F0_0000 | i)) }
         c.write16(HDARegister.corbwp, UInt16(verbs))
-        if batched {
-            c.advance(frames: frames)
-        } else {
-            for _ in 0..<frames { c.advance(frames: 1) }
-        }
+        drive(c, frames: frames, batched: batched)
         #expect(codec.verbs == verbs)
         #expect(c.checkInvariants() == [])
         let memory = try c.memory.read(input.entries[0].address, count: 256)
@@ -92,11 +97,7 @@ struct SharedMemoryOrderTests {
         c.run(0)
         c.advance(frames: 5)
         c.run(4)
-        if batched {
-            c.advance(frames: frames)
-        } else {
-            for _ in 0..<frames { c.advance(frames: 1) }
-        }
+        drive(c, frames: frames, batched: batched)
         #expect(c.checkInvariants() == [])
         return (codec.received, try c.memory.read(c.memory.base, count: Int(c.memory.sizeInBytes)))
     }
@@ -129,11 +130,7 @@ struct SharedMemoryOrderTests {
             c.write32(HDARegister.dplbase, dpl.low32 | 1)
             c.run(0)
             c.run(4)
-            if batched {
-                c.advance(frames: 300)
-            } else {
-                for _ in 0..<300 { c.advance(frames: 1) }
-            }
+            drive(c, frames: 300, batched: batched)
             #expect(c.checkInvariants() == [])
             return (codec.received[1] ?? [], codec.calls.count)
         }
@@ -168,11 +165,7 @@ struct ResetWhileRunningTests {
         c.advance(frames: 10)
         let ctl = c.sd(resetOutput ? output : input, HDARegister.SD.ctl)
         c.write8(ctl, c.read8(ctl) | UInt8(StreamControl.srst))
-        if batched {
-            c.advance(frames: 200)
-        } else {
-            for _ in 0..<200 { c.advance(frames: 1) }
-        }
+        drive(c, frames: 200, batched: batched)
         #expect(c.checkInvariants() == [])
         let memory = try c.memory.read(c.memory.base, count: Int(c.memory.sizeInBytes))
         return (codec.received, memory, [c.lpib(input), c.lpib(output)])
@@ -209,11 +202,7 @@ struct PositionBufferInCorbTests {
         c.run(4)
         c.advance(frames: 3)
         c.write16(HDARegister.corbwp, 12)
-        if batched {
-            c.advance(frames: 40)
-        } else {
-            for _ in 0..<40 { c.advance(frames: 1) }
-        }
+        drive(c, frames: 40, batched: batched)
         #expect(c.checkInvariants() == [])
         return codec.verbs
     }
