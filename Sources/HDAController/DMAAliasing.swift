@@ -27,14 +27,6 @@ extension HDAController {
         return aliased
     }
 
-    /// The position buffer's host memory, when it is enabled and RAM.
-    func positionBufferHost() -> UnsafeMutableRawPointer? {
-        let dpl = values[table.dplbase]
-        guard BaseAddressLow.positionBufferEnable.isSet(in: dpl), !engines.isEmpty else { return nil }
-        let base = GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & BaseAddressLow.address.mask))
-        return memory.hostPointer(base, length: UInt64(engines.count * PositionBuffer.entrySize))
-    }
-
     /// Every active engine's buffers (read by outputs, written by inputs) and the position
     /// buffer (written), swept in address order: a range that starts before an earlier
     /// written range ends, or a written range that starts before an earlier read range
@@ -51,9 +43,9 @@ extension HDAController {
                 ranges.append((start, start + UInt(e.entryLength[i]), !e.output))
             }
         }
-        if let host = positionBufferHost() {
+        if let base = positionBufferBase, let host = memory.hostPointer(base, length: UInt64(positionBufferBytes)) {
             let start = UInt(bitPattern: host)
-            ranges.append((start, start + UInt(engines.count * PositionBuffer.entrySize), true))
+            ranges.append((start, start + UInt(positionBufferBytes), true))
         }
         guard ranges.contains(where: \.writes) else { return false }
         ranges.sort { $0.start < $1.start }

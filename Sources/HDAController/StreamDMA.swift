@@ -3,9 +3,19 @@ import HDAudio
 /// Stream DMA over a batch: the position buffer, moving blocks entry by entry (IOC and BCIS,
 /// LPIB wrap at CBL), and the samples sent to and received from the codecs.
 extension HDAController {
+    /// Where the position buffer starts, when DPLBASE enables it (and there are engines).
+    var positionBufferBase: GuestAddress? {
+        let dpl = values[table.dplbase]
+        guard BaseAddressLow.positionBufferEnable.isSet(in: dpl), !engines.isEmpty else { return nil }
+        return GuestAddress(UInt64(values[table.dpubase]) << 32 | UInt64(dpl & BaseAddressLow.address.mask))
+    }
+
+    /// The position buffer's size: one entry per descriptor.
+    var positionBufferBytes: Int { engines.count * PositionBuffer.entrySize }
+
     func writePositionBuffer() {
-        guard BaseAddressLow.positionBufferEnable.isSet(in: values[table.dplbase]), !engines.isEmpty else { return }
-        guard let host = positionBufferHost() else {
+        guard let base = positionBufferBase else { return }
+        guard let host = memory.hostPointer(base, length: UInt64(positionBufferBytes)) else {
             positionBufferErrors += 1
             return
         }
