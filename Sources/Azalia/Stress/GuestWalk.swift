@@ -68,6 +68,17 @@ struct GuestWalk {
         return (table, bytes, UInt32(cbl), UInt16(count - 1))
     }
 
+    /// Writes a BDL's bytes at `table` and points descriptor `sd` at it with its CBL, LVI and
+    /// format (SDnCTL is left to the caller).
+    static func program(_ x: HDAController, _ sd: UInt32, table: UInt64, bytes: [UInt8], cbl: UInt32, lvi: UInt16, fmt: UInt16) {
+        _ = try? x.memory.write(GuestAddress(table), bytes: bytes)
+        x.write32(sd + HDARegister.SD.bdpl, UInt32(truncatingIfNeeded: table))
+        x.write32(sd + HDARegister.SD.bdpu, UInt32(truncatingIfNeeded: table >> 32))
+        x.write32(sd + HDARegister.SD.cbl, cbl)
+        x.write16(sd + HDARegister.SD.lvi, lvi)
+        x.write16(sd + HDARegister.SD.fmt, fmt)
+    }
+
     /// Frames the twin steps one at a time in each advance (it moves the rest in one call).
     static let steppedFrames: UInt64 = 4096
 
@@ -173,7 +184,7 @@ struct GuestWalk {
                             x.write8(HDARegister.corbctl, CorbControl.run)
                         }
                         let base = UInt64(x.read32(HDARegister.corbubase)) << 32 | UInt64(x.read32(HDARegister.corblbase))
-                        let entries = UInt16(x.read8(HDARegister.corbsize) & 3 == 2 ? 256 : x.read8(HDARegister.corbsize) & 3 == 1 ? 16 : 2)
+                        let entries = UInt16(RingSize.entries(x.read8(HDARegister.corbsize)))
                         var wp = x.read16(HDARegister.corbwp) & 0xFF
                         for verb in verbs {
                             wp = (wp + 1) % entries
@@ -182,12 +193,7 @@ struct GuestWalk {
                         x.write16(HDARegister.corbwp, wp)
                     }
                     if x.read32(HDARegister.gctl) & GlobalControl.crst == 0 { x.write32(HDARegister.gctl, GlobalControl.crst) }
-                    _ = try? x.memory.write(GuestAddress(bdl.table), bytes: bdl.bytes)
-                    x.write32(sd + HDARegister.SD.bdpl, UInt32(truncatingIfNeeded: bdl.table))
-                    x.write32(sd + HDARegister.SD.bdpu, UInt32(truncatingIfNeeded: bdl.table >> 32))
-                    x.write32(sd + HDARegister.SD.cbl, bdl.cbl)
-                    x.write16(sd + HDARegister.SD.lvi, bdl.lvi)
-                    x.write16(sd + HDARegister.SD.fmt, converter.rawValue)
+                    Self.program(x, sd, table: bdl.table, bytes: bdl.bytes, cbl: bdl.cbl, lvi: bdl.lvi, fmt: converter.rawValue)
                     if let dpl { x.write32(HDARegister.dplbase, dpl) }
                     if route == 1 {
                         for node in [codec.dacNodes[0], codec.adcNodes[0]] {
@@ -212,12 +218,7 @@ struct GuestWalk {
                 let lvi = UInt16(truncatingIfNeeded: rng.next()), fmt = UInt16(truncatingIfNeeded: rng.next())
                 let ctl = UInt8(truncatingIfNeeded: rng.next()) | 0x02
                 for x in [c, twin] {
-                    _ = try? x.memory.write(GuestAddress(table), bytes: bytes)
-                    x.write32(sd + HDARegister.SD.bdpl, UInt32(truncatingIfNeeded: table))
-                    x.write32(sd + HDARegister.SD.bdpu, UInt32(truncatingIfNeeded: table >> 32))
-                    x.write32(sd + HDARegister.SD.cbl, cbl)
-                    x.write16(sd + HDARegister.SD.lvi, lvi)
-                    x.write16(sd + HDARegister.SD.fmt, fmt)
+                    Self.program(x, sd, table: table, bytes: bytes, cbl: cbl, lvi: lvi, fmt: fmt)
                     x.write8(sd, ctl)
                 }
                 counts["hostile BDL", default: 0] += 1
