@@ -27,6 +27,8 @@ public final class TestCodec: LinkCodec {
     public var followsVerbs = false
     /// Per tag, the verb count at each block received (with `followsVerbs`).
     public var verbsAtBlock: [UInt8: [Int]] = [:]
+    /// Per tag, the verb count at each block sent (with `followsVerbs`).
+    public var verbsAtSentBlock: [UInt8: [Int]] = [:]
 
     public init(transmitTags: Set<UInt8> = [], seed: UInt8 = 1) {
         self.transmitTags = transmitTags
@@ -45,6 +47,7 @@ public final class TestCodec: LinkCodec {
         guard transmitTags.contains(tag) else { return false }
         var value = nextByte[tag] ?? seed
         let mark = followsVerbs ? UInt8(truncatingIfNeeded: verbs.count) : 0
+        if followsVerbs { verbsAtSentBlock[tag, default: []].append(contentsOf: repeatElement(verbs.count, count: blocks)) }
         for i in 0..<data.count {
             data[i] = value ^ mark
             value = value &* 31 &+ 7
